@@ -1,0 +1,147 @@
+// Package cli is skyplan's command-line front end. Each command lives in its
+// own file and registers itself with register(); Main builds the app, runs
+// it, renders accumulated diagnostics once and returns the exit code.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+
+	"github.com/skyplan/skyplan/diag"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+// Version is set at build time with -ldflags "-X github.com/skyplan/skyplan/cli.Version=…".
+var Version = "0.1.0-dev"
+
+// Exit codes (documented in `skyplan help exit-codes`).
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitChanges = 2 // plan --detailed-exitcode: changes present
+)
+
+// IO carries the streams a command writes to. stdout is for results only
+// (tables, JSON); progress and logs go to stderr.
+type IO struct {
+	In          io.Reader
+	Out         io.Writer
+	Err         io.Writer
+	InTTY       bool
+	OutTTY      bool
+	ErrTTY      bool
+	Environ     func(string) string // os.Getenv in production
+	Interrupted context.Context     // cancelled on SIGINT/SIGTERM
+}
+
+// ExitError carries a specific exit code (and optional diagnostics) up to Main.
+type ExitError struct {
+	Code  int
+	Diags diag.Diagnostics
+}
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit %d: %s", e.Code, e.Diags.Error()) }
+
+// Exit returns an error that makes Main exit with code, rendering diags.
+func Exit(code int, diags diag.Diagnostics) error { return &ExitError{Code: code, Diags: diags} }
+
+var registry []func(*IO) *cli.Command
+
+// register adds a command constructor; called from each command file's init.
+func register(f func(*IO) *cli.Command) { registry = append(registry, f) }
+
+// NewApp builds the urfave/cli application bound to streams.
+func NewApp(streams *IO) *cli.App {
+	var cmds []*cli.Command
+	for _, f := range registry {
+		cmds = append(cmds, f(streams))
+	}
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
+	return &cli.App{
+		Name:                 "skyplan",
+		Usage:                "plan, compile and run ML tasks on any cloud through Terraform",
+		Version:              Version,
+		Commands:             cmds,
+		Reader:               streams.In,
+		Writer:               streams.Out,
+		ErrWriter:            streams.Err,
+		HideHelpCommand:      false,
+		EnableBashCompletion: true,
+		ExitErrHandler:       func(*cli.Context, error) {}, // Main decides the exit code
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json-diagnostics", Usage: "render errors and warnings as JSON on stderr"},
+		},
+	}
+}
+
+// Main runs skyplan with the process's arguments and streams and returns the
+// exit code; cmd/skyplan/main.go only calls os.Exit(cli.Main()).
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	streams := &IO{
+		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
+		InTTY:       term.IsTerminal(int(os.Stdin.Fd())),
+		OutTTY:      term.IsTerminal(int(os.Stdout.Fd())),
+		ErrTTY:      term.IsTerminal(int(os.Stderr.Fd())),
+		Environ:     os.Getenv,
+		Interrupted: ctx,
+	}
+	return Run(streams, os.Args)
+}
+
+// Run is Main with explicit streams and argv (argv[0] is the program name).
+func Run(streams *IO, args []string) int {
+	if streams.Environ == nil {
+		streams.Environ = os.Getenv
+	}
+	if streams.Interrupted == nil {
+		streams.Interrupted = context.Background()
+	}
+	app := NewApp(streams)
+	jsonDiags := false
+	for _, a := range args[1:] {
+		if a == "--json-diagnostics" || a == "-o=json" || a == "--output=json" {
+			jsonDiags = true
+		}
+	}
+	for i := 1; i+1 < len(args); i++ {
+		if (args[i] == "-o" || args[i] == "--output") && args[i+1] == "json" {
+			jsonDiags = true
+		}
+	}
+	err := app.RunContext(streams.Interrupted, args)
+	if err == nil {
+		return ExitOK
+	}
+	code := ExitFailure
+	var diags diag.Diagnostics
+	var ee *ExitError
+	var ce cli.ExitCoder
+	switch {
+	case errors.As(err, &ee):
+		code, diags = ee.Code, ee.Diags
+	case errors.As(err, &ce):
+		code = ce.ExitCode()
+		if msg := err.Error(); msg != "" {
+			diags = diags.Append(diag.Diagnostic{Severity: diag.Error, Summary: msg})
+		}
+	default:
+		diags = diags.Append(err)
+	}
+	if len(diags) > 0 {
+		if jsonDiags {
+			_ = diag.WriteJSON(streams.Err, diags)
+		} else {
+			diag.WriteText(streams.Err, diags)
+		}
+	}
+	return code
+}

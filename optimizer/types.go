@@ -1,0 +1,96 @@
+// Package optimizer turns task resource requests and catalog offers into
+// ranked placements, following SkyPilot's optimizer semantics.
+package optimizer
+
+import (
+	"encoding/json"
+
+	"github.com/skyplan/skyplan/task"
+)
+
+// Placement is one launchable choice: cloud, region, optional zone, instance
+// type, market, and its price. It is what the compiler turns into Terraform.
+type Placement struct {
+	Cloud        string             `json:"cloud"`
+	Region       string             `json:"region"`
+	Zone         string             `json:"zone"` // "" = region-level (rendered as null)
+	InstanceType string             `json:"instance_type"`
+	Accelerators map[string]float64 `json:"accelerators"` // {} for CPU-only
+	UseSpot      bool               `json:"use_spot"`
+	VCPUs        float64            `json:"vcpus"`
+	MemoryGiB    float64            `json:"memory_gib"`
+	// HourlyCostPerNode is the price of one node (GCP: host + accelerator).
+	HourlyCostPerNode float64 `json:"hourly_cost_per_node"`
+	// HourlyCost is HourlyCostPerNode × NumNodes.
+	HourlyCost float64 `json:"hourly_cost"`
+
+	NumNodes int `json:"-"`
+	// Zones lists the zones to try inside the region for a region-level
+	// placement (AWS/Azure on-demand), cheapest first. Empty for Azure.
+	Zones []string `json:"-"`
+	// Request is the task's candidate resources this placement satisfies
+	// (ports, disk, image, labels... that the compiler needs).
+	Request *task.Resources `json:"-"`
+	// RequestIndex is the index of Request in the task's ResourceSet.
+	RequestIndex int `json:"-"`
+}
+
+// MarshalJSON renders an empty zone as null, as the plan JSON contract says.
+func (p Placement) MarshalJSON() ([]byte, error) {
+	type plain Placement
+	out := struct {
+		plain
+		Zone *string `json:"zone"`
+	}{plain: plain(p)}
+	if p.Zone != "" {
+		z := p.Zone
+		out.Zone = &z
+	}
+	if out.Accelerators == nil {
+		out.Accelerators = map[string]float64{}
+	}
+	return json.Marshal(out)
+}
+
+// Blocked is a location the fallback loop ruled out. Empty fields are
+// wildcards; UseSpot nil matches both markets.
+type Blocked struct {
+	Cloud        string `json:"cloud,omitempty"`
+	Region       string `json:"region,omitempty"`
+	Zone         string `json:"zone,omitempty"`
+	InstanceType string `json:"instance_type,omitempty"`
+	UseSpot      *bool  `json:"use_spot,omitempty"`
+	Reason       string `json:"reason,omitempty"`
+}
+
+// Matches reports whether b blocks p.
+func (b Blocked) Matches(p Placement) bool {
+	if b.Cloud != "" && b.Cloud != p.Cloud {
+		return false
+	}
+	if b.Region != "" && b.Region != p.Region {
+		return false
+	}
+	if b.Zone != "" && b.Zone != p.Zone {
+		// A region-level placement is blocked by a zone block only when every
+		// zone it would try is blocked; the caller trims Zones instead.
+		return false
+	}
+	if b.InstanceType != "" && b.InstanceType != p.InstanceType {
+		return false
+	}
+	if b.UseSpot != nil && *b.UseSpot != p.UseSpot {
+		return false
+	}
+	return true
+}
+
+// TaskPlan is the optimizer's answer for one task.
+type TaskPlan struct {
+	Name     string     `json:"name"`
+	NumNodes int        `json:"num_nodes"`
+	Chosen   *Placement `json:"chosen"`
+	// Candidates are every feasible placement, sorted by hourly cost
+	// (for ordered resource lists: by list order, then cost).
+	Candidates []Placement `json:"candidates"`
+}
