@@ -1,0 +1,140 @@
+// Package config reads skyplan's layered configuration: the user file
+// $SKYPLAN_HOME/config.yaml, then the project file .skyplan.yaml in the
+// working directory (project values override user values key by key).
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/skyplan/skyplan/diag"
+	"github.com/skyplan/skyplan/skyhome"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the merged configuration.
+type Config struct {
+	AWS   Cloud `yaml:"aws"`
+	GCP   Cloud `yaml:"gcp"`
+	Azure Cloud `yaml:"azure"`
+	SSH   Cloud `yaml:"ssh"` // ssh node pools: ssh_proxy_command etc.
+	// SSHCIDRs are the source ranges allowed to reach port 22 on cloud nodes.
+	SSHCIDRs []string `yaml:"ssh_cidrs"`
+	// Backend makes each cluster's Terraform state remote (team/CI use).
+	Backend *Backend `yaml:"backend"`
+	// Files lists the files that were read, lowest precedence first.
+	Files []string `yaml:"-"`
+}
+
+// Cloud holds per-cloud settings (SkyPilot's aws./gcp./azure. keys).
+type Cloud struct {
+	VPCName         string `yaml:"vpc_name"`
+	SubnetName      string `yaml:"subnet_name"`
+	SSHProxyCommand string `yaml:"ssh_proxy_command"`
+	SSHUser         string `yaml:"ssh_user"`
+	ProjectID       string `yaml:"project_id"`
+	SubscriptionID  string `yaml:"subscription_id"`
+	UsePrivateIP    bool   `yaml:"use_internal_ips"`
+}
+
+// Backend configures remote Terraform state.
+type Backend struct {
+	Type   string            `yaml:"type"` // s3 | gcs | azurerm | local
+	Config map[string]string `yaml:"config"`
+}
+
+// ProxyCommand returns the ssh_proxy_command configured for cloud ("" if none).
+func (c Config) ProxyCommand(cloud string) string {
+	switch cloud {
+	case "aws":
+		return c.AWS.SSHProxyCommand
+	case "gcp":
+		return c.GCP.SSHProxyCommand
+	case "azure":
+		return c.Azure.SSHProxyCommand
+	case "ssh":
+		return c.SSH.SSHProxyCommand
+	}
+	return ""
+}
+
+// Cloud returns the settings of one cloud by name.
+func (c Config) Cloud(name string) Cloud {
+	switch name {
+	case "aws":
+		return c.AWS
+	case "gcp":
+		return c.GCP
+	case "azure":
+		return c.Azure
+	case "ssh":
+		return c.SSH
+	}
+	return Cloud{}
+}
+
+// UserFile is the user-level config path.
+func UserFile() string { return skyhome.Path("config.yaml") }
+
+// ProjectFile is the project config name looked up in the working directory.
+const ProjectFile = ".skyplan.yaml"
+
+// Load reads the user file and projectDir/.skyplan.yaml (both optional).
+func Load(projectDir string) (Config, diag.Diagnostics) {
+	var cfg Config
+	var diags diag.Diagnostics
+	for _, path := range []string{UserFile(), filepath.Join(projectDir, ProjectFile)} {
+		data, err := os.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			diags = diags.Append(diag.Diagnostic{Severity: diag.Error, Summary: "Cannot read config file",
+				Detail: err.Error(), Subject: &diag.Range{Filename: path}})
+			continue
+		}
+		if ds := merge(&cfg, path, data); len(ds) > 0 {
+			diags = append(diags, ds...)
+			continue
+		}
+		cfg.Files = append(cfg.Files, path)
+	}
+	return cfg, diags
+}
+
+// merge decodes data strictly over cfg: unknown keys are errors, and keys
+// present in data replace those already set.
+func merge(cfg *Config, path string, data []byte) diag.Diagnostics {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		d := diag.Diagnostic{Severity: diag.Error, Summary: "Invalid config file",
+			Detail:  fmt.Sprintf("%v. Check the key names and value types (see docs/config.md).", err),
+			Subject: &diag.Range{Filename: path}}
+		var te *yaml.TypeError
+		if errors.As(err, &te) && len(te.Errors) > 0 {
+			d.Detail = te.Errors[0] + ". Check the key names and value types (see docs/config.md)."
+			if line := lineOf(te.Errors[0]); line > 0 {
+				d.Subject.Start = diag.Pos{Line: line, Column: 1}
+				d.Subject.End = d.Subject.Start
+			}
+		}
+		return diag.Diagnostics{d}
+	}
+	return nil
+}
+
+// lineOf extracts N from yaml.v3's "line N: ..." messages.
+func lineOf(msg string) int {
+	var n int
+	if _, err := fmt.Sscanf(msg, "line %d:", &n); err == nil {
+		return n
+	}
+	return 0
+}

@@ -1,0 +1,203 @@
+// Package state is skyplan's local record of clusters, launches, failover
+// attempts and jobs, in SQLite ($SKYPLAN_HOME/state.db) through the pure-Go
+// modernc.org/sqlite driver. WAL mode and a busy timeout make it safe for
+// several skyplan processes at once.
+package state
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "modernc.org/sqlite"
+)
+
+// Status of a cluster, as in SkyPilot.
+type Status string
+
+const (
+	StatusInit    Status = "INIT"
+	StatusUp      Status = "UP"
+	StatusStopped Status = "STOPPED"
+)
+
+// ErrNotFound is returned when a cluster does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Node is one machine of a cluster, rank 0 = head.
+type Node struct {
+	Rank       int    `json:"rank"`
+	InstanceID string `json:"instance_id"`
+	PrivateIP  string `json:"private_ip"`
+	PublicIP   string `json:"public_ip"`
+	Zone       string `json:"zone,omitempty"`
+	SSHUser    string `json:"ssh_user,omitempty"`
+	// SSH endpoint when it differs from PublicIP:22 (ssh node pools).
+	SSHHost      string `json:"ssh_host,omitempty"`
+	SSHPort      int    `json:"ssh_port,omitempty"`
+	IdentityFile string `json:"identity_file,omitempty"`
+}
+
+// Cluster is what skyplan knows about one named cluster.
+type Cluster struct {
+	Name         string             `json:"name"`
+	Status       Status             `json:"status"`
+	Cloud        string             `json:"cloud"`
+	Region       string             `json:"region"`
+	Zone         string             `json:"zone"`
+	InstanceType string             `json:"instance_type"`
+	Accelerators map[string]float64 `json:"accelerators,omitempty"`
+	NumNodes     int                `json:"num_nodes"`
+	UseSpot      bool               `json:"use_spot"`
+	HourlyCost   float64            `json:"hourly_cost"` // for all nodes, at launch time
+	LaunchedAt   time.Time          `json:"launched_at"`
+	EverUp       bool               `json:"ever_up"`
+	Nodes        []Node             `json:"nodes"`
+	// Extra holds component-specific data (e.g. the placement JSON, the
+	// Terraform directory, autostop settings) without schema changes.
+	Extra map[string]string `json:"extra,omitempty"`
+}
+
+// Store is an open state database.
+type Store struct{ db *sql.DB }
+
+const schema = `
+CREATE TABLE IF NOT EXISTS clusters (
+  name TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  data TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS launches (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  cluster TEXT NOT NULL,
+  resources TEXT NOT NULL,
+  hourly_cost REAL NOT NULL,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  status TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS attempts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  cluster TEXT NOT NULL,
+  cloud TEXT NOT NULL, region TEXT NOT NULL, zone TEXT NOT NULL,
+  instance_type TEXT NOT NULL, use_spot INTEGER NOT NULL,
+  class TEXT NOT NULL, reason TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+  cluster TEXT NOT NULL,
+  id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  submitted_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  data TEXT NOT NULL DEFAULT '{}',
+  PRIMARY KEY (cluster, id)
+);
+CREATE TABLE IF NOT EXISTS locks (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  at INTEGER NOT NULL
+);
+`
+
+// Open opens (creating if needed) the database at path.
+func Open(path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	// busy_timeout lets a second process wait for the first's write
+	// transaction instead of failing with SQLITE_BUSY.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("initialising %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// PutCluster inserts or replaces a cluster record.
+func (s *Store) PutCluster(c *Cluster) error {
+	if c.Name == "" {
+		return errors.New("state: cluster without a name")
+	}
+	if c.Status == StatusUp {
+		c.EverUp = true
+	}
+	data, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.Exec(`INSERT INTO clusters(name,status,data,updated_at) VALUES(?,?,?,?)
+	  ON CONFLICT(name) DO UPDATE SET status=excluded.status, data=excluded.data, updated_at=excluded.updated_at`,
+		c.Name, string(c.Status), string(data), time.Now().UnixNano())
+	return err
+}
+
+// GetCluster returns the named cluster or ErrNotFound.
+func (s *Store) GetCluster(name string) (*Cluster, error) {
+	var data string
+	err := s.db.QueryRow(`SELECT data FROM clusters WHERE name=?`, name).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("cluster %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var c Cluster
+	if err := json.Unmarshal([]byte(data), &c); err != nil {
+		return nil, fmt.Errorf("cluster %q: corrupt record: %w", name, err)
+	}
+	return &c, nil
+}
+
+// ListClusters returns every cluster sorted by name.
+func (s *Store) ListClusters() ([]*Cluster, error) {
+	rows, err := s.db.Query(`SELECT data FROM clusters ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Cluster
+	for rows.Next() {
+		var data string
+		if err := rows.Scan(&data); err != nil {
+			return nil, err
+		}
+		var c Cluster
+		if err := json.Unmarshal([]byte(data), &c); err != nil {
+			return nil, err
+		}
+		out = append(out, &c)
+	}
+	return out, rows.Err()
+}
+
+// DeleteCluster removes a cluster record (after it was torn down).
+func (s *Store) DeleteCluster(name string) error {
+	_, err := s.db.Exec(`DELETE FROM clusters WHERE name=?`, name)
+	return err
+}
+
+// SetStatus updates only the status of an existing cluster.
+func (s *Store) SetStatus(name string, st Status) error {
+	c, err := s.GetCluster(name)
+	if err != nil {
+		return err
+	}
+	c.Status = st
+	return s.PutCluster(c)
+}
