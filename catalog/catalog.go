@@ -3,11 +3,326 @@
 // $SKYPLAN_HOME/catalogs.
 package catalog
 
-// STUB: the catalog helper replaces this file.
+import (
+	"bytes"
+	"compress/gzip"
+	"embed"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
 
-// Catalog holds every cloud's offers.
-type Catalog struct{}
+	"github.com/skyplan/skyplan/skyhome"
+)
 
-// Load returns the catalog, preferring $SKYPLAN_HOME/catalogs over the
-// embedded snapshot.
-func Load() (*Catalog, error) { return &Catalog{}, nil }
+// The snapshot (data/<cloud>.bin.gz plus aws/images.csv.gz and
+// aws/az_mappings.csv.gz) is regenerated from ../shared/catalogs, or any
+// directory of v8 CSVs, with gen_snapshot.go (see snapshot.go).
+//
+//go:generate go run gen_snapshot.go -from ../../shared/catalogs -to data
+//go:embed data
+var snapshot embed.FS
+
+// CloudCatalog is one cloud's offers.
+type CloudCatalog struct {
+	Name string
+	// Offers are the catalog rows with an instance type, in file order.
+	Offers []Offer
+	// Accelerators are GCP's separately priced GPU/TPU rows (empty
+	// InstanceType); a GCP GPU node costs host VM + accelerator.
+	Accelerators []Offer
+	// Source is the file the offers came from ("embedded:aws/vms.csv" or a path).
+	Source string
+}
+
+// Catalog holds every cloud's offers. Clouds are parsed on first use, so a
+// task pinned to one cloud does not pay for the others.
+type Catalog struct {
+	dir   string // "" = only the embedded snapshot; else preferred override dir
+	onlyD bool   // read only from dir (tests, update validation)
+
+	mu         sync.Mutex
+	clouds     map[string]*cloudSlot
+	accelNames struct {
+		once  sync.Once
+		names []string
+	}
+	images struct {
+		once sync.Once
+		rows []image
+		err  error
+	}
+}
+
+type cloudSlot struct {
+	once sync.Once
+	cat  *CloudCatalog
+	err  error
+}
+
+// Embedded snapshot parses are shared by every Catalog in the process: the
+// data cannot change, and warm runs (tests, benchmarks) should not re-parse.
+var embeddedSlots = map[string]*cloudSlot{"aws": {}, "gcp": {}, "azure": {}}
+
+// Load returns the catalog, preferring $SKYPLAN_HOME/catalogs/<cloud>/*.csv
+// over the embedded snapshot file by file.
+func Load() (*Catalog, error) {
+	return &Catalog{dir: skyhome.Path("catalogs")}, nil
+}
+
+// Embedded returns the catalog built into the binary, ignoring any
+// refreshed copy.
+func Embedded() *Catalog { return &Catalog{} }
+
+// LoadDir returns a catalog read only from dir/<cloud>/*.csv (fixtures,
+// update sources). Missing clouds have no offers.
+func LoadDir(dir string) (*Catalog, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, err
+	}
+	return &Catalog{dir: dir, onlyD: true}, nil
+}
+
+// Cloud returns one cloud's offers, parsing them on first use. Unknown
+// clouds return an error.
+func (c *Catalog) Cloud(name string) (*CloudCatalog, error) {
+	slot, err := c.slot(name)
+	if err != nil {
+		return nil, err
+	}
+	slot.once.Do(func() { slot.cat, slot.err = c.parseCloud(name) })
+	return slot.cat, slot.err
+}
+
+func (c *Catalog) slot(name string) (*cloudSlot, error) {
+	if _, ok := embeddedSlots[name]; !ok {
+		return nil, fmt.Errorf("no catalog for cloud %q (skyplan has catalogs for %s)", name, strings.Join(Clouds, ", "))
+	}
+	// AWS zone IDs in the snapshot are already mapped to names, so only a
+	// refreshed vms.csv (mapped with the refreshed or embedded
+	// az_mappings.csv) replaces a cloud's embedded offers.
+	if !c.onlyD && !c.hasOverride(name+"/vms.csv") {
+		return embeddedSlots[name], nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.clouds == nil {
+		c.clouds = map[string]*cloudSlot{}
+	}
+	if c.clouds[name] == nil {
+		c.clouds[name] = &cloudSlot{}
+	}
+	return c.clouds[name], nil
+}
+
+// Preload parses the named clouds concurrently (all when none are named).
+// Errors surface again from Cloud.
+func (c *Catalog) Preload(clouds ...string) {
+	if len(clouds) == 0 {
+		clouds = Clouds
+	}
+	var wg sync.WaitGroup
+	for _, name := range clouds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = c.Cloud(name)
+		}()
+	}
+	wg.Wait()
+}
+
+func (c *Catalog) hasOverride(file string) bool {
+	if c.dir == "" {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(c.dir, filepath.FromSlash(file)))
+	return err == nil
+}
+
+// readFile returns a catalog file's bytes and where they came from;
+// missing files return fs.ErrNotExist.
+func (c *Catalog) readFile(file string) ([]byte, string, error) {
+	if c.dir != "" {
+		p := filepath.Join(c.dir, filepath.FromSlash(file))
+		b, err := os.ReadFile(p)
+		if err == nil {
+			return b, p, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) || c.onlyD {
+			return nil, p, err
+		}
+	}
+	gz, err := snapshot.ReadFile("data/" + file + ".gz")
+	if err != nil {
+		return nil, "", err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return nil, "", err
+	}
+	// The gzip trailer holds the uncompressed size: allocate it once.
+	var buf bytes.Buffer
+	if len(gz) >= 4 {
+		buf.Grow(int(binary.LittleEndian.Uint32(gz[len(gz)-4:])) + bytes.MinRead)
+	}
+	if _, err := io.Copy(&buf, zr); err != nil {
+		return nil, "", err
+	}
+	return buf.Bytes(), "embedded:" + file, nil
+}
+
+func (c *Catalog) parseCloud(name string) (*CloudCatalog, error) {
+	if !c.onlyD && !c.hasOverride(name+"/vms.csv") {
+		return loadEmbedded(name)
+	}
+	var zoneNames map[string]string
+	if name == "aws" {
+		b, _, err := c.readFile("aws/az_mappings.csv")
+		if err != nil && !(c.onlyD && errors.Is(err, fs.ErrNotExist)) {
+			return nil, err
+		}
+		if err == nil {
+			if zoneNames, err = parseAZMappings(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	src := filepath.Join(c.dir, name, "vms.csv")
+	b, err := os.ReadFile(src)
+	if c.onlyD && errors.Is(err, fs.ErrNotExist) {
+		return &CloudCatalog{Name: name}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	offers, err := parseVMs(name, b, zoneNames)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", src, err)
+	}
+	cc := &CloudCatalog{Name: name, Source: src}
+	// GCP accelerator rows are split off so that host-VM scans never see them.
+	n := 0
+	for _, o := range offers {
+		if o.InstanceType == "" {
+			cc.Accelerators = append(cc.Accelerators, o)
+			continue
+		}
+		offers[n] = o
+		n++
+	}
+	cc.Offers = offers[:n:n]
+	return cc, nil
+}
+
+func loadEmbedded(name string) (*CloudCatalog, error) {
+	b, _, err := (&Catalog{}).readFile(name + ".bin")
+	if err != nil {
+		return nil, fmt.Errorf("embedded %s catalog: %w", name, err)
+	}
+	cc, err := decodeSnapshot(name, b)
+	if err != nil {
+		return nil, fmt.Errorf("embedded %s catalog: %w", name, err)
+	}
+	return cc, nil
+}
+
+// AWSImage returns the AMI of a SkyPilot image tag ("skypilot:custom-cpu-ubuntu")
+// in an AWS region.
+func (c *Catalog) AWSImage(tag, region string) (amiID string, ok bool) {
+	c.images.once.Do(func() {
+		b, _, err := c.readFile("aws/images.csv")
+		if err != nil {
+			c.images.err = err
+			return
+		}
+		c.images.rows, c.images.err = parseImages(b)
+	})
+	for _, im := range c.images.rows {
+		if im.tag == tag && strings.EqualFold(im.region, region) && im.id != "" {
+			return im.id, true
+		}
+	}
+	return "", false
+}
+
+// AcceleratorNames returns the canonical accelerator names offered by any
+// cloud, sorted (the task parser canonicalises user spellings against it).
+func (c *Catalog) AcceleratorNames() []string {
+	c.accelNames.once.Do(func() { c.accelNames.names = c.acceleratorNames() })
+	return append([]string(nil), c.accelNames.names...)
+}
+
+func (c *Catalog) acceleratorNames() []string {
+	c.Preload()
+	seen := map[string]bool{}
+	for _, name := range Clouds {
+		cc, err := c.Cloud(name)
+		if err != nil {
+			continue
+		}
+		for _, rows := range [][]Offer{cc.Offers, cc.Accelerators} {
+			for i := range rows {
+				if n := rows[i].AcceleratorName; n != "" {
+					seen[n] = true
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Regions returns a cloud's region names, sorted.
+func (cc *CloudCatalog) Regions() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, rows := range [][]Offer{cc.Offers, cc.Accelerators} {
+		for i := range rows {
+			if r := rows[i].Region; !seen[r] {
+				seen[r] = true
+				out = append(out, r)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Zones returns the zone names of a region (all regions when region is ""), sorted.
+func (cc *CloudCatalog) Zones(region string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, rows := range [][]Offer{cc.Offers, cc.Accelerators} {
+		for i := range rows {
+			o := &rows[i]
+			if o.Zone == "" || seen[o.Zone] || (region != "" && !strings.EqualFold(o.Region, region)) {
+				continue
+			}
+			seen[o.Zone] = true
+			out = append(out, o.Zone)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// HasInstanceType reports whether the cloud offers the instance type anywhere.
+func (cc *CloudCatalog) HasInstanceType(t string) bool {
+	for i := range cc.Offers {
+		if cc.Offers[i].InstanceType == t {
+			return true
+		}
+	}
+	return false
+}

@@ -31,7 +31,6 @@ func (r *csvReader) next() ([][]byte, error) {
 		r.line++
 		r.fields = r.fields[:0]
 		r.scratch = r.scratch[:0]
-		start := r.pos
 		if r.data[r.pos] == '\n' || r.data[r.pos] == '\r' {
 			r.skipEOL()
 			continue
@@ -61,7 +60,6 @@ func (r *csvReader) next() ([][]byte, error) {
 			r.skipEOL()
 			break
 		}
-		_ = start
 		return r.fields, nil
 	}
 	return nil, nil
@@ -110,6 +108,9 @@ func parseFloat(b []byte) (v float64, ok bool, err error) {
 	if len(b) == 0 {
 		return 0, false, nil
 	}
+	if v, ok := parseSimpleDecimal(b); ok {
+		return v, true, nil
+	}
 	// strconv.ParseFloat on a string conversion of a []byte does not
 	// allocate (the compiler elides the copy).
 	v, err = strconv.ParseFloat(string(b), 64)
@@ -133,4 +134,46 @@ func (in interner) get(b []byte) string {
 	s := string(b)
 	in[s] = s
 	return s
+}
+
+// pow10 holds the powers of ten that are exact in float64.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+// parseSimpleDecimal handles the catalog's common "123.4567" cells. With at
+// most 15 significant digits the mantissa and the power of ten are exact, so
+// one division is correctly rounded: the same value strconv returns.
+func parseSimpleDecimal(b []byte) (float64, bool) {
+	var mant uint64
+	digits, frac := 0, -1
+	for i, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			mant = mant*10 + uint64(c-'0')
+			digits++
+			if frac >= 0 {
+				frac++
+			}
+		case c == '.' && frac < 0 && i > 0:
+			frac = 0
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	if frac <= 0 {
+		return float64(mant), true
+	}
+	return float64(mant) / pow10[frac], true
+}
+
+// cached interns b, reusing *last when the cell repeats the previous row.
+func (in interner) cached(last *string, b []byte) string {
+	b = bytes.TrimSpace(b)
+	if string(b) == *last {
+		return *last
+	}
+	*last = in.get(b)
+	return *last
 }

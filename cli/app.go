@@ -117,7 +117,7 @@ func Run(streams *IO, args []string) int {
 			jsonDiags = true
 		}
 	}
-	err := app.RunContext(streams.Interrupted, args)
+	err := app.RunContext(streams.Interrupted, interspersedArgs(app, args))
 	if err == nil {
 		return ExitOK
 	}

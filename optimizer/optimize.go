@@ -1,12 +1,14 @@
 package optimizer
 
 import (
+	"fmt"
+	"sort"
+	"strings"
+
 	"github.com/skyplan/skyplan/catalog"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/task"
 )
-
-// STUB: the optimizer helper replaces this file.
 
 // Options steer one optimisation.
 type Options struct {
@@ -20,9 +22,318 @@ type Options struct {
 	SSHPools map[string]int
 }
 
-// Optimize returns the ranked placements for one task.
+// supportedClouds are the clouds skyplan can compile; "ssh" pools are only
+// used when a task pins them.
+var supportedClouds = map[string]bool{"aws": true, "gcp": true, "azure": true, "ssh": true}
+
+// Optimize returns the ranked placements for one task, following SkyPilot:
+// per request and cloud only the cheapest feasible instance type becomes
+// placements; Chosen is the cheapest placement (for an ordered resource
+// list: the cheapest of the first item that has any). Candidates holds every
+// placement of those cheapest types, sorted by hourly cost (ordered lists:
+// by list position, then cost); the fallback loop walks it in order.
 func Optimize(t *task.Task, opts Options) (*TaskPlan, diag.Diagnostics) {
+	return optimize(t, opts, false)
+}
+
+// Candidates returns every feasible placement of every matching instance
+// type (not only the cheapest type per cloud), sorted by hourly cost, for
+// callers that weigh alternatives themselves (the pipeline optimizer).
+// Blocked placements are excluded. ResourceSet.Ordered is ignored: callers
+// read Placement.RequestIndex.
+func Candidates(t *task.Task, opts Options) ([]Placement, diag.Diagnostics) {
+	plan, ds := optimize(t, opts, true)
+	if plan == nil {
+		return nil, ds
+	}
+	out := append([]Placement(nil), plan.Candidates...)
+	sortByCost(out)
+	return out, ds
+}
+
+func optimize(t *task.Task, opts Options, allTypes bool) (*TaskPlan, diag.Diagnostics) {
 	var ds diag.Diagnostics
-	ds.Errorf("Optimizer not implemented", "stub")
-	return nil, ds
+	if opts.Catalog == nil {
+		c, err := catalog.Load()
+		if err != nil {
+			return nil, ds.Append(err)
+		}
+		opts.Catalog = c
+	}
+	numNodes := t.NumNodes
+	if numNodes < 1 {
+		numNodes = 1
+	}
+	items := t.Resources.Items
+	if len(items) == 0 {
+		items = []task.Resources{{}}
+	}
+	plan := &TaskPlan{Name: t.Name, NumNodes: numNodes}
+	opts.Catalog.Preload(cloudsToLoad(items, opts)...)
+
+	var failures []failure
+	var perItem [][]Placement
+	for i := range items {
+		r := &items[i]
+		ps, fail, itemDiags := planItem(t, r, i, numNodes, opts, allTypes)
+		ds = append(ds, itemDiags...)
+		offered := len(ps)
+		ps = applyBlocked(ps, opts.Blocked)
+		if offered > 0 && len(ps) == 0 {
+			fail.reasons = append(fail.reasons, fmt.Sprintf("all %d placements found are blocked by earlier failures", offered))
+		}
+		if len(ps) == 0 {
+			fail.index = i
+			failures = append(failures, fail)
+		}
+		perItem = append(perItem, ps)
+	}
+	for _, ps := range perItem {
+		plan.Candidates = append(plan.Candidates, ps...)
+	}
+	if t.Resources.Ordered {
+		// Items keep list order; within an item, cheapest first.
+		sort.SliceStable(plan.Candidates, func(i, j int) bool {
+			a, b := plan.Candidates[i], plan.Candidates[j]
+			if a.RequestIndex != b.RequestIndex {
+				return a.RequestIndex < b.RequestIndex
+			}
+			return a.HourlyCost < b.HourlyCost
+		})
+	} else {
+		sortByCost(plan.Candidates)
+	}
+	if len(plan.Candidates) == 0 {
+		if ds.HasErrors() {
+			return nil, ds
+		}
+		return nil, append(ds, noCandidateDiag(t, items, numNodes, failures, opts))
+	}
+	plan.Chosen = &plan.Candidates[0]
+	// Errors about individual items (e.g. an unsupported cloud in any_of)
+	// become warnings when another item can run.
+	for i := range ds {
+		ds[i].Severity = diag.Warning
+	}
+	return plan, ds
+}
+
+func sortByCost(ps []Placement) {
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].HourlyCost < ps[j].HourlyCost })
+}
+
+// cloudsToLoad lists the catalogs a task needs, so pinned tasks skip the rest.
+func cloudsToLoad(items []task.Resources, opts Options) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range items {
+		for _, c := range candidateClouds(&r, opts) {
+			if !seen[c] && c != "ssh" {
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// candidateClouds are the clouds a request may use, in iteration order.
+func candidateClouds(r *task.Resources, opts Options) []string {
+	if r.Infra.Cloud != "" {
+		return []string{strings.ToLower(r.Infra.Cloud)}
+	}
+	var out []string
+	for _, c := range catalog.Clouds {
+		if enabled(c, opts) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func enabled(cloud string, opts Options) bool {
+	if opts.EnabledClouds == nil {
+		return true
+	}
+	for _, c := range opts.EnabledClouds {
+		if strings.EqualFold(c, cloud) {
+			return true
+		}
+	}
+	return false
+}
+
+// failure records why one request item has no placement.
+type failure struct {
+	index   int
+	reasons []string
+	fuzzy   []string
+	clouds  []string
+}
+
+// planItem computes one request item's placements.
+func planItem(t *task.Task, r *task.Resources, idx, numNodes int, opts Options, allTypes bool) ([]Placement, failure, diag.Diagnostics) {
+	var ds diag.Diagnostics
+	var fail failure
+	cloud := strings.ToLower(r.Infra.Cloud)
+	if cloud != "" && !supportedClouds[cloud] {
+		ds = append(ds, locatedError(t, idx, []string{"infra", "cloud"},
+			fmt.Sprintf("Cloud %q is not supported by skyplan yet", cloud),
+			fmt.Sprintf("skyplan plans on aws, gcp, azure and SSH node pools (infra: ssh/<pool>). Change the infra to one of those, or remove it to let skyplan pick the cheapest cloud.")))
+		return nil, fail, ds
+	}
+	if cloud == "ssh" {
+		p, d := sshPlacement(t, r, idx, numNodes, opts)
+		if d != nil {
+			return nil, fail, append(ds, *d)
+		}
+		return []Placement{p}, fail, nil
+	}
+	if cloud != "" && !enabled(cloud, opts) {
+		fail.reasons = append(fail.reasons, fmt.Sprintf("the task requires %s, which is not enabled", cloudLabel(cloud)))
+		return nil, fail, nil
+	}
+	clouds := candidateClouds(r, opts)
+	if d := validateLocation(t, r, idx, clouds, opts.Catalog, &clouds); d != nil {
+		return nil, fail, append(ds, *d)
+	}
+	fail.clouds = clouds
+	var out []Placement
+	var missingType []string
+	for _, c := range clouds {
+		cc, err := opts.Catalog.Cloud(c)
+		if err != nil {
+			ds = ds.Append(err)
+			continue
+		}
+		res := feasible(cc, r)
+		if res.mismatch {
+			ds = append(ds, locatedError(t, idx, []string{"instance_type"}, "Instance type does not match the request", res.reason))
+			continue
+		}
+		if res.missingType {
+			missingType = append(missingType, cloudLabel(c))
+			fail.reasons = append(fail.reasons, res.reason)
+			continue
+		}
+		if len(res.choices) == 0 {
+			fail.reasons = append(fail.reasons, res.reason)
+			continue
+		}
+		choices := res.choices
+		if c == "azure" && r.DiskTier != "" {
+			// Like SkyPilot, drop sizes that cannot take the disk tier.
+			var ok []hostChoice
+			for _, hc := range choices {
+				if azureDiskTierReason(hc.instanceType, r.DiskTier) == "" {
+					ok = append(ok, hc)
+				}
+			}
+			if len(ok) == 0 {
+				fail.reasons = append(fail.reasons, azureDiskTierReason(choices[0].instanceType, r.DiskTier))
+				continue
+			}
+			choices = ok
+		}
+		if !allTypes {
+			choices = choices[:1]
+		}
+		n := 0
+		for _, hc := range choices {
+			ps := expand(cc, hc, r, idx, numNodes)
+			n += len(ps)
+			out = append(out, ps...)
+		}
+		if n == 0 {
+			fail.reasons = append(fail.reasons, fmt.Sprintf("%s %s has no %s offer%s%s", cloudLabel(c), choices[0].instanceType, strings.TrimSpace(marketText(r)), locationText(r.Infra), capText(r)))
+		}
+	}
+	if r.InstanceType != "" && len(missingType) == len(clouds) && len(clouds) > 0 {
+		summary := fmt.Sprintf("Invalid instance type %q", r.InstanceType)
+		detail := fmt.Sprintf("Invalid instance type %q for any cloud among [%s]. Check the spelling, or run `skyplan gpus list` to see offered types.", r.InstanceType, strings.Join(missingType, ", "))
+		if len(clouds) == 1 {
+			detail = fmt.Sprintf("Invalid instance type %q for cloud %s. Check the spelling, or pick another cloud.", r.InstanceType, missingType[0])
+		}
+		ds = append(ds, locatedError(t, idx, []string{"instance_type"}, summary, detail))
+	}
+	if len(out) == 0 && r.Accelerator != nil {
+		fail.fuzzy = fuzzyAccelerators(opts.Catalog, clouds, r)
+	}
+	return out, fail, ds
+}
+
+// applyBlocked drops blocked placements. A zone block on a region-level
+// placement removes that zone from Zones; the placement disappears when no
+// zone is left.
+func applyBlocked(ps []Placement, blocked []Blocked) []Placement {
+	if len(blocked) == 0 {
+		return ps
+	}
+	out := ps[:0]
+next:
+	for _, p := range ps {
+		for _, b := range blocked {
+			if b.Matches(p) {
+				continue next
+			}
+			if b.Zone != "" && p.Zone == "" && len(p.Zones) > 0 {
+				wide := b
+				wide.Zone = ""
+				if wide.Matches(p) {
+					p.Zones = removeString(p.Zones, b.Zone)
+					if len(p.Zones) == 0 {
+						continue next
+					}
+				}
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func removeString(list []string, s string) []string {
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		if x != s {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// sshPlacement offers a pinned SSH node pool when it is large enough.
+func sshPlacement(t *task.Task, r *task.Resources, idx, numNodes int, opts Options) (Placement, *diag.Diagnostic) {
+	pool := r.Infra.Region
+	if pool == "" {
+		d := locatedError(t, idx, []string{"infra"}, "SSH infra needs a node pool name",
+			"Write infra: ssh/<pool>, naming a pool from $SKYPLAN_HOME/ssh_node_pools.yaml.")
+		return Placement{}, &d
+	}
+	hosts, ok := opts.SSHPools[pool]
+	if !ok {
+		var names []string
+		for n := range opts.SSHPools {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		known := "none are defined"
+		if len(names) > 0 {
+			known = "defined pools: " + strings.Join(names, ", ")
+		}
+		d := locatedError(t, idx, []string{"infra"}, fmt.Sprintf("SSH node pool %q not found", pool),
+			fmt.Sprintf("Define it in $SKYPLAN_HOME/ssh_node_pools.yaml (%s).", known))
+		return Placement{}, &d
+	}
+	if hosts < numNodes {
+		d := locatedError(t, idx, []string{"infra"}, fmt.Sprintf("SSH node pool %q is too small", pool),
+			fmt.Sprintf("The task needs %d nodes but pool %q has %d hosts. Add hosts to the pool or lower num_nodes.", numNodes, pool, hosts))
+		return Placement{}, &d
+	}
+	accels := map[string]float64{}
+	if r.Accelerator != nil {
+		accels[r.Accelerator.Name] = r.Accelerator.Count
+	}
+	return Placement{Cloud: "ssh", Region: pool, InstanceType: "ssh-node", Accelerators: accels,
+		NumNodes: numNodes, Request: r, RequestIndex: idx}, nil
 }

@@ -49,11 +49,18 @@ func closeMatches(name string, candidates []string, max int) []string {
 	for i, c := range candidates {
 		lc := strings.ToLower(c)
 		d := editDistance(lname, lc)
+		// Scores are doubled so a shared prefix can break ties between
+		// equally distant names (V10 → V100 before A10).
+		prefix := len(lname) >= 2 && (strings.HasPrefix(lc, lname) || strings.HasPrefix(lname, lc))
+		bonus := 0
+		if prefix {
+			bonus = 1
+		}
 		switch {
 		case d <= limit:
-			out = append(out, scored{c, d, i})
-		case len(lname) >= 2 && (strings.HasPrefix(lc, lname) || strings.HasPrefix(lname, lc) || strings.Contains(lc, lname)):
-			out = append(out, scored{c, limit + 1 + d, i})
+			out = append(out, scored{c, 2*d - bonus, i})
+		case prefix || (len(lname) >= 2 && strings.Contains(lc, lname)):
+			out = append(out, scored{c, 2*(limit+1+d) - bonus, i})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {

@@ -21,7 +21,14 @@ type parser struct {
 	pos   map[string]diag.Range
 	// knownAccel maps lower-case accelerator names to canonical ones.
 	knownAccel map[string]string
+	// expanded counts values copied by toAny; aliases can make a small
+	// file expand exponentially ("billion laughs"), so it is bounded.
+	expanded     int
+	tooExpansive bool
 }
+
+// maxExpanded bounds the values a document may expand to through aliases.
+const maxExpanded = 200000
 
 // rangeOf is the source range of a node (start == end for non-scalars).
 func (p *parser) rangeOf(n *yaml.Node) *diag.Range {
@@ -151,6 +158,13 @@ func (p *parser) mapping(n *yaml.Node, path, what string, known []string) ([]pai
 	var walk func(m *yaml.Node, depth int)
 	walk = func(m *yaml.Node, depth int) {
 		for i := 0; i+1 < len(m.Content); i += 2 {
+			if p.expanded++; p.expanded > maxExpanded {
+				if !p.tooExpansive {
+					p.tooExpansive = true
+					p.errorf(m, path, "Value too large", "The mapping expands to more than %d keys (through YAML merge keys?). Write it out plainly.", maxExpanded)
+				}
+				return
+			}
 			k, v := deref(m.Content[i]), m.Content[i+1]
 			if k == nil {
 				continue
@@ -255,6 +269,14 @@ func (p *parser) boolean(n *yaml.Node, field string) (bool, bool) {
 // string, int, float64, bool, nil) for fields kept raw.
 func (p *parser) toAny(n *yaml.Node, field string, depth int) any {
 	n = deref(n)
+	p.expanded++
+	if p.expanded > maxExpanded {
+		if !p.tooExpansive {
+			p.tooExpansive = true
+			p.errorf(n, field, "Value too large", "The value expands to more than %d elements (through YAML aliases?). Write it out plainly.", maxExpanded)
+		}
+		return nil
+	}
 	if n == nil || depth > maxDepth {
 		if depth > maxDepth {
 			p.errorf(n, field, "Value nested too deeply", "Nesting is limited to %d levels.", maxDepth)

@@ -40,7 +40,7 @@ func parseDecimal(s string) (float64, bool) {
 // sizeUnits maps a lower-case unit to its factor in GB (SkyPilot treats
 // KB/MB/GB... as binary multiples of GiB).
 var sizeUnits = map[string]float64{
-	"": 1,
+	"":  1,
 	"b": 1.0 / (1 << 30),
 	"k": 1.0 / (1 << 20), "kb": 1.0 / (1 << 20), "ki": 1.0 / (1 << 20), "kib": 1.0 / (1 << 20),
 	"m": 1.0 / 1024, "mb": 1.0 / 1024, "mi": 1.0 / 1024, "mib": 1.0 / 1024,

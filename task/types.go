@@ -9,6 +9,14 @@ type Pipeline struct {
 	Name  string  // header document's name, if any
 	Tasks []*Task // in chain order; len 1 for a plain task file
 	File  string  // path the pipeline was read from ("" for inline)
+	// Execution is the header's execution mode: "" or "serial" (chain) or
+	// "parallel" (a SkyPilot job group; kept, refused by commands).
+	Execution string
+	// Header holds the header document's other keys (primary_tasks,
+	// termination_delay), kept raw.
+	Header map[string]any
+
+	opts LoadOptions // kept so overrides validate names like the YAML did
 }
 
 // Task is one SkyPilot task.
@@ -34,6 +42,13 @@ type Task struct {
 
 	// Where the task came from, for diagnostics after parsing.
 	Source Source
+
+	// EventCallback is SkyPilot's managed-job status hook (kept raw).
+	EventCallback string
+
+	// raw keeps the values before $VAR substitution so overrides of envs
+	// can re-run it (see ApplyOverrides).
+	raw *rawSubst
 }
 
 // Source remembers the file and the position of each field path
@@ -84,6 +99,8 @@ type Storage struct {
 	Store      string   // "s3" | "gcs" | "azure" | ... ("" = inferred from the chosen cloud)
 	Mode       string   // "MOUNT" (default) | "COPY" | "MOUNT_CACHED"
 	Persistent bool     // default true
+	// Extra keeps config, type and SkyPilot's internal keys, raw.
+	Extra map[string]any
 }
 
 // ResourceSet is the candidate resources of a task. Every item is one
@@ -115,6 +132,12 @@ type Resources struct {
 	JobRecovery     map[string]any
 	LocalDisk       string
 	TimeEstimateHrs map[string]float64 // accelerator name (or "" default) → hours, pipelines
+	// Extra keeps SkyPilot fields skyplan parses but does not use
+	// (priority, priority_class, volumes, ephemeral_storage, _internal).
+	Extra map[string]any
+	// Fields maps each resources key of this candidate to the field path it
+	// came from ("resources.any_of[1].cpus"), for Task.Source.Range.
+	Fields map[string]string
 }
 
 // Infra pins a cloud, region and zone; empty strings are wildcards.
@@ -162,4 +185,6 @@ type Autostop struct {
 	Down        bool
 	WaitFor     string // jobs_and_ssh | jobs | none
 	Hook        string
+	// HookTimeoutSec bounds the hook's run time (0 = SkyPilot's default).
+	HookTimeoutSec int
 }

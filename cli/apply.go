@@ -1,0 +1,217 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/skyplan/skyplan/config"
+	"github.com/skyplan/skyplan/diag"
+	"github.com/skyplan/skyplan/optimizer"
+	"github.com/skyplan/skyplan/provision"
+	"github.com/skyplan/skyplan/runner"
+	"github.com/skyplan/skyplan/skyhome"
+	"github.com/skyplan/skyplan/state"
+	"github.com/skyplan/skyplan/task"
+	"github.com/urfave/cli/v2"
+)
+
+func init() {
+	register(func(io *IO) *cli.Command {
+		flags := append(taskFlags(),
+			&cli.StringFlag{Name: "cluster", Aliases: []string{"c"}, Usage: "cluster `NAME` (default: the task's name)"},
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation (required when stdin is not a terminal)"},
+			&cli.BoolFlag{Name: "provision-only", Usage: "stop once the infrastructure is up (no setup/run)"},
+			&cli.BoolFlag{Name: "retry-until-up", Aliases: []string{"r"}, Usage: "when every placement fails, start over after a pause until one works"},
+			&cli.BoolFlag{Name: "detach-run", Aliases: []string{"d"}, Usage: "submit the job and return without streaming its logs"},
+			&cli.StringSliceFlag{Name: "ssh-cidr", Usage: "`CIDR` allowed to SSH to the nodes (repeatable; default: ssh_cidrs from config)"},
+		)
+		return &cli.Command{
+			Name:      "apply",
+			Usage:     "provision a task's cluster through Terraform (with zone/region/cloud fallback), or apply a saved plan",
+			ArgsUsage: "TASK.yaml | PLANFILE",
+			Description: "With a task: optimise, compile, show the plan, ask `Proceed? [y/N]` (unless -y), then apply, failing over\n" +
+				"to the next best placement on capacity/quota errors. With a PLANFILE from `skyplan plan --out`: apply\n" +
+				"exactly that plan, no re-optimisation; a plan made before the state changed is refused.",
+			Flags:  flags,
+			Action: func(c *cli.Context) error { return runApply(c, io) },
+		}
+	})
+}
+
+func runApply(c *cli.Context, io *IO) error {
+	if c.NArg() != 1 {
+		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "apply takes one argument",
+			Detail: "Give a task file (skyplan apply task.yaml -c NAME) or a saved plan (skyplan apply PLANFILE)."}})
+	}
+	arg := c.Args().First()
+	if !looksLikeTask(arg) {
+		if _, err := os.Stat(planMetaPath(arg)); err == nil {
+			return applySavedPlan(c, io, arg)
+		}
+		if _, err := os.Stat(arg); err == nil {
+			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Not a skyplan plan",
+				Detail:  fmt.Sprintf("%s is neither a task YAML nor a plan saved by `skyplan plan --out` (its %s is missing).", arg, filepath.Base(planMetaPath(arg))),
+				Subject: &diag.Range{Filename: arg}}})
+		}
+	}
+	return applyTask(c, io, arg)
+}
+
+func applyTask(c *cli.Context, io *IO, path string) error {
+	pl, ds := loadTaskFromFlags(c, io, path)
+	if ds.HasErrors() {
+		return Exit(ExitFailure, ds)
+	}
+	ds = append(ds, refuseUnplannable(pl)...)
+	if len(pl.Tasks) != 1 {
+		ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "apply takes a single task",
+			Detail: fmt.Sprintf("%s holds %d tasks; apply one task at a time.", path, len(pl.Tasks))})
+	}
+	if ds.HasErrors() {
+		return Exit(ExitFailure, ds)
+	}
+	t := pl.Tasks[0]
+	if !c.Bool("yes") && !io.InTTY {
+		_, err := confirm(io, "")
+		return err
+	}
+	opts, ods := optimizerOptions(pl)
+	if ods.HasErrors() {
+		return Exit(ExitFailure, append(ds, ods...))
+	}
+	plan, pds := optimizer.Optimize(t, opts)
+	ds = append(ds, pds...)
+	if pds.HasErrors() || plan == nil || plan.Chosen == nil {
+		return Exit(ExitFailure, ds)
+	}
+	writeWarnings(c, io, ds)
+	name := clusterName(c.String("cluster"), t, path)
+	optimizer.WriteTable(io.Err, plan, t.Resources.Ordered)
+	if plan.Chosen.Cloud == "ssh" {
+		if !c.Bool("yes") {
+			if ok, err := confirm(io, fmt.Sprintf("Launching cluster %q on SSH node pool %s. Proceed?", name, plan.Chosen.Region)); err != nil || !ok {
+				return abortedOr(err)
+			}
+		}
+		return launchOnSSHPool(c, io, t, *plan.Chosen, name, c.Bool("detach-run"))
+	}
+	cwd, _ := os.Getwd()
+	cfg, cds := config.Load(cwd)
+	if cds.HasErrors() {
+		return Exit(ExitFailure, cds)
+	}
+	store, err := openStore()
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	release, err := lockCluster(store, name, "apply")
+	if err != nil {
+		return err
+	}
+	defer release()
+	tc, err := openToolchain(io)
+	if err != nil {
+		return Exit(ExitFailure, diag.Diagnostics{}.Append(err))
+	}
+	ws, err := tc.Workspace(skyhome.ClusterDir(name), io.Err, io.ErrTTY)
+	if err != nil {
+		return err
+	}
+	l := &provision.Launcher{
+		Cluster: name, NumNodes: t.NumNodes, WS: ws, Store: store,
+		Plan:         optimizerPlanner(t, opts),
+		Generate:     clusterGenerator(io, t, name, cfg, c.StringSlice("ssh-cidr")),
+		Log:          io.Err,
+		RetryUntilUp: c.Bool("retry-until-up"),
+		Extra:        map[string]string{"task": absPath(path)},
+	}
+	if existing, err := store.GetCluster(name); err == nil && existing.EverUp {
+		// A cluster that was UP stays where it is (SkyPilot): only its
+		// previous placement is tried, and nothing is moved on failure.
+		prev := optimizer.Placement{Cloud: existing.Cloud, Region: existing.Region, Zone: existing.Zone,
+			InstanceType: existing.InstanceType, Accelerators: existing.Accelerators, UseSpot: existing.UseSpot,
+			HourlyCost: existing.HourlyCost, NumNodes: existing.NumNodes}
+		l.Plan = provision.CandidatePlanner([]optimizer.Placement{prev})
+		l.NoFailover = true
+	}
+	if !c.Bool("yes") {
+		l.Confirm = func(p optimizer.Placement, s *provision.ChangeSummary) (bool, error) {
+			what := "no changes"
+			if s != nil {
+				what = fmt.Sprintf("%d to add, %d to change, %d to destroy", s.Add, s.Change, s.Remove)
+			}
+			return confirm(io, fmt.Sprintf("Cluster %q in %s (%s, $%.2f/h). Proceed?", name,
+				provision.InfraLabel(p.Cloud, p.Region, p.Zone), what, p.HourlyCost))
+		}
+	}
+	out, err := l.Launch(io.Interrupted)
+	if err != nil {
+		return launchError(io, err, name, t.NumNodes)
+	}
+	printUp(io, out.Cluster)
+	if c.Bool("provision-only") {
+		return nil
+	}
+	return runOnCluster(c, io, store, t, out.Cluster)
+}
+
+// runOnCluster hands a freshly provisioned cluster to the runner (setup,
+// run, logs), as the SSH-pool path does.
+func runOnCluster(c *cli.Context, io *IO, store *state.Store, t *task.Task, sc *state.Cluster) error {
+	cwd, _ := os.Getwd()
+	cfg, cds := config.Load(cwd)
+	if cds.HasErrors() {
+		return Exit(ExitFailure, cds)
+	}
+	cl, err := runner.ClusterFromState(sc, cfg)
+	if err != nil {
+		return err
+	}
+	r := &runner.Runner{Stderr: io.Err, Store: store}
+	baseDir := ""
+	if t.Source.File != "" {
+		baseDir = filepath.Dir(t.Source.File)
+	}
+	res, err := r.Launch(io.Interrupted, cl, t, runner.LaunchOptions{Detach: c.Bool("detach-run"), BaseDir: baseDir})
+	return jobResult(io, sc.Name, res, err, c.Bool("detach-run"))
+}
+
+func launchError(io *IO, err error, name string, numNodes int) error {
+	var ex *provision.ExhaustedError
+	if errors.As(err, &ex) {
+		fmt.Fprintln(io.Err, "Reasons for provision failures:")
+		ex.WriteTable(io.Err, numNodes)
+		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Failed to provision all possible launchable resources",
+			Detail: "Every placement failed (see the table above). Relax the task's resource requirements, try other clouds, or run again with --retry-until-up."}})
+	}
+	if errors.Is(err, provision.ErrAborted) {
+		return abortedOr(nil)
+	}
+	return Exit(ExitFailure, terraformDiags(err, name))
+}
+
+func abortedOr(err error) error {
+	if err != nil {
+		return err
+	}
+	return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Aborted", Detail: "Nothing was created."}})
+}
+
+// printUp writes the result: the cluster and its nodes (stdout).
+func printUp(io *IO, c *state.Cluster) {
+	fmt.Fprintf(io.Out, "Cluster %s is UP: %s, %s, $%.4f/h\n", c.Name, provision.InfraLabel(c.Cloud, c.Region, c.Zone),
+		provision.ResourcesLabel(c.NumNodes, c.InstanceType, c.Accelerators, c.UseSpot), c.HourlyCost)
+	for _, n := range c.Nodes {
+		fmt.Fprintf(io.Out, "  node %d  %s  private %s  public %s\n", n.Rank, n.InstanceID, n.PrivateIP, n.PublicIP)
+	}
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}

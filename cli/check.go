@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/skyplan/skyplan/cloudcheck"
+	"github.com/skyplan/skyplan/config"
+	"github.com/skyplan/skyplan/diag"
+	"github.com/skyplan/skyplan/skyhome"
+	"github.com/urfave/cli/v2"
+)
+
+func init() {
+	register(func(io *IO) *cli.Command {
+		return &cli.Command{
+			Name:      "check",
+			Usage:     "check which clouds have working credentials (and cache the enabled set for plans)",
+			ArgsUsage: "[aws gcp azure]",
+			Description: "Verifies AWS credentials through Terraform's AWS provider (the credential chain skyplan's\n" +
+				"modules use), and GCP/Azure the same way when their provider is installed; otherwise their\n" +
+				"credentials are detected and reported as not verified. The enabled clouds are cached in\n" +
+				"$SKYPLAN_HOME/enabled_clouds.json; plans consider only those unless a task pins a cloud.\n" +
+				"Exits 1 when none of the checked clouds is enabled.",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "`FORMAT`: table or json"},
+			},
+			Action: func(c *cli.Context) error { return runCheck(c, io) },
+		}
+	})
+}
+
+func runCheck(c *cli.Context, io *IO) error {
+	format := c.String("output")
+	if format != "table" && format != "json" {
+		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid output format",
+			Detail: fmt.Sprintf("-o must be table or json, got %q.", format), Field: "--output"}})
+	}
+	var clouds []string
+	for _, a := range c.Args().Slice() {
+		name := strings.ToLower(a)
+		if !isCheckCloud(name) {
+			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: fmt.Sprintf("Unknown cloud %q", a),
+				Detail: "skyplan check takes cloud names among " + strings.Join(cloudcheck.Clouds, ", ") + ", or none to check them all."}})
+		}
+		clouds = append(clouds, name)
+	}
+	cwd, _ := os.Getwd()
+	cfg, cds := config.Load(cwd)
+	if cds.HasErrors() {
+		return Exit(ExitFailure, cds)
+	}
+	results, err := cloudcheck.Check(c.Context, clouds, cloudcheck.Options{
+		Home: skyhome.Dir(), Environ: os.Environ(), Config: cfg, Progress: io.Err,
+	})
+	if err != nil {
+		return Exit(ExitFailure, diag.Diagnostics{}.Append(err))
+	}
+	cache, err := cloudcheck.SaveResults(cloudcheck.CachePath(), results, time.Now())
+	if err != nil {
+		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Cannot save the enabled clouds",
+			Detail: err.Error() + ". Check that $SKYPLAN_HOME is writable."}})
+	}
+	if format == "json" {
+		enc := json.NewEncoder(io.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			Clouds []cloudcheck.Result `json:"clouds"`
+		}{results}); err != nil {
+			return err
+		}
+	} else {
+		tw := tabwriter.NewWriter(io.Out, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "CLOUD\tENABLED\tDETAIL")
+		for _, r := range results {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", strings.ToUpper(r.Cloud), checkYesNo(r.Enabled), r.Detail())
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+
+	var disabled diag.Diagnostics
+	anyEnabled := false
+	for _, r := range results {
+		if r.Enabled {
+			anyEnabled = true
+			continue
+		}
+		disabled = append(disabled, diag.Diagnostic{Severity: diag.Error,
+			Summary: strings.ToUpper(r.Cloud) + " is not enabled",
+			Detail:  r.Reason + ". " + r.Fix})
+	}
+	if !anyEnabled {
+		return Exit(ExitFailure, disabled)
+	}
+	for _, d := range disabled {
+		fmt.Fprintf(io.Err, "%s: %s\n", d.Summary, d.Detail)
+	}
+	fmt.Fprintf(io.Err, "Enabled clouds: %s (saved to %s; plans consider only these unless a task pins a cloud).\n",
+		strings.Join(cache.Clouds, ", "), cloudcheck.CachePath())
+	return nil
+}
+
+func isCheckCloud(name string) bool {
+	for _, c := range cloudcheck.Clouds {
+		if c == name {
+			return true
+		}
+	}
+	return false
+}
+
+func checkYesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

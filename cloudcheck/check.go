@@ -1,0 +1,224 @@
+// Package cloudcheck finds out which clouds skyplan can use, like SkyPilot's
+// `sky check`. AWS credentials are verified by the same code that will use
+// them later: Terraform's AWS provider, applying a root module that only
+// reads aws_caller_identity. GCP and Azure are verified the same way when
+// their provider is installed locally; otherwise their credentials are
+// detected from files and variables and reported as not verified.
+//
+// The enabled set is cached in $SKYPLAN_HOME/enabled_clouds.json; the
+// optimizer's callers read it with EnabledClouds.
+package cloudcheck
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/skyplan/skyplan/config"
+	"github.com/skyplan/skyplan/provision"
+)
+
+// Clouds are the clouds `check` knows, in display order.
+var Clouds = []string{"aws", "gcp", "azure"}
+
+// providerName is the Terraform provider type of each cloud.
+var providerName = map[string]string{"aws": "aws", "gcp": "google", "azure": "azurerm"}
+
+// Result is one cloud's verdict.
+type Result struct {
+	Cloud   string `json:"cloud"`
+	Enabled bool   `json:"enabled"`
+	// Verified is true when the cloud itself accepted the credentials (the
+	// Terraform provider read the caller's identity).
+	Verified bool `json:"verified"`
+	// Identity is who the credentials belong to: an ARN, an e-mail, a
+	// client id, or (unverified) where the credentials were found.
+	Identity string `json:"identity"`
+	// Account is the AWS account id, GCP project or Azure subscription.
+	Account  string `json:"account,omitempty"`
+	Endpoint string `json:"endpoint"`
+	// Reason says why a cloud is disabled or not verified.
+	Reason string `json:"reason,omitempty"`
+	// Fix is what to do about a disabled cloud.
+	Fix string `json:"fix,omitempty"`
+}
+
+// Detail is the one-line DETAIL column of `skyplan check`.
+func (r Result) Detail() string {
+	var parts []string
+	if r.Identity != "" {
+		parts = append(parts, r.Identity)
+	}
+	if r.Account != "" && !strings.Contains(r.Identity, r.Account) {
+		parts = append(parts, accountLabel(r.Cloud)+" "+r.Account)
+	}
+	if r.Enabled && r.Endpoint != "" {
+		parts = append(parts, "endpoint "+r.Endpoint)
+	}
+	s := strings.Join(parts, ", ")
+	if r.Reason != "" {
+		if s != "" {
+			return r.Reason + ": " + s
+		}
+		return r.Reason
+	}
+	return s
+}
+
+func accountLabel(cloud string) string {
+	switch cloud {
+	case "gcp":
+		return "project"
+	case "azure":
+		return "subscription"
+	}
+	return "account"
+}
+
+// Options configure Check.
+type Options struct {
+	// Home is $SKYPLAN_HOME; probes run in Home/check/<cloud>.
+	Home string
+	// Environ is the environment credentials are looked up in and terraform
+	// runs with (os.Environ() when nil).
+	Environ []string
+	// Config supplies gcp.project_id and azure.subscription_id.
+	Config config.Config
+	// Progress receives one line per cloud being checked (stderr).
+	Progress io.Writer
+	// Timeout bounds each cloud's verification (2 minutes when zero).
+	Timeout time.Duration
+}
+
+// Check checks the named clouds (all of Clouds when none is named).
+func Check(ctx context.Context, clouds []string, opts Options) ([]Result, error) {
+	if len(clouds) == 0 {
+		clouds = Clouds
+	}
+	if opts.Environ == nil {
+		opts.Environ = os.Environ()
+	}
+	if opts.Progress == nil {
+		opts.Progress = io.Discard
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 2 * time.Minute
+	}
+	e := newEnv(opts.Environ, opts.Config)
+	c := &checker{opts: opts, env: e}
+	var out []Result
+	for _, cloud := range clouds {
+		if _, ok := providerName[cloud]; !ok {
+			return nil, fmt.Errorf("unknown cloud %q: expected one of %s", cloud, strings.Join(Clouds, ", "))
+		}
+		out = append(out, c.check(ctx, cloud))
+	}
+	return out, nil
+}
+
+type checker struct {
+	opts Options
+	env  env
+	// toolchain is found once per Check; tcErr is why there is none.
+	tc    *provision.Toolchain
+	tcErr error
+	tried bool
+}
+
+func (c *checker) toolchain(ctx context.Context) (*provision.Toolchain, error) {
+	if !c.tried {
+		c.tried = true
+		c.tc, c.tcErr = provision.NewToolchain(ctx, provision.ToolchainOptions{
+			Home: c.opts.Home, Getenv: c.env.get, Environ: c.opts.Environ,
+		})
+	}
+	return c.tc, c.tcErr
+}
+
+func (c *checker) detect(cloud string) detection {
+	switch cloud {
+	case "aws":
+		return detectAWS(c.env)
+	case "gcp":
+		return detectGCP(c.env)
+	}
+	return detectAzure(c.env)
+}
+
+func (c *checker) endpoint(cloud string) string {
+	switch cloud {
+	case "aws":
+		return awsEndpoint(c.env)
+	case "azure":
+		if v := c.env.get("ARM_ENVIRONMENT"); v != "" {
+			return v
+		}
+	}
+	return "default"
+}
+
+func (c *checker) check(ctx context.Context, cloud string) Result {
+	r := Result{Cloud: cloud, Endpoint: c.endpoint(cloud)}
+	d := c.detect(cloud)
+	// AWS credentials may come from an instance profile, which no file
+	// shows, so AWS is asked even when nothing was detected.
+	if !d.found && cloud != "aws" {
+		r.Reason, r.Fix = d.reason, fixFor(cloud)
+		return r
+	}
+	tc, err := c.toolchain(ctx)
+	if err != nil {
+		return unverified(r, d, "terraform not found")
+	}
+	prov := providerName[cloud]
+	dirs := append(provision.DefaultMirrors(c.env.get), tc.PluginCacheDir, tc.Env["TF_PLUGIN_CACHE_DIR"])
+	if !providerInstalled(prov, dirs) {
+		return unverified(r, d, "provider hashicorp/"+prov+" not installed")
+	}
+	fmt.Fprintf(c.opts.Progress, "Checking %s credentials with Terraform's %s provider...\n", strings.ToUpper(cloud), prov)
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	outs, err := runProbe(ctx, tc, filepath.Join(c.opts.Home, "check", cloud), probeFor(cloud, c.env, d))
+	if err != nil {
+		if _, ok := err.(errInit); ok {
+			return unverified(r, d, "provider hashicorp/"+prov+" could not be installed: "+shortError(err))
+		}
+		r.Reason, r.Fix = shortError(err), fixFor(cloud)
+		if !d.found && cloud == "aws" {
+			r.Reason = d.reason + "; the AWS provider says: " + r.Reason
+		}
+		return r
+	}
+	r.Enabled, r.Verified = true, true
+	switch cloud {
+	case "aws":
+		r.Identity, r.Account = outs["aws_caller_identity_arn"], outs["aws_caller_identity_account_id"]
+	case "gcp":
+		r.Identity, r.Account = outs["google_client_openid_userinfo_email"], d.project
+	case "azure":
+		r.Identity = "client " + outs["azurerm_client_config_client_id"] + " (tenant " + outs["azurerm_client_config_tenant_id"] + ")"
+		r.Account = outs["azurerm_subscription_subscription_id"]
+		if n := outs["azurerm_subscription_display_name"]; n != "" {
+			r.Account += " (" + n + ")"
+		}
+	}
+	return r
+}
+
+// unverified reports detected credentials that could not be verified. They
+// still enable the cloud, so plans consider it offline; a bad credential
+// then surfaces at apply time, and the reason says it was not verified.
+func unverified(r Result, d detection, why string) Result {
+	if !d.found {
+		r.Reason, r.Fix = d.reason, fixFor(r.Cloud)
+		return r
+	}
+	r.Enabled = true
+	r.Identity, r.Account = d.source, d.project
+	r.Reason = "credentials found, not verified (" + why + ")"
+	return r
+}

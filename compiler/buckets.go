@@ -1,0 +1,64 @@
+package compiler
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/skyplan/skyplan/diag"
+)
+
+// storeCloud maps a storage spec's store to the cloud that hosts it.
+var storeCloud = map[string]string{"s3": "aws", "gcs": "gcp", "azure": "azure"}
+
+// buckets splits the task's storage file mounts that skyplan must create
+// into ephemeral (persistent: false, created with the cluster) and
+// persistent ones (kept in the separate buckets root). Mounts of existing
+// buckets (source is a bucket URI) create nothing.
+func (c *compilation) buckets() (ephemeral, persistent []string, ds diag.Diagnostics) {
+	if c.in.Task == nil {
+		return nil, nil, nil
+	}
+	cloud := c.in.Placement.Cloud
+	for _, fm := range c.in.Task.FileMounts {
+		st := fm.Storage
+		if st == nil {
+			continue
+		}
+		field := "file_mounts." + fm.Dst
+		if st.Name == "" || (len(st.Source) == 1 && strings.Contains(st.Source[0], "://")) {
+			continue // an existing bucket: mounted, not created
+		}
+		store := strings.ToLower(st.Store)
+		if store != "" {
+			want, ok := storeCloud[store]
+			if !ok {
+				ds = append(ds, c.errf(field, "Storage store not supported", "skyplan creates s3, gcs and azure buckets; %q uses store %q.", st.Name, st.Store))
+				continue
+			}
+			if want != cloud {
+				ds = append(ds, c.errf(field, "Bucket on another cloud", "Bucket %q uses store %s but the cluster runs on %s; skyplan creates buckets on the cluster's cloud. Remove store: to use %s, or pin the task to %s with infra.", st.Name, st.Store, cloud, cloud, want))
+				continue
+			}
+		}
+		if st.Persistent {
+			persistent = append(persistent, st.Name)
+		} else {
+			ephemeral = append(ephemeral, st.Name)
+		}
+	}
+	return dedupe(ephemeral), dedupe(persistent), ds
+}
+
+func dedupe(xs []string) []string {
+	sort.Strings(xs)
+	out := xs[:0]
+	for i, x := range xs {
+		if i == 0 || x != xs[i-1] {
+			out = append(out, x)
+		}
+	}
+	if out == nil {
+		return []string{}
+	}
+	return out
+}

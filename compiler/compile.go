@@ -1,0 +1,304 @@
+package compiler
+
+import (
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+
+	"github.com/skyplan/skyplan/config"
+	"github.com/skyplan/skyplan/diag"
+	"github.com/skyplan/skyplan/optimizer"
+	"github.com/skyplan/skyplan/task"
+	"github.com/skyplan/skyplan/templates"
+)
+
+// ImageResolver maps a SkyPilot image tag to an AMI in a region; the
+// catalog implements it from aws/images.csv.
+type ImageResolver interface {
+	AWSImage(tag, region string) (string, bool)
+}
+
+// Input is everything one compilation needs.
+type Input struct {
+	ClusterName  string
+	Task         *task.Task
+	Placement    optimizer.Placement
+	SSHPublicKey string   // authorized_keys line
+	SSHCIDRs     []string // who may SSH in; never silently 0.0.0.0/0
+	// VPCName and SubnetName select an existing network (optional). On
+	// Azure VPCName is RESOURCE_GROUP/VNET.
+	VPCName, SubnetName string
+	Images              ImageResolver
+	Backend             *config.Backend // remote state; nil = local state
+	// ProjectID (GCP) and SubscriptionID (Azure) are account ids, not secrets.
+	ProjectID, SubscriptionID string
+	// UsePrivateIP gives nodes no public address (proxy/VPN access).
+	UsePrivateIP bool
+	// SSHUser overrides the cloud's default login user.
+	SSHUser string
+
+	// SkyplanVersion and Command go into the generated header.
+	SkyplanVersion string
+	Command        string // e.g. "skyplan compile task.yaml -o out"
+	// AWSSkipAccountChecks adds skip_credentials_validation,
+	// skip_requesting_account_id and skip_metadata_api_check to the AWS
+	// provider: for emulators such as moto only, never by default.
+	AWSSkipAccountChecks bool
+}
+
+// Module is a generated root module: relative path → content.
+type Module struct {
+	Files map[string][]byte
+}
+
+// Paths returns the module's file paths, sorted.
+func (m *Module) Paths() []string {
+	ps := make([]string, 0, len(m.Files))
+	for p := range m.Files {
+		ps = append(ps, p)
+	}
+	sort.Strings(ps)
+	return ps
+}
+
+// Provider versions the generated roots pin (what exists offline for AWS;
+// the google/azurerm versions of ../shared/provider-schemas).
+const (
+	AWSProviderVersion     = "5.100.0"
+	GoogleProviderVersion  = "6.50.0"
+	AzurermProviderVersion = "4.81.0"
+	requiredTerraform      = ">= 1.5.0"
+	// MainFile and VarsFile are the root files the provisioner reads.
+	MainFile = "main.tf"
+	VarsFile = "skyplan.auto.tfvars.json"
+)
+
+// Default login users per cloud (SkyPilot's).
+var defaultSSHUser = map[string]string{"aws": "ubuntu", "gcp": "gcpuser", "azure": "azureuser"}
+
+// tfVar is one root variable: declared in main.tf, passed to the module
+// (unless providerOnly) and valued in the tfvars JSON.
+type tfVar struct {
+	name, typ    string
+	value        any
+	providerOnly bool
+}
+
+// cloudRoot is what a cloud contributes to the root module.
+type cloudRoot struct {
+	vars      []tfVar
+	providers []providerSpec
+	buckets   bucketRoot // persistent buckets root, if any
+}
+
+type providerSpec struct {
+	name, source, version string
+}
+
+// Compile turns in into a root module. Diagnostics carry warnings even on
+// success; on errors the module is nil.
+func Compile(in Input) (*Module, diag.Diagnostics) {
+	var ds diag.Diagnostics
+	p := in.Placement
+	req := p.Request
+	if req == nil && in.Task != nil && len(in.Task.Resources.Items) > 0 {
+		req = &in.Task.Resources.Items[0]
+	}
+	if req == nil {
+		req = &task.Resources{}
+	}
+	numNodes := p.NumNodes
+	if numNodes == 0 && in.Task != nil {
+		numNodes = in.Task.NumNodes
+	}
+	if numNodes < 1 {
+		numNodes = 1
+	}
+	if in.ClusterName == "" {
+		ds.Errorf("Cluster name is empty", "Give the cluster a name with -c NAME.")
+	}
+	if strings.TrimSpace(in.SSHPublicKey) == "" {
+		ds.Errorf("No SSH public key", "The compiler needs skyplan's SSH public key (skyhome.EnsureSSHKey) to authorize logins on the nodes.")
+	}
+	ds = append(ds, checkCIDRs(in.SSHCIDRs)...)
+	if p.InstanceType == "" && p.Cloud != "gcp" {
+		ds.Errorf("Placement has no instance type", "The optimizer's placement for cloud %q names no instance type.", p.Cloud)
+	}
+	if ds.HasErrors() {
+		return nil, ds
+	}
+	c := &compilation{in: in, req: req, numNodes: numNodes, name: CloudSafeName(p.Cloud, in.ClusterName)}
+	c.sshUser = in.SSHUser
+	if c.sshUser == "" {
+		c.sshUser = defaultSSHUser[p.Cloud]
+	}
+	c.ports = portsValue(req.Ports)
+	c.labels = map[string]string{}
+	for k, v := range req.Labels {
+		c.labels[k] = v
+	}
+	var root cloudRoot
+	var cds diag.Diagnostics
+	switch p.Cloud {
+	case "aws":
+		root, cds = c.aws()
+	case "gcp":
+		root, cds = c.gcp()
+	case "azure":
+		root, cds = c.azure()
+	default:
+		cds.Errorf("Cloud not supported by the compiler", "skyplan compiles Terraform for aws, gcp and azure; the placement is on %q.", p.Cloud)
+	}
+	ds = append(ds, cds...)
+	if ds.HasErrors() {
+		return nil, ds
+	}
+	m := &Module{Files: map[string][]byte{}}
+	main, err := c.rootMain(root)
+	if err != nil {
+		ds = ds.Append(err)
+		return nil, ds
+	}
+	m.Files[MainFile] = main
+	m.Files[VarsFile] = varsJSON(root.vars)
+	files, err := templates.Files(p.Cloud)
+	if err != nil {
+		ds = ds.Append(fmt.Errorf("embedded %s module: %w", p.Cloud, err))
+		return nil, ds
+	}
+	for rel, b := range files {
+		m.Files["modules/"+p.Cloud+"/"+rel] = b
+	}
+	if len(root.buckets.vars) > 0 {
+		bm, err := c.bucketsMain(root)
+		if err != nil {
+			ds = ds.Append(err)
+			return nil, ds
+		}
+		m.Files["buckets/"+MainFile] = bm
+		m.Files["buckets/"+VarsFile] = varsJSON(root.buckets.vars)
+	}
+	return m, ds
+}
+
+// compilation carries the derived values shared by the per-cloud builders.
+type compilation struct {
+	in       Input
+	req      *task.Resources
+	numNodes int
+	name     string // cloud-safe cluster name
+	sshUser  string
+	ports    []map[string]int
+	labels   map[string]string
+}
+
+func checkCIDRs(cidrs []string) diag.Diagnostics {
+	var ds diag.Diagnostics
+	if len(cidrs) == 0 {
+		ds.Errorf("No SSH source address", "skyplan never opens SSH to the whole Internet by default. Set ssh_cidrs in ~/.skyplan/config.yaml or .skyplan.yaml (for example your public address as 203.0.113.7/32).")
+		return ds
+	}
+	for _, c := range cidrs {
+		_, n, err := net.ParseCIDR(c)
+		if err != nil {
+			ds.Errorf("Invalid SSH CIDR", "%q is not a CIDR block such as 203.0.113.7/32.", c)
+			continue
+		}
+		if ones, _ := n.Mask.Size(); ones == 0 {
+			ds = append(ds, diag.Diagnostic{Severity: diag.Warning, Summary: "SSH is open to the whole Internet",
+				Detail: fmt.Sprintf("ssh_cidrs contains %s, so port 22 of every node accepts connections from anywhere. Narrow it to your own address range unless this is intended.", c)})
+		}
+	}
+	return ds
+}
+
+func portsValue(ports []task.PortRange) []map[string]int {
+	out := make([]map[string]int, 0, len(ports))
+	for _, p := range ports {
+		out = append(out, map[string]int{"from": p.From, "to": p.To})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i]["from"] < out[j]["from"] })
+	return out
+}
+
+// accelerator returns the placement's (single) accelerator name and count.
+func (c *compilation) accelerator() (string, float64) {
+	names := make([]string, 0, len(c.in.Placement.Accelerators))
+	for n := range c.in.Placement.Accelerators {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) > 0 {
+		return names[0], c.in.Placement.Accelerators[names[0]]
+	}
+	if c.req.Accelerator != nil {
+		return c.req.Accelerator.Name, c.req.Accelerator.Count
+	}
+	return "", 0
+}
+
+// imageFor returns the task's image_id for region ("" when unset).
+func (c *compilation) imageFor(region string) string {
+	im := c.req.ImageID
+	if im == nil {
+		return ""
+	}
+	if v, ok := im.PerRegion[region]; ok {
+		return v
+	}
+	return im.Default
+}
+
+func (c *compilation) warn(summary, detail string, args ...any) diag.Diagnostic {
+	return diag.Diagnostic{Severity: diag.Warning, Summary: summary, Detail: fmt.Sprintf(detail, args...)}
+}
+
+func (c *compilation) errf(field, summary, detail string, args ...any) diag.Diagnostic {
+	d := diag.Diagnostic{Severity: diag.Error, Summary: summary, Detail: fmt.Sprintf(detail, args...), Field: field}
+	if c.in.Task != nil {
+		d.Subject = c.in.Task.Source.Range(field)
+	}
+	return d
+}
+
+// commonVars are the module inputs every cloud takes.
+func (c *compilation) commonVars() []tfVar {
+	cidrs := append([]string{}, c.in.SSHCIDRs...)
+	return []tfVar{
+		{name: "cluster_name", typ: "string", value: c.name},
+		{name: "num_nodes", typ: "number", value: c.numNodes},
+		{name: "use_spot", typ: "bool", value: c.in.Placement.UseSpot},
+		{name: "ssh_user", typ: "string", value: c.sshUser},
+		{name: "ssh_public_key", typ: "string", value: strings.TrimSpace(c.in.SSHPublicKey)},
+		{name: "ssh_cidrs", typ: "list(string)", value: cidrs},
+		{name: "ports", typ: "list(object({ from = number, to = number }))", value: c.ports},
+		{name: "vpc_name", typ: "string", value: c.in.VPCName},
+		{name: "subnet_name", typ: "string", value: c.in.SubnetName},
+		{name: "use_private_ip", typ: "bool", value: c.in.UsePrivateIP},
+		{name: "labels", typ: "map(string)", value: c.labels},
+	}
+}
+
+func diskSize(req *task.Resources) int {
+	if req.DiskSizeGB > 0 {
+		return req.DiskSizeGB
+	}
+	return 256
+}
+
+// ApplyConfig copies skyplan's configuration for the placement's cloud into
+// in: existing network, login user, private IPs, account ids, SSH source
+// ranges (unless already set) and the state backend.
+func (in *Input) ApplyConfig(cfg config.Config) {
+	cc := cfg.Cloud(in.Placement.Cloud)
+	in.VPCName, in.SubnetName = cc.VPCName, cc.SubnetName
+	in.UsePrivateIP = cc.UsePrivateIP
+	in.SSHUser = cc.SSHUser
+	in.ProjectID = cfg.GCP.ProjectID
+	in.SubscriptionID = cfg.Azure.SubscriptionID
+	if len(in.SSHCIDRs) == 0 {
+		in.SSHCIDRs = append([]string{}, cfg.SSHCIDRs...)
+	}
+	in.Backend = cfg.Backend
+}

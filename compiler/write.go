@@ -1,0 +1,54 @@
+package compiler
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/skyplan/skyplan/skyhome"
+)
+
+// manifestFile lists the files the last WriteDir wrote, so the next one can
+// remove those it no longer generates (e.g. buckets/ after the task dropped
+// its persistent buckets) without touching anything else in dir (state,
+// .terraform, user override files).
+const manifestFile = ".skyplan-generated"
+
+// WriteDir writes the module under dir, each file atomically, and removes
+// stale files a previous WriteDir generated.
+func (m *Module) WriteDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	old, _ := os.ReadFile(filepath.Join(dir, manifestFile))
+	paths := m.Paths()
+	for _, p := range paths {
+		if strings.Contains(p, "..") || filepath.IsAbs(p) {
+			return fmt.Errorf("internal: refusing to write %q outside %s", p, dir)
+		}
+		if err := skyhome.WriteFileAtomic(filepath.Join(dir, filepath.FromSlash(p)), m.Files[p], 0o644); err != nil {
+			return err
+		}
+	}
+	keep := map[string]bool{}
+	for _, p := range paths {
+		keep[p] = true
+	}
+	for _, p := range strings.Split(string(old), "\n") {
+		if p == "" || keep[p] || strings.Contains(p, "..") || filepath.IsAbs(p) {
+			continue
+		}
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.Remove(full); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		// Drop directories the removal emptied (modules/<old cloud>/...).
+		for d := filepath.Dir(full); d != filepath.Clean(dir) && strings.HasPrefix(d, filepath.Clean(dir)); d = filepath.Dir(d) {
+			if os.Remove(d) != nil {
+				break
+			}
+		}
+	}
+	return skyhome.WriteFileAtomic(filepath.Join(dir, manifestFile), []byte(strings.Join(paths, "\n")+"\n"), 0o644)
+}

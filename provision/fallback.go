@@ -1,0 +1,446 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/skyplan/skyplan/optimizer"
+	"github.com/skyplan/skyplan/state"
+)
+
+// Planner returns the best placement that no block rules out: it re-runs
+// the optimizer with the blocked set (SkyPilot re-optimises after every
+// failure, so the next try is the globally next-cheapest, maybe another
+// cloud). It returns ErrNoPlacement when nothing is left.
+type Planner func(blocked []optimizer.Blocked) (*optimizer.Placement, error)
+
+// Generator writes the root module for a placement into dir (the compiler).
+type Generator func(p optimizer.Placement, dir string) error
+
+// ErrNoPlacement is returned by a Planner when every placement is blocked.
+var ErrNoPlacement = errors.New("no feasible placement left")
+
+// Launcher runs the fallback loop for one cluster.
+type Launcher struct {
+	Cluster  string
+	NumNodes int
+	WS       *Workspace
+	Store    *state.Store
+	Plan     Planner
+	Generate Generator
+	Log      io.Writer // progress, stderr
+	// Blocked are blocks known before the first attempt (user, task).
+	Blocked []optimizer.Blocked
+	// NoFailover keeps the cluster where it is: a cluster that was ever UP
+	// is never silently moved elsewhere.
+	NoFailover bool
+	// Confirm, when set, is asked once with the first attempt's plan
+	// summary before anything is created; false aborts.
+	Confirm func(p optimizer.Placement, summary *ChangeSummary) (bool, error)
+	// TransientRetries bounds in-place retries of throttling/5xx errors.
+	TransientRetries int
+	Backoff          time.Duration
+	// RetryUntilUp starts a new round (blocks reset) after RetryGap when
+	// every placement failed.
+	RetryUntilUp bool
+	RetryGap     time.Duration
+	// Extra is stored with the cluster record (e.g. the task file).
+	Extra map[string]string
+}
+
+// Failure is one failed attempt.
+type Failure struct {
+	Placement optimizer.Placement
+	Class     Class
+	Code      string
+	Message   string
+}
+
+// Outcome is a successful launch.
+type Outcome struct {
+	Placement optimizer.Placement
+	Nodes     []state.Node
+	Failures  []Failure
+	Cluster   *state.Cluster
+}
+
+// ExhaustedError: every placement failed. Render it with WriteTable.
+type ExhaustedError struct{ Failures []Failure }
+
+func (e *ExhaustedError) Error() string {
+	return fmt.Sprintf("failed to provision all possible launchable resources (%d attempts). Relax the task's resource requirements, or use --retry-until-up", len(e.Failures))
+}
+
+// WriteTable prints SkyPilot's reasons table: INFRA | RESOURCES | REASON.
+func (e *ExhaustedError) WriteTable(w io.Writer, numNodes int) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "INFRA\tRESOURCES\tREASON")
+	for _, f := range e.Failures {
+		p := f.Placement
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", InfraLabel(p.Cloud, p.Region, p.Zone),
+			ResourcesLabel(numNodes, p.InstanceType, p.Accelerators, p.UseSpot), oneLine(string(f.Class)+": "+f.Message, 110))
+	}
+	tw.Flush()
+}
+
+// StopError: a failure that must not fail over (auth, config, unknown, a
+// failed cleanup, an ever-UP cluster). Fix says what the user should do.
+type StopError struct {
+	Failure Failure
+	Fix     string
+	Err     error
+}
+
+func (e *StopError) Error() string {
+	msg := fmt.Sprintf("%s error in %s: %s", e.Failure.Class, InfraLabel(e.Failure.Placement.Cloud, e.Failure.Placement.Region, e.Failure.Placement.Zone), oneLine(e.Failure.Message, 400))
+	if e.Fix != "" {
+		msg += "\n" + e.Fix
+	}
+	return msg
+}
+func (e *StopError) Unwrap() error { return e.Err }
+
+// ErrAborted is returned when Confirm declined.
+var ErrAborted = errors.New("aborted by the user")
+
+// Launch provisions the cluster, failing over until something works.
+func (l *Launcher) Launch(ctx context.Context) (*Outcome, error) {
+	if l.TransientRetries == 0 {
+		l.TransientRetries = 3
+	}
+	if l.Backoff == 0 {
+		l.Backoff = 2 * time.Second
+	}
+	if l.RetryGap == 0 {
+		l.RetryGap = 30 * time.Second
+	}
+	for round := 1; ; round++ {
+		out, err := l.round(ctx)
+		var ex *ExhaustedError
+		if err == nil || !errors.As(err, &ex) || !l.RetryUntilUp {
+			return out, err
+		}
+		fmt.Fprintf(l.Log, "All placements failed (round %d); --retry-until-up: starting over in %s …\n", round, l.RetryGap)
+		if err := sleepCtx(ctx, l.RetryGap); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (l *Launcher) round(ctx context.Context) (*Outcome, error) {
+	blocked := append([]optimizer.Blocked(nil), l.Blocked...)
+	var failures []Failure
+	pending := "" // last failure line, completed with where we go next
+	first := true
+	for {
+		p, err := l.Plan(blocked)
+		if err != nil {
+			if pending != "" {
+				fmt.Fprintf(l.Log, "%s → no placements left\n", pending)
+			}
+			if errors.Is(err, ErrNoPlacement) && len(failures) > 0 {
+				l.forgetIfEmpty(ctx)
+				return nil, &ExhaustedError{Failures: failures}
+			}
+			return nil, err
+		}
+		zones := ZonesToTry(*p, blocked)
+		regionFailed := len(zones) > 0
+		for _, z := range zones {
+			pz := *p
+			pz.Zone = z
+			where := InfraLabel(pz.Cloud, pz.Region, pz.Zone)
+			if pending != "" {
+				fmt.Fprintf(l.Log, "%s → trying %s …\n", pending, where)
+				pending = ""
+			} else {
+				fmt.Fprintf(l.Log, "Provisioning %s in %s …\n", ResourcesLabel(l.NumNodes, pz.InstanceType, pz.Accelerators, pz.UseSpot), where)
+			}
+			nodes, f, err := l.attempt(ctx, pz, first)
+			first = false
+			if err == nil {
+				return l.succeeded(pz, nodes, failures)
+			}
+			if f == nil { // interrupted, aborted, or skyplan-side error
+				return nil, err
+			}
+			failures = append(failures, *f)
+			l.recordAttempt(pz, f)
+			if cerr := l.cleanup(ctx, pz); cerr != nil {
+				return nil, &StopError{Failure: *f, Err: cerr,
+					Fix: fmt.Sprintf("destroying what the attempt in %s created failed (%v); this can leak resources: check the cloud and run `skyplan down %s`", where, cerr, l.Cluster)}
+			}
+			if !f.Class.FailsOver() {
+				l.forgetIfEmpty(ctx)
+				return nil, &StopError{Failure: *f, Err: err, Fix: fixFor(f.Class, pz.Cloud)}
+			}
+			if l.NoFailover {
+				return nil, &StopError{Failure: *f, Err: err, Fix: fmt.Sprintf("cluster %q was UP before, so skyplan does not move it elsewhere; retry later with `skyplan start %s`, or `skyplan down %s` and apply again", l.Cluster, l.Cluster, l.Cluster)}
+			}
+			pending = fmt.Sprintf("%s error in %s (%s)", f.Class, where, codeOr(f))
+			c := Classification{Class: f.Class, Code: f.Code, AllRegions: strings.Contains(f.Message, "_ALL_REGIONS")}
+			blocks := BlocksFor(c, pz, pending)
+			blocked = append(blocked, blocks...)
+			if len(blocks) > 0 && blocks[0].Zone == "" {
+				regionFailed = false // already blocked the whole region (or more)
+				break
+			}
+		}
+		if regionFailed && p.Zone == "" && len(p.Zones) > 0 {
+			spot := p.UseSpot
+			blocked = append(blocked, optimizer.Blocked{Cloud: p.Cloud, Region: p.Region, InstanceType: p.InstanceType, UseSpot: &spot, Reason: "every zone failed"})
+		}
+		if len(zones) == 0 {
+			// The optimizer offered a region whose zones are all blocked.
+			spot := p.UseSpot
+			blocked = append(blocked, optimizer.Blocked{Cloud: p.Cloud, Region: p.Region, InstanceType: p.InstanceType, UseSpot: &spot, Reason: "every zone blocked"})
+		}
+	}
+}
+
+func codeOr(f *Failure) string {
+	if f.Code != "" {
+		return f.Code
+	}
+	return oneLine(f.Message, 60)
+}
+
+// attempt generates, initialises and applies one placement. A non-nil
+// Failure means the cloud refused it; a nil Failure with an error means
+// skyplan itself could not proceed (interrupt, generator error, …).
+func (l *Launcher) attempt(ctx context.Context, p optimizer.Placement, first bool) ([]state.Node, *Failure, error) {
+	// INIT goes to the state DB before the first cloud call, so `status`
+	// and `down` know about the cluster whatever happens next.
+	if err := l.putInit(p); err != nil {
+		return nil, nil, err
+	}
+	if err := l.Generate(p, l.WS.Dir); err != nil {
+		return nil, nil, fmt.Errorf("generating Terraform for %s: %w", InfraLabel(p.Cloud, p.Region, p.Zone), err)
+	}
+	if err := l.WS.Init(ctx); err != nil {
+		return nil, l.failure(p, err), err
+	}
+	planFile := ""
+	if first && l.Confirm != nil {
+		planFile = filepath.Join(l.WS.Dir, "skyplan.tfplan")
+		_, res, err := l.WS.Plan(ctx, PlanOptions{Out: planFile})
+		if err != nil {
+			return nil, l.failure(p, err), err
+		}
+		ok, err := l.Confirm(p, res.Summary)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			return nil, nil, ErrAborted
+		}
+	}
+	for try := 0; ; try++ {
+		_, err := l.WS.Apply(ctx, planFile)
+		planFile = "" // a retry plans afresh: the saved plan is stale after a partial apply
+		if err == nil {
+			break
+		}
+		f := l.failure(p, err)
+		if f == nil {
+			return nil, nil, err
+		}
+		if f.Class == Transient && try < l.TransientRetries {
+			wait := l.Backoff << try
+			fmt.Fprintf(l.Log, "transient error in %s (%s) → retrying in place in %s …\n", InfraLabel(p.Cloud, p.Region, p.Zone), codeOr(f), wait)
+			if err := sleepCtx(ctx, wait); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		return nil, f, err
+	}
+	nodes, err := l.WS.Nodes(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return nodes, nil, nil
+}
+
+// failure classifies a terraform error; interrupts are not failures.
+func (l *Launcher) failure(p optimizer.Placement, err error) *Failure {
+	var te *TerraformError
+	if !errors.As(err, &te) || te.Interrupted() || ctxDone(err) {
+		return nil
+	}
+	c := Classify(p.Cloud, te.Text())
+	msg := te.Text()
+	if te.Locked() {
+		c = Classification{Class: Config, Code: "StateLocked"}
+	}
+	return &Failure{Placement: p, Class: c.Class, Code: c.Code, Message: strings.TrimSpace(msg)}
+}
+
+func ctxDone(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// cleanup destroys whatever the failed attempt created. An ever-UP
+// cluster is left alone (its resources are the user's running cluster).
+func (l *Launcher) cleanup(ctx context.Context, p optimizer.Placement) error {
+	if l.NoFailover {
+		return nil
+	}
+	n, err := l.WS.ManagedInstances(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	fmt.Fprintf(l.Log, "Destroying the %d resource(s) the attempt in %s created …\n", n, InfraLabel(p.Cloud, p.Region, p.Zone))
+	var lastErr error
+	for try := 0; try < 3; try++ {
+		if _, lastErr = l.WS.Destroy(ctx); lastErr == nil || ctxDone(lastErr) {
+			return lastErr
+		}
+	}
+	return lastErr
+}
+
+// forgetIfEmpty drops the INIT record of a never-UP cluster when nothing
+// of it is left on the cloud, so status does not list a phantom.
+func (l *Launcher) forgetIfEmpty(ctx context.Context) {
+	if l.Store == nil || l.NoFailover {
+		return
+	}
+	if n, err := l.WS.ManagedInstances(ctx); err == nil && n == 0 {
+		if c, err := l.Store.GetCluster(l.Cluster); err == nil && !c.EverUp {
+			_ = l.Store.DeleteCluster(l.Cluster)
+		}
+	}
+}
+
+func (l *Launcher) putInit(p optimizer.Placement) error {
+	if l.Store == nil {
+		return nil
+	}
+	return RecordInit(l.Store, l.Cluster, p, l.NumNodes, l.WS.Dir, l.Extra)
+}
+
+// RecordInit writes the cluster as INIT with the placement about to be
+// tried, before any cloud call, so status and down know about it whatever
+// happens next. An ever-UP cluster is never re-recorded elsewhere.
+func RecordInit(st *state.Store, name string, p optimizer.Placement, numNodes int, dir string, extra map[string]string) error {
+	c, err := st.GetCluster(name)
+	if err != nil {
+		c = &state.Cluster{Name: name}
+	}
+	if c.EverUp && (c.Cloud != p.Cloud || c.Region != p.Region) {
+		return fmt.Errorf("cluster %q was UP in %s; refusing to move it to %s", name, InfraLabel(c.Cloud, c.Region, c.Zone), InfraLabel(p.Cloud, p.Region, p.Zone))
+	}
+	if c.Status != state.StatusUp {
+		c.Status = state.StatusInit
+	}
+	setPlacement(c, p, numNodes)
+	if c.Extra == nil {
+		c.Extra = map[string]string{}
+	}
+	c.Extra["terraform_dir"] = dir
+	for k, v := range extra {
+		c.Extra[k] = v
+	}
+	return st.PutCluster(c)
+}
+
+func setPlacement(c *state.Cluster, p optimizer.Placement, numNodes int) {
+	c.Cloud, c.Region, c.Zone = p.Cloud, p.Region, p.Zone
+	c.InstanceType, c.Accelerators, c.UseSpot = p.InstanceType, p.Accelerators, p.UseSpot
+	c.NumNodes = numNodes
+	c.HourlyCost = p.HourlyCost
+	if c.HourlyCost == 0 {
+		c.HourlyCost = p.HourlyCostPerNode * float64(numNodes)
+	}
+}
+
+func (l *Launcher) recordAttempt(p optimizer.Placement, f *Failure) {
+	if l.Store == nil {
+		return
+	}
+	_ = l.Store.AddAttempt(state.Attempt{Cluster: l.Cluster, Cloud: p.Cloud, Region: p.Region, Zone: p.Zone,
+		InstanceType: p.InstanceType, UseSpot: p.UseSpot, Class: string(f.Class), Reason: oneLine(codeOr(f)+": "+f.Message, 500), At: time.Now()})
+}
+
+func (l *Launcher) succeeded(p optimizer.Placement, nodes []state.Node, failures []Failure) (*Outcome, error) {
+	out := &Outcome{Placement: p, Nodes: nodes, Failures: failures}
+	if l.Store == nil {
+		return out, nil
+	}
+	c, err := MarkUp(l.Store, l.Cluster, p, l.NumNodes, nodes)
+	if err != nil {
+		return nil, err
+	}
+	_ = l.Store.AddAttempt(state.Attempt{Cluster: l.Cluster, Cloud: p.Cloud, Region: p.Region, Zone: p.Zone,
+		InstanceType: p.InstanceType, UseSpot: p.UseSpot, Class: "ok", Reason: "ok", At: time.Now()})
+	out.Cluster = c
+	return out, nil
+}
+
+// MarkUp records a cluster as UP with its nodes and opens a launch record
+// carrying the hourly price at launch time.
+func MarkUp(st *state.Store, name string, p optimizer.Placement, numNodes int, nodes []state.Node) (*state.Cluster, error) {
+	c, err := st.GetCluster(name)
+	if err != nil {
+		c = &state.Cluster{Name: name}
+	}
+	wasUp := c.Status == state.StatusUp
+	setPlacement(c, p, numNodes)
+	if len(nodes) > 0 && nodes[0].Zone != "" {
+		c.Zone = nodes[0].Zone
+	}
+	c.Status = state.StatusUp
+	c.Nodes = nodes
+	if !wasUp {
+		c.LaunchedAt = time.Now().UTC()
+	}
+	if err := st.PutCluster(c); err != nil {
+		return nil, err
+	}
+	if !wasUp {
+		if _, err := st.StartLaunch(name, ResourcesLabel(numNodes, p.InstanceType, p.Accelerators, p.UseSpot), c.HourlyCost, c.LaunchedAt); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// fixFor says what to do about a failure that stops the loop.
+func fixFor(c Class, cloud string) string {
+	switch c {
+	case Auth:
+		switch cloud {
+		case "aws":
+			return "check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, `aws sts get-caller-identity`) and the IAM permissions for EC2"
+		case "gcp":
+			return "check the GCP credentials (`gcloud auth application-default login`) and the project's IAM permissions"
+		case "azure":
+			return "check the Azure login (`az login`), the subscription id and the role assignments"
+		}
+		return "check the cloud credentials and permissions"
+	case Config:
+		return "the request itself is invalid (image, instance options, API not enabled, or a state lock): fix the task or the config and apply again; failing over would repeat the error"
+	}
+	return "skyplan could not classify this error, so it did not fail over: read the Terraform error above, fix the cause and apply again"
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

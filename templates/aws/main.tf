@@ -1,0 +1,223 @@
+# skyplan AWS cluster: network (new VPC or an existing one), security group,
+# key pair, num_nodes instances in one AZ, optional placement group and EFA.
+
+locals {
+  create_network = var.vpc_name == ""
+  vpc_id         = local.create_network ? aws_vpc.cluster[0].id : data.aws_vpc.existing[0].id
+  subnet_id      = local.create_network ? aws_subnet.cluster[0].id : data.aws_subnet.existing[0].id
+  use_efa        = var.efa_interfaces > 0
+
+  # Every resource carries the cluster tag so status/down can find it; node
+  # resources add their rank and whether they are the head.
+  tags = merge(var.labels, { "skyplan-cluster" = var.cluster_name })
+}
+
+data "aws_vpc" "existing" {
+  count = local.create_network ? 0 : 1
+  filter {
+    name   = "tag:Name"
+    values = [var.vpc_name]
+  }
+}
+
+data "aws_subnet" "existing" {
+  count             = local.create_network ? 0 : 1
+  vpc_id            = data.aws_vpc.existing[0].id
+  availability_zone = var.zone
+  dynamic "filter" {
+    for_each = var.subnet_name == "" ? [] : [var.subnet_name]
+    content {
+      name   = "tag:Name"
+      values = [filter.value]
+    }
+  }
+}
+
+resource "aws_vpc" "cluster" {
+  count                = local.create_network ? 1 : 0
+  cidr_block           = "10.0.0.0/16"
+  enable_dns_support   = true
+  enable_dns_hostnames = true
+  tags                 = merge(local.tags, { Name = var.cluster_name })
+}
+
+resource "aws_internet_gateway" "cluster" {
+  count  = local.create_network ? 1 : 0
+  vpc_id = aws_vpc.cluster[0].id
+  tags   = merge(local.tags, { Name = var.cluster_name })
+}
+
+resource "aws_subnet" "cluster" {
+  count             = local.create_network ? 1 : 0
+  vpc_id            = aws_vpc.cluster[0].id
+  availability_zone = var.zone
+  # A /20 leaves room for 1000-node clusters plus EFA interfaces.
+  cidr_block = "10.0.0.0/20"
+  tags       = merge(local.tags, { Name = var.cluster_name })
+}
+
+resource "aws_route_table" "cluster" {
+  count  = local.create_network ? 1 : 0
+  vpc_id = aws_vpc.cluster[0].id
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws_internet_gateway.cluster[0].id
+  }
+  tags = merge(local.tags, { Name = var.cluster_name })
+}
+
+resource "aws_route_table_association" "cluster" {
+  count          = local.create_network ? 1 : 0
+  subnet_id      = aws_subnet.cluster[0].id
+  route_table_id = aws_route_table.cluster[0].id
+}
+
+resource "aws_security_group" "cluster" {
+  name        = "${var.cluster_name}-sg"
+  description = "skyplan cluster ${var.cluster_name}: SSH from allowed CIDRs, task ports, intra-cluster traffic"
+  vpc_id      = local.vpc_id
+  tags        = merge(local.tags, { Name = "${var.cluster_name}-sg" })
+
+  ingress {
+    description = "SSH from the allowed CIDRs"
+    protocol    = "tcp"
+    from_port   = 22
+    to_port     = 22
+    cidr_blocks = var.ssh_cidrs
+  }
+
+  ingress {
+    description = "All traffic between cluster nodes"
+    protocol    = "-1"
+    from_port   = 0
+    to_port     = 0
+    self        = true
+  }
+
+  dynamic "ingress" {
+    for_each = var.ports
+    content {
+      description = "Task port ${ingress.value.from}-${ingress.value.to}"
+      protocol    = "tcp"
+      from_port   = ingress.value.from
+      to_port     = ingress.value.to
+      #tfsec:ignore:aws-vpc-no-public-ingress-sgr Task ports are public on purpose: the task's resources.ports asks for them (SkyPilot semantics).
+      cidr_blocks = ["0.0.0.0/0"]
+    }
+  }
+
+  egress {
+    description = "Outbound traffic (package installs, datasets, buckets)"
+    protocol    = "-1"
+    from_port   = 0
+    to_port     = 0
+    #tfsec:ignore:aws-vpc-no-public-egress-sgr Nodes must download packages, images and data; ML clusters have open egress.
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+
+resource "aws_key_pair" "cluster" {
+  key_name   = "${var.cluster_name}-key"
+  public_key = var.ssh_public_key
+  tags       = local.tags
+}
+
+resource "aws_placement_group" "cluster" {
+  count    = var.placement_group ? 1 : 0
+  name     = "${var.cluster_name}-pg"
+  strategy = "cluster"
+  tags     = local.tags
+}
+
+# EFA needs explicit interfaces: card 0 carries the primary (device 0), every
+# further network card one EFA-only device 1.
+resource "aws_network_interface" "efa" {
+  count           = var.num_nodes * var.efa_interfaces
+  subnet_id       = local.subnet_id
+  security_groups = [aws_security_group.cluster.id]
+  interface_type  = "efa"
+  tags = merge(local.tags, {
+    Name                = "${var.cluster_name}-${floor(count.index / var.efa_interfaces)}-efa${count.index % var.efa_interfaces}"
+    "skyplan-node-rank" = tostring(floor(count.index / var.efa_interfaces))
+    "skyplan-head"      = floor(count.index / var.efa_interfaces) == 0 ? "true" : "false"
+  })
+}
+
+# Instances with explicit interfaces get no automatic public address.
+resource "aws_eip" "efa" {
+  count             = local.use_efa && !var.use_private_ip ? var.num_nodes : 0
+  domain            = "vpc"
+  network_interface = aws_network_interface.efa[count.index * var.efa_interfaces].id
+  tags = merge(local.tags, {
+    Name                = "${var.cluster_name}-${count.index}"
+    "skyplan-node-rank" = tostring(count.index)
+    "skyplan-head"      = count.index == 0 ? "true" : "false"
+  })
+  depends_on = [aws_internet_gateway.cluster, aws_instance.node]
+}
+
+resource "aws_instance" "node" {
+  count             = var.num_nodes
+  ami               = var.ami_id
+  instance_type     = var.instance_type
+  availability_zone = var.zone
+  key_name          = aws_key_pair.cluster.key_name
+  placement_group   = var.placement_group ? aws_placement_group.cluster[0].id : null
+
+  subnet_id                   = local.use_efa ? null : local.subnet_id
+  vpc_security_group_ids      = local.use_efa ? null : [aws_security_group.cluster.id]
+  associate_public_ip_address = local.use_efa ? null : !var.use_private_ip
+
+  dynamic "network_interface" {
+    for_each = range(var.efa_interfaces)
+    content {
+      network_interface_id = aws_network_interface.efa[count.index * var.efa_interfaces + network_interface.value].id
+      device_index         = network_interface.value == 0 ? 0 : 1
+      network_card_index   = network_interface.value
+    }
+  }
+
+  dynamic "instance_market_options" {
+    for_each = var.use_spot ? [1] : []
+    content {
+      market_type = "spot"
+      spot_options {
+        spot_instance_type             = "one-time"
+        instance_interruption_behavior = "terminate"
+      }
+    }
+  }
+
+  root_block_device {
+    volume_size           = var.disk_size_gb
+    volume_type           = var.disk_type
+    iops                  = var.disk_iops
+    throughput            = var.disk_throughput
+    encrypted             = true
+    delete_on_termination = true
+  }
+
+  metadata_options {
+    http_endpoint = "enabled"
+    http_tokens   = "required"
+  }
+
+  tags = merge(local.tags, {
+    Name                = "${var.cluster_name}-${count.index == 0 ? "head" : "worker"}"
+    "skyplan-node-rank" = tostring(count.index)
+    "skyplan-head"      = count.index == 0 ? "true" : "false"
+  })
+  volume_tags = merge(local.tags, {
+    Name                = "${var.cluster_name}-${count.index}"
+    "skyplan-node-rank" = tostring(count.index)
+    "skyplan-head"      = count.index == 0 ? "true" : "false"
+  })
+}
+
+module "buckets" {
+  source        = "./buckets"
+  names         = var.buckets
+  cluster_name  = var.cluster_name
+  labels        = var.labels
+  force_destroy = true
+}

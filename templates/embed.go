@@ -1,0 +1,47 @@
+// Package templates embeds skyplan's hand-written Terraform modules, one per
+// cloud. They are the only place cloud resources are described; the compiler
+// copies them into a root module's modules/<cloud> directory and calls them.
+package templates
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed aws gcp azure
+var modules embed.FS
+
+// Clouds lists the clouds that have a module.
+var Clouds = []string{"aws", "azure", "gcp"}
+
+// Module returns the files of cloud's module (README and .tf files, nested
+// buckets module included), rooted at the module directory.
+func Module(cloud string) (fs.FS, error) { return fs.Sub(modules, cloud) }
+
+// Files returns every file of cloud's module as relative path → content, in
+// no particular order (callers sort when they need to).
+func Files(cloud string) (map[string][]byte, error) {
+	sub, err := Module(cloud)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{}
+	err = fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(sub, p)
+		if err != nil {
+			return err
+		}
+		out[p] = b
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fs.ErrNotExist
+	}
+	return out, nil
+}
