@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -39,6 +40,38 @@ type CloudCatalog struct {
 	Accelerators []Offer
 	// Source is the file the offers came from ("embedded:aws/vms.csv" or a path).
 	Source string
+
+	byType struct {
+		once sync.Once
+		runs map[string][][2]int32 // [from, to) row ranges per instance type
+	}
+}
+
+// OfferIndexes returns the indexes into Offers of an instance type's rows,
+// in catalog order. The index behind it is built on first use (safe for
+// concurrent callers) and stores runs of adjacent rows, which is how
+// catalogs are laid out, so building it is one pass with a map lookup per
+// run rather than per row.
+func (cc *CloudCatalog) OfferIndexes(instanceType string) []int32 {
+	cc.byType.once.Do(func() {
+		cc.byType.runs = map[string][][2]int32{}
+		for i := 0; i < len(cc.Offers); {
+			t := cc.Offers[i].InstanceType
+			j := i + 1
+			for j < len(cc.Offers) && cc.Offers[j].InstanceType == t {
+				j++
+			}
+			cc.byType.runs[t] = append(cc.byType.runs[t], [2]int32{int32(i), int32(j)})
+			i = j
+		}
+	})
+	var out []int32
+	for _, r := range cc.byType.runs[instanceType] {
+		for k := r[0]; k < r[1]; k++ {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // Catalog holds every cloud's offers. Clouds are parsed on first use, so a
@@ -127,6 +160,10 @@ func (c *Catalog) Preload(clouds ...string) {
 	if len(clouds) == 0 {
 		clouds = Clouds
 	}
+	// Decoding allocates ~15 MB of long-lived rows in a burst; collecting
+	// during it only scans rows being built (and turns on write barriers),
+	// which doubled cold-start time. Pause the collector for the burst.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	var wg sync.WaitGroup
 	for _, name := range clouds {
 		wg.Add(1)

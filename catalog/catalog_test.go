@@ -243,3 +243,13 @@ func TestSnapshotRoundTripAndCorruption(t *testing.T) {
 		}
 	}
 }
+
+func TestOfferIndexes(t *testing.T) {
+	cc := &CloudCatalog{Offers: []Offer{{InstanceType: "a"}, {InstanceType: "a"}, {InstanceType: "b"}, {InstanceType: "a"}}}
+	if got := cc.OfferIndexes("a"); !reflect.DeepEqual(got, []int32{0, 1, 3}) {
+		t.Errorf("a: %v", got)
+	}
+	if got := cc.OfferIndexes("c"); len(got) != 0 {
+		t.Errorf("c: %v", got)
+	}
+}

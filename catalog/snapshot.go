@@ -76,84 +76,107 @@ func encodeSnapshot(cc *CloudCatalog) []byte {
 	return b.Bytes()
 }
 
-const offerColumns = 11
+const offerColumns = 11 // encodeSnapshot's column count
 
 var errCorrupt = errors.New("corrupt catalog snapshot")
+
+// snapshotReader reads uvarints; one-byte values (most indexes) take the
+// fast path, as decoding ~1M of them dominates a cold start.
+type snapshotReader struct {
+	data []byte
+	p    int
+	bad  bool
+}
+
+func (r *snapshotReader) u() uint64 {
+	if r.p < len(r.data) && r.data[r.p] < 0x80 {
+		v := uint64(r.data[r.p])
+		r.p++
+		return v
+	}
+	v, n := binary.Uvarint(r.data[r.p:])
+	if n <= 0 {
+		r.bad = true
+		return 0
+	}
+	r.p += n
+	return v
+}
 
 func decodeSnapshot(name string, data []byte) (*CloudCatalog, error) {
 	if !bytes.HasPrefix(data, []byte(snapshotMagic)) {
 		return nil, errCorrupt
 	}
-	p := len(snapshotMagic)
-	var bad bool
-	u := func() uint64 {
-		v, n := binary.Uvarint(data[p:])
-		if n <= 0 {
-			bad = true
-			return 0
-		}
-		p += n
-		return v
-	}
-	nStr := u()
-	if bad || nStr > uint64(len(data)) {
+	r := &snapshotReader{data: data, p: len(snapshotMagic)}
+	nStr := r.u()
+	if r.bad || nStr > uint64(len(data)) {
 		return nil, errCorrupt
 	}
-	strs := make([]string, nStr)
-	for i := range strs {
-		l := u()
-		if bad || uint64(len(data)-p) < l {
+	// All strings share one allocation: first find their bounds, then cut
+	// them from a single string copy of the table.
+	type span struct{ from, to int }
+	spans := make([]span, nStr)
+	tableStart := r.p
+	for i := range spans {
+		l := r.u()
+		if r.bad || uint64(len(data)-r.p) < l {
 			return nil, errCorrupt
 		}
-		strs[i] = string(data[p : p+int(l)])
-		p += int(l)
+		spans[i] = span{r.p - tableStart, r.p - tableStart + int(l)}
+		r.p += int(l)
 	}
-	nFlt := u()
-	if bad || uint64(len(data)-p)/8 < nFlt {
+	table := string(data[tableStart:r.p])
+	strs := make([]string, nStr)
+	for i, sp := range spans {
+		strs[i] = table[sp.from:sp.to]
+	}
+	nFlt := r.u()
+	if r.bad || uint64(len(data)-r.p)/8 < nFlt {
 		return nil, errCorrupt
 	}
 	flts := make([]float64, nFlt)
 	for i := range flts {
-		flts[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[p:]))
-		p += 8
+		flts[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[r.p:]))
+		r.p += 8
 	}
-	nOff, nAcc := u(), u()
-	if bad || nOff+nAcc > uint64(len(data)) {
+	nOff, nAcc := r.u(), r.u()
+	if r.bad || nOff+nAcc > uint64(len(data)) {
 		return nil, errCorrupt
 	}
 	rows := make([]Offer, nOff+nAcc)
-	for c := 0; c < offerColumns; c++ {
+	strCol := func(set func(o *Offer, s string)) bool {
 		for i := range rows {
-			v := u()
-			if c < 5 && v >= nStr || c >= 5 && v >= nFlt || bad {
-				return nil, errCorrupt
+			v := r.u()
+			if v >= nStr {
+				return false
 			}
-			o := &rows[i]
-			switch c {
-			case 0:
-				o.InstanceType = strs[v]
-			case 1:
-				o.AcceleratorName = strs[v]
-			case 2:
-				o.Region = strs[v]
-			case 3:
-				o.Zone = strs[v]
-			case 4:
-				o.Arch = strs[v]
-			case 5:
-				o.AcceleratorCount = flts[v]
-			case 6:
-				o.VCPUs = flts[v]
-			case 7:
-				o.MemoryGiB = flts[v]
-			case 8:
-				o.DeviceMemoryGiB = flts[v]
-			case 9:
-				o.Price = flts[v]
-			case 10:
-				o.SpotPrice = flts[v]
-			}
+			set(&rows[i], strs[v])
 		}
+		return !r.bad
+	}
+	fltCol := func(set func(o *Offer, f float64)) bool {
+		for i := range rows {
+			v := r.u()
+			if v >= nFlt {
+				return false
+			}
+			set(&rows[i], flts[v])
+		}
+		return !r.bad
+	}
+	ok := strCol(func(o *Offer, s string) { o.InstanceType = s }) &&
+		strCol(func(o *Offer, s string) { o.AcceleratorName = s }) &&
+		strCol(func(o *Offer, s string) { o.Region = s }) &&
+		strCol(func(o *Offer, s string) { o.Zone = s }) &&
+		strCol(func(o *Offer, s string) { o.Arch = s }) &&
+		fltCol(func(o *Offer, f float64) { o.AcceleratorCount = f }) &&
+		fltCol(func(o *Offer, f float64) { o.VCPUs = f }) &&
+		fltCol(func(o *Offer, f float64) { o.MemoryGiB = f }) &&
+		fltCol(func(o *Offer, f float64) { o.DeviceMemoryGiB = f }) &&
+		fltCol(func(o *Offer, f float64) { o.Price = f }) &&
+		fltCol(func(o *Offer, f float64) { o.SpotPrice = f })
+	if !ok {
+		return nil, errCorrupt
 	}
 	cc := &CloudCatalog{Name: name, Offers: rows[:nOff:nOff], Source: "embedded:" + name}
 	if nAcc > 0 {

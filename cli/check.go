@@ -11,7 +11,9 @@ import (
 	"github.com/skyplan/skyplan/cloudcheck"
 	"github.com/skyplan/skyplan/config"
 	"github.com/skyplan/skyplan/diag"
+	"github.com/skyplan/skyplan/optimizer"
 	"github.com/skyplan/skyplan/skyhome"
+	"github.com/skyplan/skyplan/task"
 	"github.com/urfave/cli/v2"
 )
 
@@ -104,6 +106,33 @@ func runCheck(c *cli.Context, io *IO) error {
 	fmt.Fprintf(io.Err, "Enabled clouds: %s (saved to %s; plans consider only these unless a task pins a cloud).\n",
 		strings.Join(cache.Clouds, ", "), cloudcheck.CachePath())
 	return nil
+}
+
+// useEnabledClouds restricts opts to the clouds the last `skyplan check`
+// enabled (nothing changes when check never ran) and says so on stderr when
+// that hides a cloud from a request that does not pin one. Plan and apply
+// call it after building their optimizer options.
+func useEnabledClouds(io *IO, pl *task.Pipeline, opts *optimizer.Options) {
+	clouds, known := cloudcheck.EnabledClouds()
+	if !known {
+		return
+	}
+	opts.EnabledClouds = clouds
+	if len(clouds) == len(cloudcheck.Clouds) {
+		return
+	}
+	for _, t := range pl.Tasks {
+		for _, r := range t.Resources.Items {
+			if r.Infra.Cloud == "" {
+				list := strings.Join(clouds, ", ")
+				if list == "" {
+					list = "none"
+				}
+				fmt.Fprintf(io.Err, "Considering only enabled clouds: %s (run `skyplan check` to refresh)\n", list)
+				return
+			}
+		}
+	}
 }
 
 func isCheckCloud(name string) bool {

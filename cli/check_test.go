@@ -7,9 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/skyplan/skyplan/cloudcheck"
+	"github.com/skyplan/skyplan/optimizer"
 	"github.com/skyplan/skyplan/provision/provisiontest"
+	"github.com/skyplan/skyplan/task"
 )
 
 // checkEnv gives skyplan a fresh HOME and $SKYPLAN_HOME with no cloud
@@ -123,5 +126,33 @@ func TestCheckCommandNothingEnabled(t *testing.T) {
 	code, _, errOut = runCheckCLI(t, "check", "oci")
 	if code != 1 || !strings.Contains(errOut, `Unknown cloud "oci"`) {
 		t.Errorf("unknown cloud: exit %d\n%s", code, errOut)
+	}
+}
+
+func TestUseEnabledClouds(t *testing.T) {
+	checkEnv(t)
+	unpinned := &task.Pipeline{Tasks: []*task.Task{{Resources: task.ResourceSet{Items: []task.Resources{{}}}}}}
+	pinned := &task.Pipeline{Tasks: []*task.Task{{Resources: task.ResourceSet{Items: []task.Resources{{Infra: task.Infra{Cloud: "aws"}}}}}}}
+
+	// check never ran: every cloud, no note.
+	var errb bytes.Buffer
+	opts := optimizer.Options{}
+	useEnabledClouds(&IO{Err: &errb}, unpinned, &opts)
+	if opts.EnabledClouds != nil || errb.Len() != 0 {
+		t.Fatalf("before check: %v %q", opts.EnabledClouds, errb.String())
+	}
+
+	if _, err := cloudcheck.SaveResults(cloudcheck.CachePath(), []cloudcheck.Result{{Cloud: "aws", Enabled: true}, {Cloud: "gcp"}, {Cloud: "azure"}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	useEnabledClouds(&IO{Err: &errb}, unpinned, &opts)
+	if strings.Join(opts.EnabledClouds, ",") != "aws" || errb.String() != "Considering only enabled clouds: aws (run `skyplan check` to refresh)\n" {
+		t.Fatalf("after check: %v %q", opts.EnabledClouds, errb.String())
+	}
+	errb.Reset()
+	opts = optimizer.Options{}
+	useEnabledClouds(&IO{Err: &errb}, pinned, &opts)
+	if strings.Join(opts.EnabledClouds, ",") != "aws" || errb.Len() != 0 {
+		t.Fatalf("pinned task: %v %q", opts.EnabledClouds, errb.String())
 	}
 }

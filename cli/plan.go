@@ -22,6 +22,7 @@ func planFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "dryrun", Usage: "only choose placements and print them; compile nothing"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "`FORMAT`: table or json (json prints only the plan on stdout)"},
 	)
+	flags = append(flags, terraformPlanFlags()...)
 	return append(flags, pipelineFlags...)
 }
 

@@ -114,21 +114,11 @@ func TestPlanDryrunErrors(t *testing.T) {
 		{"service", "service:\n  readiness_probe: /\nrun: echo\n", nil, []string{`"service" is not supported yet`}},
 		{"pool", "pool:\n  workers: 2\nrun: echo\n", nil, []string{`"pool" is not supported yet`}},
 		{"bad output", "run: echo\n", []string{"-o", "yaml"}, []string{"-o must be table or json"}},
-		{"no dryrun", "run: echo\n", nil, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			args := append([]string{"plan"}, c.args...)
-			if c.name != "no dryrun" {
-				args = append(args, "--dryrun")
-			}
+			args := append([]string{"plan", "--dryrun"}, c.args...)
 			out, errOut, code := runCLI(t, append(args, writeTask(t, c.yaml))...)
-			if c.name == "no dryrun" {
-				if planTerraform == nil && code == 0 {
-					t.Errorf("plan without --dryrun and no Terraform path should fail")
-				}
-				return
-			}
 			if code != 1 || out != "" {
 				t.Errorf("exit %d, stdout %q", code, out)
 			}

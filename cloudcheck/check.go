@@ -42,7 +42,7 @@ type Result struct {
 	Account  string `json:"account,omitempty"`
 	Endpoint string `json:"endpoint"`
 	// Reason says why a cloud is disabled or not verified.
-	Reason string `json:"reason,omitempty"`
+	Reason string `json:"reason"`
 	// Fix is what to do about a disabled cloud.
 	Fix string `json:"fix,omitempty"`
 }

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/skyplan/skyplan/config"
+	"github.com/skyplan/skyplan/provision"
 )
 
 func writeFile(t *testing.T, path, content string) string {
@@ -198,5 +200,17 @@ func TestCheckInitFailureIsUnverified(t *testing.T) {
 	main, err := os.ReadFile(filepath.Join(home, "check", "gcp", "main.tf"))
 	if err != nil || !strings.Contains(string(main), `project = "p1"`) || !strings.Contains(string(main), "google_client_openid_userinfo") {
 		t.Errorf("probe root (err=%v):\n%s", err, main)
+	}
+}
+
+func TestShortError(t *testing.T) {
+	err := &provision.TerraformError{Op: "apply", Diagnostics: []tfjson.Diagnostic{
+		{Severity: tfjson.DiagnosticSeverityWarning, Summary: "ignored"},
+		{Severity: tfjson.DiagnosticSeverityError, Summary: "No valid credential sources found",
+			Detail: "Please see https://registry.terraform.io/providers/hashicorp/aws\nfor more information about providing credentials.\n\nError: failed to refresh cached credentials,\nno EC2 IMDS role found"},
+	}}
+	want := "No valid credential sources found: Error: failed to refresh cached credentials, no EC2 IMDS role found"
+	if got := shortError(errInit{err}); got != want {
+		t.Errorf("shortError = %q\nwant %q", got, want)
 	}
 }

@@ -153,8 +153,8 @@ func shortError(err error) string {
 		for _, d := range te.Diagnostics {
 			if d.Severity == "error" {
 				msg = d.Summary
-				if d.Detail != "" {
-					msg += ": " + d.Detail
+				if detail := dropDocPointers(d.Detail); detail != "" {
+					msg += ": " + detail
 				}
 				break
 			}
@@ -166,4 +166,16 @@ func shortError(err error) string {
 		msg = msg[:max] + "…"
 	}
 	return msg
+}
+
+// dropDocPointers removes the "Please see <docs URL> for more information"
+// paragraphs providers put before the actual cause.
+func dropDocPointers(detail string) string {
+	var keep []string
+	for _, para := range strings.Split(detail, "\n\n") {
+		if p := strings.TrimSpace(para); p != "" && !strings.HasPrefix(p, "Please see") {
+			keep = append(keep, p)
+		}
+	}
+	return strings.Join(keep, " ")
 }

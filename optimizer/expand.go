@@ -48,9 +48,9 @@ func expand(cc *catalog.CloudCatalog, hc hostChoice, r *task.Resources, idx, num
 			}
 		}
 	} else {
-		for i := range cc.Offers {
+		for _, i := range cc.OfferIndexes(hc.instanceType) {
 			o := &cc.Offers[i]
-			if o.InstanceType != hc.instanceType || !inLocation(o, r.Infra) {
+			if !inLocation(o, r.Infra) {
 				continue
 			}
 			p, ok := o.PriceFor(r.UseSpot)

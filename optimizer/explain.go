@@ -55,15 +55,15 @@ func locatedError(t *task.Task, idx int, fields []string, summary, detail string
 // validateLocation checks a pinned region/zone against the catalogs (with
 // SkyPilot's "Did you mean" suggestions) and, when only a region or zone is
 // given, narrows the clouds to those that have it.
-func validateLocation(t *task.Task, r *task.Resources, idx int, clouds []string, cat *catalog.Catalog, narrowed *[]string) *diag.Diagnostic {
+func validateLocation(t *task.Task, r *task.Resources, idx int, clouds []string, cat *catalog.Catalog) ([]string, *diag.Diagnostic) {
 	in := r.Infra
 	if in.Region == "" && in.Zone == "" {
-		return nil
+		return clouds, nil
 	}
 	if in.Cloud == "azure" && in.Zone != "" {
 		d := locatedError(t, idx, []string{"infra", "zone"}, "Azure does not support zones",
 			"Azure placements are region-level. Use infra: azure/<region>.")
-		return &d
+		return nil, &d
 	}
 	var keep []string
 	var lastErr string
@@ -100,10 +100,9 @@ func validateLocation(t *task.Task, r *task.Resources, idx int, clouds []string,
 			detail = fmt.Sprintf("Invalid (region %q, zone %q) for any cloud among [%s].", in.Region, in.Zone, labels(clouds))
 		}
 		d := locatedError(t, idx, []string{"infra", "region", "zone"}, summary, detail)
-		return &d
+		return nil, &d
 	}
-	*narrowed = keep
-	return nil
+	return keep, nil
 }
 
 func containsFold(list []string, s string) bool {
@@ -218,7 +217,7 @@ func fuzzyAccelerators(cat *catalog.Catalog, clouds []string, r *task.Resources)
 }
 
 // noCandidateDiag explains an empty plan in SkyPilot's words.
-func noCandidateDiag(t *task.Task, items []task.Resources, numNodes int, failures []failure, opts Options) diag.Diagnostic {
+func noCandidateDiag(t *task.Task, items []task.Resources, numNodes int, failures []failure) diag.Diagnostic {
 	var b strings.Builder
 	var fuzzy []string
 	var hints []string

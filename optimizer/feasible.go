@@ -253,18 +253,13 @@ func feasibleInstanceType(cc *catalog.CloudCatalog, r *task.Resources) cloudResu
 		return feasibleGCPAccelerator(cc, &rr)
 	}
 	var rows []*catalog.Offer
-	found := false
-	for i := range cc.Offers {
-		o := &cc.Offers[i]
-		if o.InstanceType != it {
-			continue
-		}
-		found = true
-		if inLocation(o, r.Infra) {
+	idx := cc.OfferIndexes(it)
+	for _, i := range idx {
+		if o := &cc.Offers[i]; inLocation(o, r.Infra) {
 			rows = append(rows, o)
 		}
 	}
-	if !found {
+	if len(idx) == 0 {
 		return cloudResult{reason: fmt.Sprintf("Invalid instance type %q for cloud %s", it, cloudLabel(cc.Name)), missingType: true}
 	}
 	if len(rows) == 0 {

@@ -107,9 +107,10 @@ func optimize(t *task.Task, opts Options, allTypes bool) (*TaskPlan, diag.Diagno
 		if ds.HasErrors() {
 			return nil, ds
 		}
-		return nil, append(ds, noCandidateDiag(t, items, numNodes, failures, opts))
+		return nil, append(ds, noCandidateDiag(t, items, numNodes, failures))
 	}
-	plan.Chosen = &plan.Candidates[0]
+	chosen := plan.Candidates[0] // a copy: callers may reorder Candidates
+	plan.Chosen = &chosen
 	// Errors about individual items (e.g. an unsupported cloud in any_of)
 	// become warnings when another item can run.
 	for i := range ds {
@@ -179,7 +180,7 @@ func planItem(t *task.Task, r *task.Resources, idx, numNodes int, opts Options, 
 	if cloud != "" && !supportedClouds[cloud] {
 		ds = append(ds, locatedError(t, idx, []string{"infra", "cloud"},
 			fmt.Sprintf("Cloud %q is not supported by skyplan yet", cloud),
-			fmt.Sprintf("skyplan plans on aws, gcp, azure and SSH node pools (infra: ssh/<pool>). Change the infra to one of those, or remove it to let skyplan pick the cheapest cloud.")))
+			"skyplan plans on aws, gcp, azure and SSH node pools (infra: ssh/<pool>). Change the infra to one of those, or remove it to let skyplan pick the cheapest cloud."))
 		return nil, fail, ds
 	}
 	if cloud == "ssh" {
@@ -189,12 +190,12 @@ func planItem(t *task.Task, r *task.Resources, idx, numNodes int, opts Options, 
 		}
 		return []Placement{p}, fail, nil
 	}
-	if cloud != "" && !enabled(cloud, opts) {
-		fail.reasons = append(fail.reasons, fmt.Sprintf("the task requires %s, which is not enabled", cloudLabel(cloud)))
-		return nil, fail, nil
-	}
-	clouds := candidateClouds(r, opts)
-	if d := validateLocation(t, r, idx, clouds, opts.Catalog, &clouds); d != nil {
+	// A cloud the task pins is planned even when `skyplan check` did not
+	// enable it: the user asked for it explicitly, and apply reports the
+	// credential problem with its fix. EnabledClouds only narrows the
+	// search of unpinned tasks (candidateClouds).
+	clouds, d := validateLocation(t, r, idx, candidateClouds(r, opts), opts.Catalog)
+	if d != nil {
 		return nil, fail, append(ds, *d)
 	}
 	fail.clouds = clouds

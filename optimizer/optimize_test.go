@@ -224,6 +224,11 @@ func TestEnabledCloudsAndSSH(t *testing.T) {
 	if p.Cloud != "azure" {
 		t.Errorf("EnabledClouds ignored: %+v", p)
 	}
+	// A task that pins a cloud is planned there even if check did not enable it.
+	p = mustPlan(t, one(task.Resources{Infra: task.Infra{Cloud: "gcp"}, Accelerator: acc("T4", 1)}), Options{EnabledClouds: []string{"azure"}}).Chosen
+	if p.Cloud != "gcp" {
+		t.Errorf("pinned cloud overridden by EnabledClouds: %+v", p)
+	}
 	tk := one(task.Resources{Infra: task.Infra{Cloud: "ssh", Region: "lab"}})
 	tk.NumNodes = 2
 	p = mustPlan(t, tk, Options{SSHPools: map[string]int{"lab": 2}}).Chosen

@@ -152,7 +152,7 @@ func (l *Launcher) round(ctx context.Context) (*Outcome, error) {
 		}
 		zones := ZonesToTry(*p, blocked)
 		regionFailed := len(zones) > 0
-		for _, z := range zones {
+		for i, z := range zones {
 			pz := *p
 			pz.Zone = z
 			where := InfraLabel(pz.Cloud, pz.Region, pz.Zone)
@@ -172,9 +172,23 @@ func (l *Launcher) round(ctx context.Context) (*Outcome, error) {
 			}
 			failures = append(failures, *f)
 			l.recordAttempt(pz, f)
-			if cerr := l.cleanup(ctx, pz); cerr != nil {
-				return nil, &StopError{Failure: *f, Err: cerr,
-					Fix: fmt.Sprintf("destroying what the attempt in %s created failed (%v); this can leak resources: check the cloud and run `skyplan down %s`", where, cerr, l.Cluster)}
+			pending = fmt.Sprintf("%s error in %s (%s)", f.Class, where, codeOr(f))
+			var blocks []optimizer.Blocked
+			if f.Class.FailsOver() && !l.NoFailover {
+				c := Classification{Class: f.Class, Code: f.Code, AllRegions: strings.Contains(f.Message, "_ALL_REGIONS")}
+				blocks = BlocksFor(c, pz, pending)
+				blocked = append(blocked, blocks...)
+			}
+			// Another zone of the same region is tried on top of what this
+			// attempt created (Terraform replaces the zonal parts: subnet,
+			// instances), like SkyPilot's one-region-many-zones request;
+			// everything is destroyed before leaving the region.
+			nextZoneSameRegion := len(blocks) > 0 && blocks[0].Zone != "" && i+1 < len(zones)
+			if !nextZoneSameRegion {
+				if cerr := l.cleanup(ctx, pz); cerr != nil {
+					return nil, &StopError{Failure: *f, Err: cerr,
+						Fix: fmt.Sprintf("destroying what the attempt in %s created failed (%v); this can leak resources: check the cloud and run `skyplan down %s`", where, cerr, l.Cluster)}
+				}
 			}
 			if !f.Class.FailsOver() {
 				l.forgetIfEmpty(ctx)
@@ -183,10 +197,6 @@ func (l *Launcher) round(ctx context.Context) (*Outcome, error) {
 			if l.NoFailover {
 				return nil, &StopError{Failure: *f, Err: err, Fix: fmt.Sprintf("cluster %q was UP before, so skyplan does not move it elsewhere; retry later with `skyplan start %s`, or `skyplan down %s` and apply again", l.Cluster, l.Cluster, l.Cluster)}
 			}
-			pending = fmt.Sprintf("%s error in %s (%s)", f.Class, where, codeOr(f))
-			c := Classification{Class: f.Class, Code: f.Code, AllRegions: strings.Contains(f.Message, "_ALL_REGIONS")}
-			blocks := BlocksFor(c, pz, pending)
-			blocked = append(blocked, blocks...)
 			if len(blocks) > 0 && blocks[0].Zone == "" {
 				regionFailed = false // already blocked the whole region (or more)
 				break
@@ -302,7 +312,7 @@ func (l *Launcher) cleanup(ctx context.Context, p optimizer.Placement) error {
 	fmt.Fprintf(l.Log, "Destroying the %d resource(s) the attempt in %s created …\n", n, InfraLabel(p.Cloud, p.Region, p.Zone))
 	var lastErr error
 	for try := 0; try < 3; try++ {
-		if _, lastErr = l.WS.Destroy(ctx); lastErr == nil || ctxDone(lastErr) {
+		if _, lastErr = l.WS.Destroy(ctx, DestroyOptions{NoRefresh: try == 0}); lastErr == nil || ctxDone(lastErr) {
 			return lastErr
 		}
 	}

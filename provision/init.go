@@ -42,6 +42,9 @@ func (w *Workspace) Init(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := os.MkdirAll(filepath.Dir(marker), 0o755); err != nil {
+		return err
+	}
 	return os.WriteFile(marker, []byte(fp), 0o644)
 }
 

@@ -360,3 +360,67 @@ func TestProxyCommandTransport(t *testing.T) {
 		t.Fatal("proxy command was not used")
 	}
 }
+
+func TestCancelAttachedJob(t *testing.T) {
+	_, cl, r, buf := testSetup(t, 2, "cancelatt")
+	ctx := context.Background()
+	done := make(chan Result, 1)
+	go func() {
+		res, err := r.Launch(ctx, cl, &task.Task{NumNodes: 2, Run: "echo go; sleep 120"}, LaunchOptions{})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	waitFor(t, "job running", func() bool { return strings.Count(buf.String(), ") go\n") == 2 })
+	if _, err := r.Cancel(ctx, cl, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case res := <-done:
+		if res.Status != JobCancelled || res.ExitCode == 0 {
+			t.Fatalf("attached result after cancel = %+v", res)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("attached launch did not return after cancel")
+	}
+	if j, err := r.JobStatus(ctx, cl, 1); err != nil || j.Status != JobCancelled {
+		t.Fatalf("status = %+v %v", j, err)
+	}
+}
+
+func TestReconnectAfterTransientDrop(t *testing.T) {
+	sc, cl, r, buf := testSetup(t, 2, "droptest")
+	r.ReconnectWindow = 20 * time.Second
+	tk := &task.Task{NumNodes: 2, Run: `for i in 1 2 3 4 5 6 7 8; do echo "tick $i"; sleep 0.3; done; exit $((SKYPILOT_NODE_RANK * 4))`}
+	done := make(chan Result, 1)
+	go func() {
+		res, err := r.Launch(context.Background(), cl, tk, LaunchOptions{})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	waitFor(t, "worker1 tick 2", func() bool { return strings.Contains(buf.String(), "ip=127.0.0.3) tick 2\n") })
+	sc.DropConnections(1)
+	var res Result
+	select {
+	case res = <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("launch did not return")
+	}
+	out := buf.String()
+	if !strings.Contains(out, "dropped") {
+		t.Errorf("no reconnect note:\n%s", out)
+	}
+	// Every line exactly once: the stream resumed at the right byte.
+	for i := 1; i <= 8; i++ {
+		if n := strings.Count(out, "ip=127.0.0.3) tick "+itoa(i)+"\n"); n != 1 {
+			t.Errorf("worker1 tick %d seen %d times:\n%s", i, n, out)
+		}
+	}
+	// The job's real exit code survived the drop.
+	if res.Status != JobFailed || res.ExitCode != 4 || !strings.Contains(res.Message, "worker1") {
+		t.Fatalf("result = %+v", res)
+	}
+}

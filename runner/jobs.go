@@ -47,16 +47,18 @@ func jobDir(id int) string { return jobsRoot + "/" + strconv.Itoa(id) }
 // allocateJobCmd claims the next job id on the head and records the job's
 // metadata; it prints the id.
 func allocateJobCmd(name string, submitted int64, numNodes int) string {
+	// Builtins except mkdir: this runs on the head before every job.
 	return fmt.Sprintf(`set -e
 mkdir -p %[1]s && cd %[1]s
-last=$(ls | grep -E '^[0-9]+$' | sort -n | tail -n 1 || true)
-i=$(( ${last:-0} + 1 ))
+i=0
+for d in [0-9]*; do case $d in *[!0-9]*) ;; *) [ "$d" -gt "$i" ] && i=$d;; esac; done
+i=$((i+1))
 while ! mkdir "$i" 2>/dev/null; do i=$((i+1)); done
 printf '%%s' %[2]s > "$i/name"
 echo %[3]d > "$i/submitted"
 echo %[4]d > "$i/nodes"
 echo PENDING > "$i/status"
-touch "$HOME/.skyplan/last_active"
+: > "$HOME/.skyplan/last_active"
 echo "$i"
 `, jobsRoot, shellQuote(name), submitted, numNodes)
 }
@@ -125,10 +127,10 @@ finish $rc
 `, jobDir(id), id)
 }
 
-// stageCmd unpacks the job's files (a tar stream on stdin) into its
-// directory on a node.
+// stageCmd writes the job's files on a node by sourcing the script on
+// stdin (see jobFiles); the head's directory exists already.
 func stageCmd(id int) string {
-	return fmt.Sprintf(`J=%s; mkdir -p -m 700 "$J" && tar -xf - -C "$J"`, jobDir(id))
+	return fmt.Sprintf(`J=%s; { [ -d "$J" ] || mkdir -p -m 700 "$J"; } && . /dev/stdin`, jobDir(id))
 }
 
 // startCmd starts the driver for phase under setsid; with stream it then

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
@@ -131,6 +130,7 @@ func (r *Runner) execute(ctx context.Context, cl *Cluster, t *task.Task, opts La
 	r.record(cl.Name, jobID, name, JobPending, submitted, nil)
 	if opts.Detach {
 		if err := s.startDetached(ctx, jobID, stages); err != nil {
+			s.markFailed(jobID)
 			return res, err
 		}
 		res.Status = JobPending
@@ -141,12 +141,36 @@ func (r *Runner) execute(ctx context.Context, cl *Cluster, t *task.Task, opts La
 	if err != nil {
 		return res, err
 	}
+	if res.Status != JobSucceeded && s.cancelledOnHead(jobID) {
+		res.Status = JobCancelled
+		res.Message = fmt.Sprintf("Job %d was cancelled.", jobID)
+	}
 	end := r.now()
 	r.record(cl.Name, jobID, name, res.Status, submitted, &end)
-	mctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_, _ = s.conns[0].output(mctx, markCmd(jobID, "final", res.Status), nil)
+	if res.Status != JobSucceeded {
+		// The nodes' exit codes already say SUCCEEDED; a failure (e.g. a
+		// lost node that left no exit code) is recorded for queue.
+		mctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, _ = s.conns[0].output(mctx, markCmd(jobID, "final", res.Status), nil)
+	}
 	return res, nil
+}
+
+// cancelledOnHead reports whether `skyplan cancel` marked the job.
+func (s *session) cancelledOnHead(jobID int) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code, err := s.conns[0].run(ctx, fmt.Sprintf(`[ -e %s/cancelled ]`, jobDir(jobID)), nil, nil, nil)
+	return err == nil && code == 0
+}
+
+// markFailed records a job that could not be started, so queue does not
+// show it PENDING forever.
+func (s *session) markFailed(jobID int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, _ = s.conns[0].output(ctx, markCmd(jobID, "final", JobFailed), nil)
 }
 
 // record keeps skyplan's local copy of the job when a store is attached.
@@ -165,54 +189,29 @@ func gitCloneCmd(w *task.Workdir) string {
 	return fmt.Sprintf(`for i in 1 2 3; do rm -rf ~/sky_workdir && git clone %s ~/sky_workdir%s && exit 0; sleep 2; done; exit 1`, shellQuote(w.URL), ref)
 }
 
-// jobFiles is the tar of one node's job directory.
+// jobFiles is the script that writes one node's job directory. It is
+// sourced from stdin by the node's shell and uses only builtins (printf),
+// so staging a job spawns no process; secrets travel on stdin, never argv.
 func jobFiles(id, rank, numNodes int, setup, run string, env JobEnv, red *Redactor, accel bool) ([]byte, error) {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	add := func(name, content string, mode int64) error {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(content)), ModTime: time.Now()}); err != nil {
-			return err
-		}
-		_, err := tw.Write([]byte(content))
-		return err
+	var b strings.Builder
+	b.WriteString("umask 077\n")
+	add := func(name, content string) {
+		fmt.Fprintf(&b, "printf '%%s' %s > \"$J/%s\"\n", shellQuote(content), name)
 	}
-	files := []struct {
-		name, content string
-		mode          int64
-	}{{"wrap.sh", wrapScript(id), 0o700}}
+	add("wrap.sh", wrapScript(id))
 	if setup != "" {
-		files = append(files, struct {
-			name, content string
-			mode          int64
-		}{"setup.sh", MakeTaskScript(setup, env.SetupEnv(rank), true), 0o700})
+		add("setup.sh", MakeTaskScript(setup, env.SetupEnv(rank), true))
 	}
 	if rank < numNodes && run != "" {
-		files = append(files, struct {
-			name, content string
-			mode          int64
-		}{"run.sh", MakeTaskScript(run, env.RunEnv(rank), false), 0o700})
+		add("run.sh", MakeTaskScript(run, env.RunEnv(rank), false))
 	}
 	if l := red.lines(); l != "" {
-		files = append(files, struct {
-			name, content string
-			mode          int64
-		}{"redact", l, 0o600})
+		add("redact", l)
 	}
 	if accel {
-		files = append(files, struct {
-			name, content string
-			mode          int64
-		}{"accel", "1\n", 0o600})
+		add("accel", "1\n")
 	}
-	for _, f := range files {
-		if err := add(f.name, f.content, f.mode); err != nil {
-			return nil, err
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return []byte(b.String()), nil
 }
 
 func (s *session) startDetached(ctx context.Context, jobID int, stages [][]byte) error {
@@ -254,6 +253,11 @@ func (s *session) runAttached(ctx context.Context, res Result, stages [][]byte, 
 	if hasSetup {
 		all := allNodes(len(s.conns))
 		outc := s.phase(ctx, res.JobID, "setup", all, stages, staged, logs)
+		if ctx.Err() != nil {
+			res.Status = JobSettingUp
+			res.Message = fmt.Sprintf("Stopped following job %d; it keeps running. Cancel it with `skyplan cancel %s %d`.", res.JobID, s.cl.Name, res.JobID)
+			return res, ctx.Err()
+		}
 		if i := firstFailure(all, outc); i >= 0 {
 			o := outc[i]
 			res.Status, res.ExitCode = JobFailedSetup, exitCodeOf(o.code)

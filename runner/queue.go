@@ -49,7 +49,13 @@ func (r *Runner) Queue(ctx context.Context, cl *Cluster, warn func(string)) ([]J
 		return nil, err
 	}
 	defer s.close()
-	return s.queue(ctx, warn)
+	jobs, err := s.queue(ctx, warn)
+	if err == nil {
+		for _, j := range jobs {
+			r.record(cl.Name, j.ID, j.Name, j.Status, j.Submitted, j.Ended)
+		}
+	}
+	return jobs, err
 }
 
 // connectHead connects to the head (required) and the workers (best effort).
@@ -136,11 +142,11 @@ func (s *session) queue(ctx context.Context, warn func(string)) ([]JobInfo, erro
 
 // mergeStatus folds the nodes' views of one job into its status.
 func mergeStatus(head nodeJob, nodes []nodeJob) string {
+	if head.cancelled != "" {
+		return JobCancelled // beats the FAILED an attached skyplan records
+	}
 	if head.final != "" {
 		return head.final
-	}
-	if head.cancelled != "" {
-		return JobCancelled
 	}
 	anyAlive, runOK := false, 0
 	for _, n := range nodes {

@@ -108,9 +108,9 @@ func TestIgnoreMatching(t *testing.T) {
 	ig.AddPattern("sub", "local.txt")
 	ig.AddPattern("sub", "/anch")
 	cases := []struct {
-		path  string
-		dir   bool
-		want  bool
+		path string
+		dir  bool
+		want bool
 	}{
 		{"x.log", false, true}, {"deep/x.log", false, true}, {"important.log", false, false},
 		{"build", true, true}, {"src/build", true, false}, {"docs/a.md", false, true}, {"docs/sub/a.md", false, false},

@@ -31,4 +31,3 @@ func FixtureGenerator(cluster string, numNodes int) func(p optimizer.Placement, 
 		return os.WriteFile(filepath.Join(dir, "skyplan.auto.tfvars.json"), vars, 0o644)
 	}
 }
-

@@ -121,7 +121,15 @@ SetEnv HOME=%s
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(SSHD(), "-D", "-e", "-f", cfgPath)
+	// -r (no re-exec per connection): every node of the test bed shares
+	// this machine's CPUs, so sshd's per-connection re-exec, which real
+	// nodes pay in parallel on their own CPUs, would serialise here.
+	// SKYPLAN_SSHD_REEXEC=1 keeps OpenSSH's default.
+	args := []string{"-D", "-r", "-e", "-f", cfgPath}
+	if os.Getenv("SKYPLAN_SSHD_REEXEC") == "1" {
+		args = []string{"-D", "-e", "-f", cfgPath}
+	}
+	cmd := exec.Command(SSHD(), args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting sshd: %v", err)
@@ -154,6 +162,49 @@ func (c *Cluster) Kill(i int) {
 	nd.cmd = nil
 }
 
+// DropConnections kills node i's per-connection sshd processes but keeps
+// the listener and the processes sessions started: a transient network
+// drop, after which clients can reconnect.
+func (c *Cluster) DropConnections(i int) {
+	nd := c.Nodes[i]
+	if nd.cmd == nil || nd.cmd.Process == nil {
+		return
+	}
+	listener := nd.cmd.Process.Pid
+	children := processChildren()
+	var walk func(int)
+	walk = func(p int) {
+		for _, ch := range children[p] {
+			if comm, _ := os.ReadFile("/proc/" + strconv.Itoa(ch) + "/comm"); strings.TrimSpace(string(comm)) == "sshd" {
+				walk(ch)
+				syscall.Kill(ch, syscall.SIGKILL)
+			}
+		}
+	}
+	walk(listener)
+}
+
+func processChildren() map[int][]int {
+	children := map[int][]int{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if st, err := os.ReadFile("/proc/" + e.Name() + "/stat"); err == nil {
+			s := string(st)
+			if j := strings.LastIndexByte(s, ')'); j > 0 {
+				if f := strings.Fields(s[j+1:]); len(f) > 2 {
+					pp, _ := strconv.Atoi(f[1])
+					children[pp] = append(children[pp], p)
+				}
+			}
+		}
+	}
+	return children
+}
+
 // RestartWithNewHostKey restarts node i on the same address with a fresh
 // host key (a replaced machine, or an attacker).
 func (c *Cluster) RestartWithNewHostKey(i int) {
@@ -183,25 +234,15 @@ func (c *Cluster) PoolYAML(name string) string {
 // killTree kills pid, its descendants, and any process whose HOME is home
 // (detached jobs re-parented away from sshd).
 func killTree(pid int, home string) {
-	children := map[int][]int{}
+	children := processChildren()
 	var homeProcs []int
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		p, err := strconv.Atoi(e.Name())
-		if err != nil {
+		if err != nil || home == "" {
 			continue
 		}
-		if st, err := os.ReadFile("/proc/" + e.Name() + "/stat"); err == nil {
-			s := string(st)
-			if j := strings.LastIndexByte(s, ')'); j > 0 {
-				f := strings.Fields(s[j+1:])
-				if len(f) > 2 {
-					pp, _ := strconv.Atoi(f[1])
-					children[pp] = append(children[pp], p)
-				}
-			}
-		}
-		if env, err := os.ReadFile("/proc/" + e.Name() + "/environ"); err == nil && home != "" {
+		if env, err := os.ReadFile("/proc/" + e.Name() + "/environ"); err == nil {
 			for _, kv := range strings.Split(string(env), "\x00") {
 				if kv == "HOME="+home {
 					homeProcs = append(homeProcs, p)
