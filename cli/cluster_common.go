@@ -94,7 +94,7 @@ func optimizerPlanner(t *task.Task, opts optimizer.Options) provision.Planner {
 func confirm(io *IO, question string) (bool, error) {
 	if !io.InTTY {
 		return false, Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Confirmation needed",
-			Detail: "stdin is not a terminal, so skyplan cannot ask before creating resources. Pass -y to proceed without asking."}})
+			Detail: "stdin is not a terminal, so skyplan cannot ask before changing infrastructure. Pass -y to proceed without asking."}})
 	}
 	fmt.Fprintf(io.Err, "%s [y/N] ", question)
 	line, _ := bufio.NewReader(io.In).ReadString('\n')

@@ -92,16 +92,17 @@ func runCompile(c *cli.Context, io *IO) error {
 	if placement.Request == nil && placement.RequestIndex < len(t.Resources.Items) {
 		placement.Request = &t.Resources.Items[placement.RequestIndex]
 	}
-	cat, _ := loadCatalog() // optimizerOptions loaded it already
 	in := compiler.Input{
 		ClusterName:    name,
 		Task:           t,
 		Placement:      placement,
 		SSHPublicKey:   pub,
 		SSHCIDRs:       c.StringSlice("ssh-cidr"),
-		Images:         cat,
 		SkyplanVersion: Version,
 		Command:        regenerateCommand(path, out, c.String("cluster")),
+	}
+	if cat, err := loadCatalog(); err == nil && cat != nil { // loaded by optimizerOptions
+		in.Images = cat
 	}
 	in.ApplyConfig(cfg)
 	m, mds := compiler.Compile(in)

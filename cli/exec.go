@@ -82,10 +82,8 @@ func runExec(c *cli.Context, io *IO) error {
 	}
 	var pl *task.Pipeline
 	var ds diag.Diagnostics
-	baseDir := ""
 	if len(rest) == 1 && isTaskFile(rest[0]) {
 		pl, ds = loadTaskFromFlags(c, io, rest[0])
-		baseDir = filepath.Dir(rest[0])
 	} else {
 		t := &task.Task{NumNodes: 1, Run: strings.Join(rest, " ")}
 		pl = &task.Pipeline{Tasks: []*task.Task{t}}
@@ -113,7 +111,7 @@ func runExec(c *cli.Context, io *IO) error {
 	if t.Workdir != nil && t.Workdir.Path != "" && !filepath.IsAbs(t.Workdir.Path) {
 		t.Workdir.Path, _ = filepath.Abs(t.Workdir.Path)
 	}
-	res, err := r.Exec(io.Interrupted, cl, t, runner.LaunchOptions{Detach: c.Bool("detach-run"), BaseDir: baseDir})
+	res, err := r.Exec(io.Interrupted, cl, t, runner.LaunchOptions{Detach: c.Bool("detach-run")})
 	return jobResult(io, cl.Name, res, err, c.Bool("detach-run"))
 }
 

@@ -105,7 +105,7 @@ func planWithTerraform(c *cli.Context, io *IO, pl *task.Pipeline, plans []*optim
 	}
 	fmt.Fprintf(io.Out, "\nCluster %s: %s, %s\n", name, provision.InfraLabel(p.Cloud, p.Region, p.Zone), provision.ResourcesLabel(p.NumNodes, p.InstanceType, p.Accelerators, p.UseSpot))
 	fmt.Fprintf(io.Out, "Resources: %d to add, %d to change, %d to destroy.\n", s.Add, s.Change, s.Remove)
-	fmt.Fprintf(io.Out, "Estimated cost: $%.4f / hour\n", p.HourlyCost)
+	fmt.Fprintf(io.Out, "Cost: $%.4f / hour for %d node(s)\n", p.HourlyCost, p.NumNodes)
 	fmt.Fprintf(io.Out, "Saved plan: %s (apply it with `skyplan apply %s`)\n", out, out)
 	if changes && c.Bool("detailed-exitcode") {
 		return Exit(ExitChanges, nil)

@@ -111,11 +111,16 @@ run: |
 	if code != 0 || !strings.Contains(errOut, "(head, rank=0, ip=127.0.0.2) exec-on 0") || strings.Contains(errOut, "setup on") {
 		t.Fatalf("exec exit %d:\n%s", code, errOut)
 	}
+	// exec with a task file runs only `run` (no setup); job 3.
+	code, _, errOut = runSkyplan(t, "exec", "labc", taskPath, "--env", "GREETING=bonjour")
+	if code != 0 || !strings.Contains(errOut, "(worker1, rank=1, ip=127.0.0.3) bonjour from 1 of 2: hi") || strings.Contains(errOut, "setup on") {
+		t.Fatalf("exec task file exit %d:\n%s", code, errOut)
+	}
 	code, _, errOut = runSkyplan(t, "exec", "labc", "--", "exit 7")
 	if code != 7 || !strings.Contains(errOut, "head, rank=0, ip=127.0.0.2 exited with return code 7") {
 		t.Fatalf("failing exec exit %d:\n%s", code, errOut)
 	}
-	if code, out, _ := runSkyplan(t, "logs", "labc", "--status"); code != ExitJobFailed || !strings.Contains(out, "Job 3: FAILED") {
+	if code, out, _ := runSkyplan(t, "logs", "labc", "--status"); code != ExitJobFailed || !strings.Contains(out, "Job 4: FAILED") {
 		t.Fatalf("logs --status latest: %d %q", code, out)
 	}
 	if code, _, _ := runSkyplan(t, "logs", "labc", "1", "--status"); code != 0 {
@@ -125,15 +130,15 @@ run: |
 		t.Fatalf("logs --status 99: %d", code)
 	}
 
-	code, out, errOut := runSkyplan(t, "exec", "-d", "labc", "--", "echo detached-start; sleep 120")
-	if code != 0 || strings.TrimSpace(out) != "4" {
+	code, out, errOut := runSkyplan(t, "exec", "labc", "-d", "--", "echo detached-start; sleep 120")
+	if code != 0 || strings.TrimSpace(out) != "5" {
 		t.Fatalf("exec -d: %d %q\n%s", code, out, errOut)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		code, _, _ := runSkyplan(t, "logs", "labc", "4", "--status")
+		code, _, _ := runSkyplan(t, "logs", "labc", "5", "--status")
 		if code == ExitJobNotFinished {
-			_, out, _ := runSkyplan(t, "logs", "labc", "4", "--no-follow")
+			_, out, _ := runSkyplan(t, "logs", "labc", "5", "--no-follow")
 			if strings.Contains(out, "(head, rank=0, ip=127.0.0.2) detached-start") {
 				break
 			}
@@ -151,10 +156,10 @@ run: |
 			Status string `json:"status"`
 		} `json:"jobs"`
 	}
-	if code != 0 || json.Unmarshal([]byte(out), &q) != nil || len(q.Jobs) != 4 {
+	if code != 0 || json.Unmarshal([]byte(out), &q) != nil || len(q.Jobs) != 5 {
 		t.Fatalf("queue json: %d %s", code, out)
 	}
-	wantStatus := []string{"SUCCEEDED", "SUCCEEDED", "FAILED", "RUNNING"}
+	wantStatus := []string{"SUCCEEDED", "SUCCEEDED", "SUCCEEDED", "FAILED", "RUNNING"}
 	for i, j := range q.Jobs {
 		if j.ID != i+1 || j.Status != wantStatus[i] {
 			t.Errorf("queue job %d = %+v, want status %s", i+1, j, wantStatus[i])
@@ -166,10 +171,10 @@ run: |
 	if code, out, _ := runSkyplan(t, "queue", "labc"); code != 0 || !strings.Contains(out, "ID  NAME") || !strings.Contains(out, "RUNNING") {
 		t.Fatalf("queue table: %d\n%s", code, out)
 	}
-	if code, _, errOut := runSkyplan(t, "cancel", "labc", "4"); code != 0 {
+	if code, _, errOut := runSkyplan(t, "cancel", "labc", "5"); code != 0 {
 		t.Fatalf("cancel: %d %s", code, errOut)
 	}
-	if code, out, _ := runSkyplan(t, "logs", "labc", "4", "--status"); code != ExitJobCancelled || !strings.Contains(out, "CANCELLED") {
+	if code, out, _ := runSkyplan(t, "logs", "labc", "5", "--status"); code != ExitJobCancelled || !strings.Contains(out, "CANCELLED") {
 		t.Fatalf("status after cancel: %d %q", code, out)
 	}
 	if code, _, errOut := runSkyplan(t, "cancel", "labc"); code == 0 || !strings.Contains(errOut, "No jobs to cancel") {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/skyplan/skyplan/config"
@@ -79,11 +78,9 @@ func launchOnSSHPool(c *cli.Context, io *IO, t *task.Task, chosen optimizer.Plac
 	}
 	fmt.Fprintf(io.Err, "Running on SSH node pool %s: %d node(s), cluster %s.\n", pool.Name, len(cl.Nodes), clusterName)
 	r := &runner.Runner{Stderr: io.Err, Store: store}
-	baseDir := ""
-	if t.Source.File != "" {
-		baseDir = filepath.Dir(t.Source.File)
-	}
-	res, err := r.Launch(io.Interrupted, cl, t, runner.LaunchOptions{Detach: detach, BaseDir: baseDir})
+	// Local paths in the task are already absolute (the parser resolves
+	// them against the working directory, as SkyPilot).
+	res, err := r.Launch(io.Interrupted, cl, t, runner.LaunchOptions{Detach: detach})
 	return jobResult(io, clusterName, res, err, detach)
 }
 

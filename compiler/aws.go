@@ -114,7 +114,7 @@ func (c *compilation) aws() (cloudRoot, diag.Diagnostics) {
 		tfVar{name: "disk_type", typ: "string", value: diskType},
 		tfVar{name: "disk_iops", typ: "number", value: iops},
 		tfVar{name: "disk_throughput", typ: "number", value: throughput},
-		tfVar{name: "placement_group", typ: "bool", value: c.numNodes > 1},
+		tfVar{name: "placement_group", typ: "bool", value: c.numNodes > 1 && !c.in.DisablePlacementGroup},
 		tfVar{name: "efa_interfaces", typ: "number", value: efa},
 		tfVar{name: "buckets", typ: "list(string)", value: eph},
 	)

@@ -69,7 +69,7 @@ func (c *compilation) azure() (cloudRoot, diag.Diagnostics) {
 		tfVar{name: "image", typ: "object({ publisher = string, offer = string, sku = string, version = string })", value: image},
 		tfVar{name: "disk_size_gb", typ: "number", value: diskSize(c.req)},
 		tfVar{name: "disk_type", typ: "string", value: diskType},
-		tfVar{name: "proximity_placement", typ: "bool", value: c.numNodes > 1},
+		tfVar{name: "proximity_placement", typ: "bool", value: c.numNodes > 1 && !c.in.DisablePlacementGroup},
 		tfVar{name: "buckets", typ: "list(string)", value: eph},
 	)
 	root := cloudRoot{vars: vars, providers: []providerSpec{{"azurerm", "hashicorp/azurerm", AzurermProviderVersion}}}

@@ -45,6 +45,10 @@ type Input struct {
 	// skip_requesting_account_id and skip_metadata_api_check to the AWS
 	// provider: for emulators such as moto only, never by default.
 	AWSSkipAccountChecks bool
+	// DisablePlacementGroup drops the AWS cluster placement group / Azure
+	// proximity placement group of multi-node clusters (instance types that
+	// do not support them; emulators such as moto lack the API).
+	DisablePlacementGroup bool
 }
 
 // Module is a generated root module: relative path → content.

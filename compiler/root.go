@@ -124,10 +124,54 @@ func (c *compilation) backendBlock(tb *hclwrite.Body, suffix string) error {
 	return nil
 }
 
+// varDescriptions document the root variables for reviewers; the module's
+// variables.tf has the full descriptions and validation.
+var varDescriptions = map[string]string{
+	"region":               "Region the provider works in.",
+	"project_id":           "GCP project (empty: the provider's default).",
+	"subscription_id":      "Azure subscription (empty: ARM_SUBSCRIPTION_ID).",
+	"cluster_name":         "Cloud-safe cluster name, prefix of every resource name.",
+	"num_nodes":            "Number of nodes; rank 0 is the head.",
+	"use_spot":             "Spot/preemptible capacity.",
+	"ssh_user":             "Login user on the nodes.",
+	"ssh_public_key":       "skyplan's SSH public key.",
+	"ssh_cidrs":            "Source ranges allowed to reach SSH.",
+	"ports":                "Task ports opened to the Internet.",
+	"vpc_name":             "Existing network to use (empty: create one).",
+	"subnet_name":          "Existing subnet to use.",
+	"use_private_ip":       "No public addresses on the nodes.",
+	"labels":               "Extra tags/labels from the task.",
+	"zone":                 "Zone the nodes are placed in.",
+	"instance_type":        "Instance type of every node.",
+	"machine_type":         "Machine type of every node.",
+	"vm_size":              "VM size of every node.",
+	"ami_id":               "Image of every node in this region.",
+	"image":                "Boot image of every node.",
+	"disk_size_gb":         "OS disk size (GB) from disk_size.",
+	"disk_type":            "OS disk type from disk_tier.",
+	"disk_iops":            "OS disk IOPS from disk_tier.",
+	"disk_throughput":      "OS disk throughput (MiB/s) from disk_tier.",
+	"placement_group":      "Cluster placement group (multi-node).",
+	"proximity_placement":  "Proximity placement group (multi-node).",
+	"efa_interfaces":       "EFA interfaces per node (network_tier: best).",
+	"accelerator_type":     "GPU type attached to each node.",
+	"accelerator_count":    "GPUs per node.",
+	"has_gpu":              "Nodes carry GPUs.",
+	"tpu_accelerator_type": "TPU VM type (empty: ordinary VMs).",
+	"tpu_runtime_version":  "TPU VM software version.",
+	"location":             "Region of the resources.",
+	"buckets":              "Buckets created and destroyed with the cluster.",
+	"names":                "Persistent bucket names.",
+	"allowed_ips":          "Addresses allowed to reach the storage accounts.",
+}
+
 func declareVars(b *hclwrite.Body, vars []tfVar) error {
 	for _, v := range vars {
 		b.AppendNewline()
 		vb := b.AppendNewBlock("variable", []string{v.name}).Body()
+		if d := varDescriptions[v.name]; d != "" {
+			vb.SetAttributeValue("description", cty.StringVal(d))
+		}
 		t, err := rawExpr(v.typ)
 		if err != nil {
 			return err

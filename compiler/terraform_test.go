@@ -103,6 +103,9 @@ func TestTerraformFmt(t *testing.T) {
 // expressions; it runs with the opt-in account-check skips and an
 // unroutable endpoint, so it never reaches AWS.
 func TestAWSTerraformValidate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("terraform init/validate/plan take a while")
+	}
 	bin := terraformBin(t)
 	mirror := awsMirror()
 	if mirror == "" {
@@ -167,6 +170,9 @@ func TestAWSTerraformValidate(t *testing.T) {
 			out := runTF(t, bin, dir, env, "plan", "-input=false", "-refresh=false", "-lock=false", "-no-color")
 			if !strings.Contains(out, "Plan:") || !strings.Contains(out, "aws_instance") {
 				t.Fatalf("plan shows no instances:\n%s", out)
+			}
+			if spot := strings.Contains(out, `market_type = "spot"`); spot != in.Placement.UseSpot {
+				t.Errorf("plan requests spot=%v, placement says %v", spot, in.Placement.UseSpot)
 			}
 			nodes := in.Placement.NumNodes
 			for i := 0; i < nodes; i++ {

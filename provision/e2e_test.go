@@ -247,3 +247,63 @@ func TestE2EInterruptThenDown(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFailoverStep measures skyplan+terraform seconds per failed
+// location against moto behind the fault proxy (every location answers
+// RunInstances with InsufficientInstanceCapacity): apply, classification,
+// destroy of what the attempt created, re-plan.
+func BenchmarkFailoverStep(b *testing.B) {
+	e := newE2E(b)
+	for _, c := range candidates() {
+		e.proxy.Fail(c.Region, provisiontest.InsufficientInstanceCapacity, -1)
+	}
+	l := e.launcher(b, "bench")
+	// Warm up: init and provider caches are per directory, not per step.
+	if err := provisiontest.FixtureGenerator("bench", 1)(candidates()[0], l.WS.Dir); err != nil {
+		b.Fatal(err)
+	}
+	if err := l.WS.Init(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	steps := 0
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		_, err := l.Launch(context.Background())
+		var ex *provision.ExhaustedError
+		if !errors.As(err, &ex) {
+			b.Fatalf("want exhausted, got %v", err)
+		}
+		steps += len(ex.Failures)
+	}
+	b.ReportMetric(time.Since(start).Seconds()/float64(steps), "s/failed-location")
+}
+
+// BenchmarkFailoverZoneStep is the same inside one region: a region-level
+// placement whose three zones all fail. Zones are tried on top of each
+// other (one apply each) and the region is destroyed once when left.
+func BenchmarkFailoverZoneStep(b *testing.B) {
+	e := newE2E(b)
+	e.proxy.Fail("us-east-2", provisiontest.InsufficientInstanceCapacity, -1)
+	l := e.launcher(b, "benchz")
+	region := optimizer.Placement{Cloud: "aws", Region: "us-east-2", InstanceType: "t3.micro", Zones: []string{"us-east-2a", "us-east-2b", "us-east-2c"}, NumNodes: 1}
+	l.Plan = provision.CandidatePlanner([]optimizer.Placement{region})
+	if err := provisiontest.FixtureGenerator("benchz", 1)(candidates()[0], l.WS.Dir); err != nil {
+		b.Fatal(err)
+	}
+	if err := l.WS.Init(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	steps := 0
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		_, err := l.Launch(context.Background())
+		var ex *provision.ExhaustedError
+		if !errors.As(err, &ex) {
+			b.Fatalf("want exhausted, got %v", err)
+		}
+		steps += len(ex.Failures)
+	}
+	b.ReportMetric(time.Since(start).Seconds()/float64(steps), "s/failed-location")
+}

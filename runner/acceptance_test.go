@@ -424,3 +424,92 @@ func TestReconnectAfterTransientDrop(t *testing.T) {
 		t.Fatalf("result = %+v", res)
 	}
 }
+
+func TestLocalFileMounts(t *testing.T) {
+	sc, cl, r, buf := testSetup(t, 2, "fmtest")
+	src := t.TempDir()
+	os.MkdirAll(filepath.Join(src, "dir/sub"), 0o755)
+	os.WriteFile(filepath.Join(src, "dir/sub/a.txt"), []byte("A"), 0o644)
+	os.WriteFile(filepath.Join(src, "one.cfg"), []byte("C"), 0o644)
+	tmpDst := filepath.Join(t.TempDir(), "direct")
+	mounts := []task.FileMount{
+		{Dst: "data", Src: filepath.Join(src, "dir")},
+		{Dst: "~/conf/app.cfg", Src: "one.cfg"},
+		{Dst: tmpDst, Src: filepath.Join(src, "dir")},
+	}
+	if os.Geteuid() == 0 {
+		// An absolute path outside ~ and /tmp goes through ~/.sky/file_mounts and a symlink.
+		abs := "/var/tmp/skyplan-fm-" + filepath.Base(t.TempDir())
+		t.Cleanup(func() { os.Remove(abs) })
+		mounts = append(mounts, task.FileMount{Dst: abs, Src: filepath.Join(src, "one.cfg")})
+		defer func() {
+			if link, err := os.Readlink(abs); err != nil || !strings.HasSuffix(link, "/.sky/file_mounts"+abs) {
+				t.Errorf("%s: link %q %v", abs, link, err)
+			}
+		}()
+	}
+	tk := &task.Task{NumNodes: 2, FileMounts: mounts, Run: "cat data/sub/a.txt ~/conf/app.cfg"}
+	res, err := r.Launch(context.Background(), cl, tk, LaunchOptions{BaseDir: src})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("%+v %v\n%s", res, err, buf)
+	}
+	for i, nd := range sc.Nodes {
+		if got := readFile(t, filepath.Join(nd.Home, "sky_workdir/data/sub/a.txt")); got != "A" {
+			t.Errorf("node %d relative mount = %q", i, got)
+		}
+		if got := readFile(t, filepath.Join(nd.Home, "conf/app.cfg")); got != "C" {
+			t.Errorf("node %d ~ mount = %q", i, got)
+		}
+	}
+	if got := readFile(t, filepath.Join(tmpDst, "sub/a.txt")); got != "A" {
+		t.Errorf("/tmp mount = %q", got)
+	}
+	if !strings.Contains(buf.String(), "ip=127.0.0.3) AC") {
+		t.Errorf("run did not see the mounts:\n%s", buf)
+	}
+}
+
+func TestAutostopInstalledOnHead(t *testing.T) {
+	sc, cl, r, _ := testSetup(t, 2, "astest")
+	tk := &task.Task{NumNodes: 1, Run: "true", Resources: task.ResourceSet{Items: []task.Resources{
+		{Autostop: &task.Autostop{Enabled: true, IdleMinutes: 5, Down: true}}}}}
+	if res, err := r.Launch(context.Background(), cl, tk, LaunchOptions{}); err != nil || res.ExitCode != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	head := sc.Nodes[0].Home
+	script := readFile(t, filepath.Join(head, ".skyplan/autostop.sh"))
+	if !strings.Contains(script, "-ge 300 ") || !strings.Contains(script, "SSH node pools are left running") {
+		t.Fatalf("autostop script:\n%s", script)
+	}
+	pid := strings.TrimSpace(readFile(t, filepath.Join(head, ".skyplan/autostop.pid")))
+	if _, err := os.Stat("/proc/" + pid); err != nil {
+		t.Fatalf("autostop loop (pid %s) not running", pid)
+	}
+	if _, err := os.Stat(filepath.Join(sc.Nodes[1].Home, ".skyplan/autostop.sh")); err == nil {
+		t.Fatal("autostop installed on a worker")
+	}
+}
+
+func TestLoginShellNoiseIgnored(t *testing.T) {
+	sc, cl, r, buf := testSetup(t, 2, "noisetest")
+	for _, nd := range sc.Nodes {
+		os.WriteFile(filepath.Join(nd.Home, ".bashrc"), []byte("echo NOISE-FROM-BASHRC\n"), 0o644)
+	}
+	ctx := context.Background()
+	res, err := r.Launch(ctx, cl, &task.Task{NumNodes: 2, Run: "echo real-output"}, LaunchOptions{})
+	if err != nil || res.ExitCode != 0 || res.JobID != 1 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	var out syncBuffer
+	if _, err := r.Logs(ctx, cl, 1, false, &out); err != nil {
+		t.Fatal(err)
+	}
+	for what, s := range map[string]string{"stream": buf.String(), "logs": out.String()} {
+		if strings.Contains(s, "NOISE") || !strings.Contains(s, "ip=127.0.0.3) real-output") {
+			t.Errorf("%s:\n%s", what, s)
+		}
+	}
+	if jobs, err := r.Queue(ctx, cl, nil); err != nil || len(jobs) != 1 || jobs[0].Status != JobSucceeded {
+		t.Fatalf("queue = %+v %v", jobs, err)
+	}
+}

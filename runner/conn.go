@@ -226,6 +226,12 @@ func (c *conn) drop(cl *ssh.Client) {
 	}
 }
 
+func (c *conn) connected() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.client != nil
+}
+
 func (c *conn) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()

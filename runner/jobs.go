@@ -145,23 +145,30 @@ p=$!
 	}
 	// bash reaps the driver (its child) while tail runs, so tail --pid ends
 	// when the driver does; wait then yields its exit code.
-	return s + fmt.Sprintf(`tail -c +%d -F -s 0.05 --pid=$p log 2>/dev/null
+	return s + fmt.Sprintf(`echo %s
+tail -c +%d -F -s 0.05 --pid=$p log 2>/dev/null
 wait $p
-`, offset+1)
+`, streamMarker, offset+1)
 }
+
+// streamMarker precedes the log bytes in a stream session, so anything a
+// login shell's rc file prints before our command runs is not taken for
+// log output (and does not shift the resume offset).
+const streamMarker = "--skyplan-log-stream-5f1c--"
 
 // resumeCmd follows the log again after a reconnect. The driver is no
 // longer our child, so wait on its exit file rather than its pid.
 func resumeCmd(id int, phase string, offset int64) string {
 	return fmt.Sprintf(`J=%s; cd "$J" || exit 1
 alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+echo %s
 tail -c +%d -F -s 0.05 log 2>/dev/null & t=$!
 p=$(cat pid 2>/dev/null)
 while [ ! -e %s.exit ] && alive "$p"; do sleep 0.2; done
 sleep 0.3; kill $t 2>/dev/null
 [ -e %s.exit ] && exit "$(cat %s.exit)"
 echo "skyplan: job driver vanished" >&2; exit 255
-`, jobDir(id), offset+1, phase, phase, phase)
+`, jobDir(id), streamMarker, offset+1, phase, phase, phase)
 }
 
 // stopCmd kills a job's process tree on a node: TERM to the driver's

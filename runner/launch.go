@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,7 +23,8 @@ type LaunchOptions struct {
 	SkipSetup bool
 	// JobName defaults to the task name.
 	JobName string
-	// BaseDir resolves relative local file_mounts sources (the task file's directory).
+	// BaseDir resolves relative local file_mounts sources ("" = the
+	// working directory, as SkyPilot; parsed tasks are absolute already).
 	BaseDir string
 }
 
@@ -97,7 +99,9 @@ func (r *Runner) execute(ctx context.Context, cl *Cluster, t *task.Task, opts La
 	if err != nil {
 		return Result{}, fmt.Errorf("submitting job on the head: %w", err)
 	}
-	jobID, err := strconv.Atoi(strings.TrimSpace(out))
+	// The last line: a login shell's rc file may print before our command.
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	jobID, err := strconv.Atoi(strings.TrimSpace(lines[len(lines)-1]))
 	if err != nil {
 		return Result{}, fmt.Errorf("submitting job on the head: unexpected reply %q", out)
 	}
@@ -397,11 +401,12 @@ func (s *session) stream(ctx context.Context, jobID int, phase string, i int, st
 	var errb strings.Builder
 	var code int
 	var err error
+	out := func() io.Writer { return &markerSkipper{w: l, marker: []byte(streamMarker)} }
 	if stage != nil {
 		stdin = bytes.NewReader(stage)
-		code, err = c.run(ctx, stageCmd(jobID)+" && "+cmd, stdin, l, &errb)
+		code, err = c.run(ctx, stageCmd(jobID)+" && "+cmd, stdin, out(), &errb)
 	} else {
-		code, err = c.run(ctx, cmd, nil, l, &errb)
+		code, err = c.run(ctx, cmd, nil, out(), &errb)
 	}
 	for tries := 0; tries < 5 && ctx.Err() == nil; tries++ {
 		var te *transportError
@@ -409,7 +414,7 @@ func (s *session) stream(ctx context.Context, jobID int, phase string, i int, st
 			break
 		}
 		l.note(fmt.Sprintf("skyplan: connection to %s dropped (%v); reconnecting", c.node.Label(), te.err))
-		code, err = c.run(ctx, resumeCmd(jobID, phase, l.offset()), nil, l, &errb)
+		code, err = c.run(ctx, resumeCmd(jobID, phase, l.offset()), nil, out(), &errb)
 	}
 	if err == nil && code == 255 && strings.Contains(errb.String(), "job driver vanished") {
 		err = &transportError{node: c.node, err: errors.New("job driver vanished on the node")}

@@ -131,6 +131,41 @@ func (l *nodeLog) emit(line string) {
 	}
 }
 
+// markerSkipper drops everything up to and including the first line equal
+// to marker, then passes bytes through.
+type markerSkipper struct {
+	w      io.Writer
+	marker []byte
+	seen   bool
+	buf    []byte
+}
+
+func (m *markerSkipper) Write(p []byte) (int, error) {
+	if m.seen {
+		return m.w.Write(p)
+	}
+	m.buf = append(m.buf, p...)
+	for {
+		i := bytes.IndexByte(m.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		line := m.buf[:i]
+		m.buf = m.buf[i+1:]
+		if bytes.Equal(bytes.TrimRight(line, "\r"), m.marker) {
+			m.seen = true
+			rest := m.buf
+			m.buf = nil
+			if len(rest) > 0 {
+				if _, err := m.w.Write(rest); err != nil {
+					return len(p), err
+				}
+			}
+			return len(p), nil
+		}
+	}
+}
+
 // offset is how many bytes of the node's log were received.
 func (l *nodeLog) offset() int64 {
 	l.mu.Lock()

@@ -236,7 +236,7 @@ func (r *Runner) Logs(ctx context.Context, cl *Cluster, id int, follow bool, w i
 	parallel(ctx, len(s.conns), r.MaxParallel, func(ctx context.Context, i int) error {
 		l, _ := newNodeLog(out, "", s.conns[i].node, nil)
 		defer l.close()
-		_, err := s.conns[i].run(ctx, logsCmd(ji.ID, follow), nil, l, io.Discard)
+		_, err := s.conns[i].run(ctx, logsCmd(ji.ID, follow), nil, &markerSkipper{w: l, marker: []byte(streamMarker)}, io.Discard)
 		return err
 	})
 	if follow {
@@ -251,15 +251,15 @@ func (r *Runner) Logs(ctx context.Context, cl *Cluster, id int, follow bool, w i
 
 func logsCmd(id int, follow bool) string {
 	if !follow {
-		return fmt.Sprintf(`J=%s; [ -f "$J/log" ] && cat "$J/log"; true`, jobDir(id))
+		return fmt.Sprintf(`echo %s; J=%s; [ -f "$J/log" ] && cat "$J/log"; true`, streamMarker, jobDir(id))
 	}
-	return fmt.Sprintf(`J=%s; [ -d "$J" ] || exit 0; cd "$J"; touch log
+	return fmt.Sprintf(`echo %s; J=%s; [ -d "$J" ] || exit 0; cd "$J"; touch log
 alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 tail -c +1 -F -s 0.1 log 2>/dev/null & t=$!
 sleep 0.2
 while [ ! -e done ]; do p=$(cat pid 2>/dev/null); { [ -n "$p" ] && alive "$p"; } || [ ! -s pid ] || break; sleep 0.2; done
 sleep 0.3; kill $t 2>/dev/null; true
-`, jobDir(id))
+`, streamMarker, jobDir(id))
 }
 
 // Cancel kills jobs' process trees on every node and marks them CANCELLED.
@@ -298,7 +298,7 @@ func (r *Runner) Cancel(ctx context.Context, cl *Cluster, ids []int, all bool) (
 			return nil, err
 		}
 		errs := parallel(ctx, len(s.conns), r.MaxParallel, func(ctx context.Context, i int) error {
-			if s.conns[i].client == nil {
+			if !s.conns[i].connected() {
 				return nil // unreachable worker, reported by queue
 			}
 			_, err := s.conns[i].output(ctx, stopCmd(id, JobCancelled), nil)

@@ -12,6 +12,7 @@ import (
 // third and moto runs instances only there; status shows it; (3) down
 // leaves nothing.
 func TestApplyFailsOverThenStatusAndDown(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.proxy.Fail("us-east-1", provisiontest.InsufficientInstanceCapacity, -1)
 	e.proxy.Fail("us-east-2", provisiontest.InsufficientInstanceCapacity, -1)

@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 }
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	home  string
 	work  string
 	moto  *provisiontest.Moto
@@ -39,7 +39,7 @@ func sharedPluginCache() string {
 	return d
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end test (terraform + moto) skipped in -short mode")

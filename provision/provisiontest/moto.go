@@ -154,3 +154,34 @@ func (m *Moto) Live(t testing.TB, region string) int {
 	}
 	return n
 }
+
+func (m *Moto) s3(t testing.TB, method, path string) []byte {
+	t.Helper()
+	req, _ := http.NewRequest(method, m.URL+path, nil)
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		t.Fatalf("S3 %s %s: %s: %s", method, path, resp.Status, body)
+	}
+	return body
+}
+
+// CreateBucket makes an S3 bucket in moto (for remote Terraform state).
+func (m *Moto) CreateBucket(t testing.TB, name string) { m.s3(t, http.MethodPut, "/"+name) }
+
+// Keys lists the object keys of a bucket.
+func (m *Moto) Keys(t testing.TB, bucket string) []string {
+	body := m.s3(t, http.MethodGet, "/"+bucket+"?list-type=2")
+	var doc struct {
+		Keys []string `xml:"Contents>Key"`
+	}
+	if err := xml.Unmarshal(body, &doc); err != nil {
+		t.Fatalf("ListObjectsV2: %v: %.300s", err, body)
+	}
+	return doc.Keys
+}

@@ -296,3 +296,11 @@ func freePort(t testing.TB, ip string) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// PID is the listener's process id (tests measuring node CPU).
+func PID(nd *Node) int {
+	if nd.cmd == nil || nd.cmd.Process == nil {
+		return 0
+	}
+	return nd.cmd.Process.Pid
+}

@@ -22,91 +22,113 @@ provider "aws" {
 }
 
 variable "region" {
-  type = string
+  description = "Region the provider works in."
+  type        = string
 }
 
 variable "cluster_name" {
-  type = string
+  description = "Cloud-safe cluster name, prefix of every resource name."
+  type        = string
 }
 
 variable "num_nodes" {
-  type = number
+  description = "Number of nodes; rank 0 is the head."
+  type        = number
 }
 
 variable "use_spot" {
-  type = bool
+  description = "Spot/preemptible capacity."
+  type        = bool
 }
 
 variable "ssh_user" {
-  type = string
+  description = "Login user on the nodes."
+  type        = string
 }
 
 variable "ssh_public_key" {
-  type = string
+  description = "skyplan's SSH public key."
+  type        = string
 }
 
 variable "ssh_cidrs" {
-  type = list(string)
+  description = "Source ranges allowed to reach SSH."
+  type        = list(string)
 }
 
 variable "ports" {
-  type = list(object({ from = number, to = number }))
+  description = "Task ports opened to the Internet."
+  type        = list(object({ from = number, to = number }))
 }
 
 variable "vpc_name" {
-  type = string
+  description = "Existing network to use (empty: create one)."
+  type        = string
 }
 
 variable "subnet_name" {
-  type = string
+  description = "Existing subnet to use."
+  type        = string
 }
 
 variable "use_private_ip" {
-  type = bool
+  description = "No public addresses on the nodes."
+  type        = bool
 }
 
 variable "labels" {
-  type = map(string)
+  description = "Extra tags/labels from the task."
+  type        = map(string)
 }
 
 variable "zone" {
-  type = string
+  description = "Zone the nodes are placed in."
+  type        = string
 }
 
 variable "instance_type" {
-  type = string
+  description = "Instance type of every node."
+  type        = string
 }
 
 variable "ami_id" {
-  type = string
+  description = "Image of every node in this region."
+  type        = string
 }
 
 variable "disk_size_gb" {
-  type = number
+  description = "OS disk size (GB) from disk_size."
+  type        = number
 }
 
 variable "disk_type" {
-  type = string
+  description = "OS disk type from disk_tier."
+  type        = string
 }
 
 variable "disk_iops" {
-  type = number
+  description = "OS disk IOPS from disk_tier."
+  type        = number
 }
 
 variable "disk_throughput" {
-  type = number
+  description = "OS disk throughput (MiB/s) from disk_tier."
+  type        = number
 }
 
 variable "placement_group" {
-  type = bool
+  description = "Cluster placement group (multi-node)."
+  type        = bool
 }
 
 variable "efa_interfaces" {
-  type = number
+  description = "EFA interfaces per node (network_tier: best)."
+  type        = number
 }
 
 variable "buckets" {
-  type = list(string)
+  description = "Buckets created and destroyed with the cluster."
+  type        = list(string)
 }
 
 module "cluster" {

@@ -22,15 +22,18 @@ provider "aws" {
 }
 
 variable "region" {
-  type = string
+  description = "Region the provider works in."
+  type        = string
 }
 
 variable "names" {
-  type = list(string)
+  description = "Persistent bucket names."
+  type        = list(string)
 }
 
 variable "labels" {
-  type = map(string)
+  description = "Extra tags/labels from the task."
+  type        = map(string)
 }
 
 module "buckets" {

@@ -18,23 +18,28 @@ provider "azurerm" {
 }
 
 variable "subscription_id" {
-  type = string
+  description = "Azure subscription (empty: ARM_SUBSCRIPTION_ID)."
+  type        = string
 }
 
 variable "names" {
-  type = list(string)
+  description = "Persistent bucket names."
+  type        = list(string)
 }
 
 variable "location" {
-  type = string
+  description = "Region of the resources."
+  type        = string
 }
 
 variable "labels" {
-  type = map(string)
+  description = "Extra tags/labels from the task."
+  type        = map(string)
 }
 
 variable "allowed_ips" {
-  type = list(string)
+  description = "Addresses allowed to reach the storage accounts."
+  type        = list(string)
 }
 
 module "buckets" {

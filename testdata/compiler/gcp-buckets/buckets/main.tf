@@ -28,23 +28,28 @@ provider "google-beta" {
 }
 
 variable "project_id" {
-  type = string
+  description = "GCP project (empty: the provider's default)."
+  type        = string
 }
 
 variable "region" {
-  type = string
+  description = "Region the provider works in."
+  type        = string
 }
 
 variable "names" {
-  type = list(string)
+  description = "Persistent bucket names."
+  type        = list(string)
 }
 
 variable "location" {
-  type = string
+  description = "Region of the resources."
+  type        = string
 }
 
 variable "labels" {
-  type = map(string)
+  description = "Extra tags/labels from the task."
+  type        = map(string)
 }
 
 module "buckets" {
