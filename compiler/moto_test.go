@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -162,5 +163,102 @@ func TestAWSApplyOnMoto(t *testing.T) {
 	runTF(t, bin, dir, env, "destroy", "-auto-approve", "-input=false", "-no-color")
 	if out := runTF(t, bin, bucketsDir, env, "state", "list"); !strings.Contains(out, "aws_s3_bucket.bucket[\"skyplan-test-ckpt\"]") {
 		t.Errorf("persistent bucket gone from its state:\n%s", out)
+	}
+}
+
+// TestAWSExistingVPCOnMoto plans a cluster into a VPC found by its Name tag
+// (config vpc_name/subnet_name): the data lookups must resolve and no
+// network may be created.
+func TestAWSExistingVPCOnMoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs terraform against moto")
+	}
+	bin := terraformBin(t)
+	mirror := awsMirror()
+	if mirror == "" {
+		t.Skip("no hashicorp/aws provider mirror found")
+	}
+	url := startMoto(t)
+	env := append([]string{}, tfEnv(t, mirror)...)
+	for i, e := range env {
+		if strings.HasPrefix(e, "AWS_ENDPOINT_URL=") {
+			env[i] = "AWS_ENDPOINT_URL=" + url
+		}
+	}
+	// The pre-existing network, created by a separate root.
+	netDir := t.TempDir()
+	network := `provider "aws" {
+  region = "us-east-1"
+}
+resource "aws_vpc" "team" {
+  cidr_block = "10.20.0.0/16"
+  tags       = { Name = "team-vpc" }
+}
+resource "aws_subnet" "a" {
+  vpc_id            = aws_vpc.team.id
+  cidr_block        = "10.20.1.0/24"
+  availability_zone = "us-east-1a"
+  tags              = { Name = "team-a" }
+}
+resource "aws_subnet" "a2" {
+  vpc_id            = aws_vpc.team.id
+  cidr_block        = "10.20.2.0/24"
+  availability_zone = "us-east-1a"
+  tags              = { Name = "team-a2" }
+}
+`
+	if err := os.WriteFile(filepath.Join(netDir, "main.tf"), []byte(network), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runTF(t, bin, netDir, env, "init", "-input=false", "-no-color")
+	runTF(t, bin, netDir, env, "apply", "-auto-approve", "-input=false", "-no-color")
+
+	in := goldenCases()["aws-cpu-default"]
+	in.Placement.Request.ImageID = &task.ImageID{Default: motoAMI}
+	in.VPCName, in.SubnetName = "team-vpc", "team-a2"
+	m, ds := Compile(in)
+	if ds.HasErrors() {
+		t.Fatal(ds.Error())
+	}
+	dir := t.TempDir()
+	if err := m.WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	runTF(t, bin, dir, env, "init", "-input=false", "-no-color")
+	out := runTF(t, bin, dir, env, "plan", "-input=false", "-no-color", "-out=plan.tfplan")
+	if strings.Contains(out, "aws_vpc.cluster") || strings.Contains(out, "aws_subnet.cluster") {
+		t.Errorf("plan creates a network although vpc_name is set:\n%s", out)
+	}
+	var plan struct {
+		PlannedValues struct {
+			RootModule struct {
+				ChildModules []struct {
+					Resources []struct {
+						Address string         `json:"address"`
+						Values  map[string]any `json:"values"`
+					} `json:"resources"`
+				} `json:"child_modules"`
+			} `json:"root_module"`
+		} `json:"planned_values"`
+	}
+	if err := json.Unmarshal([]byte(runTF(t, bin, dir, env, "show", "-json", "plan.tfplan")), &plan); err != nil {
+		t.Fatal(err)
+	}
+	subnets := map[string]bool{}
+	for _, cm := range plan.PlannedValues.RootModule.ChildModules {
+		for _, r := range cm.Resources {
+			if r.Address == "module.cluster.aws_instance.node[0]" {
+				subnets[fmt.Sprint(r.Values["subnet_id"])] = true
+			}
+		}
+	}
+	state := runTF(t, bin, netDir, env, "state", "show", "-no-color", "aws_subnet.a2")
+	for id := range subnets {
+		if !strings.Contains(state, `"`+id+`"`) {
+			t.Errorf("node planned into subnet %s, want team-a2:\n%s", id, state)
+		}
+	}
+	if len(subnets) != 1 {
+		t.Errorf("node subnet not planned: %v", subnets)
 	}
 }

@@ -115,6 +115,7 @@ func (e *e2eEnv) live(t testing.TB) map[string]int {
 // (1) capacity errors in the two cheapest regions → lands in the third,
 // and moto shows running instances only there; then (3) down leaves none.
 func TestE2EFailoverToThirdRegionThenDown(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	e.proxy.Fail("us-east-1", provisiontest.InsufficientInstanceCapacity, -1)
 	e.proxy.Fail("us-east-2", provisiontest.VcpuLimitExceeded, -1)
@@ -164,6 +165,7 @@ func TestE2EFailoverToThirdRegionThenDown(t *testing.T) {
 
 // (2) every region fails → exhausted with a reasons table, zero instances.
 func TestE2EAllRegionsFail(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	for _, c := range candidates() {
 		e.proxy.Fail(c.Region, provisiontest.InsufficientInstanceCapacity, -1)
@@ -200,6 +202,7 @@ func TestE2EAllRegionsFail(t *testing.T) {
 
 // A transient error is retried in place, not failed over.
 func TestE2ETransientRetriedInPlace(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	e.proxy.Fail("us-east-1", provisiontest.RequestLimitExceeded, 2)
 	l := e.launcher(t, "tr")
@@ -220,6 +223,7 @@ func TestE2ETransientRetriedInPlace(t *testing.T) {
 
 // (6) interrupt mid-apply, then down → zero instances.
 func TestE2EInterruptThenDown(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

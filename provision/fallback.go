@@ -52,6 +52,8 @@ type Launcher struct {
 	RetryGap     time.Duration
 	// Extra is stored with the cluster record (e.g. the task file).
 	Extra map[string]string
+
+	existed bool // the cluster had a state record before this launch
 }
 
 // Failure is one failed attempt.
@@ -120,6 +122,10 @@ func (l *Launcher) Launch(ctx context.Context) (*Outcome, error) {
 	if l.RetryGap == 0 {
 		l.RetryGap = 30 * time.Second
 	}
+	if l.Store != nil {
+		_, err := l.Store.GetCluster(l.Cluster)
+		l.existed = err == nil
+	}
 	for round := 1; ; round++ {
 		out, err := l.round(ctx)
 		var ex *ExhaustedError
@@ -167,7 +173,11 @@ func (l *Launcher) round(ctx context.Context) (*Outcome, error) {
 			if err == nil {
 				return l.succeeded(pz, nodes, failures)
 			}
-			if f == nil { // interrupted, aborted, or skyplan-side error
+			if f == nil { // interrupted, aborted, locked, or skyplan-side error
+				var te *TerraformError
+				if errors.As(err, &te) && te.Locked() && !l.existed && l.Store != nil {
+					_ = l.Store.DeleteCluster(l.Cluster) // we only wrote INIT; the holder owns the cluster
+				}
 				return nil, err
 			}
 			failures = append(failures, *f)
@@ -281,14 +291,13 @@ func (l *Launcher) attempt(ctx context.Context, p optimizer.Placement, first boo
 // failure classifies a terraform error; interrupts are not failures.
 func (l *Launcher) failure(p optimizer.Placement, err error) *Failure {
 	var te *TerraformError
-	if !errors.As(err, &te) || te.Interrupted() || ctxDone(err) {
+	if !errors.As(err, &te) || te.Interrupted() || ctxDone(err) || te.Locked() {
+		// Not the cloud's verdict on this placement: an interrupt, or
+		// another process (maybe on another machine) holding the state.
 		return nil
 	}
 	c := Classify(p.Cloud, te.Text())
 	msg := te.Text()
-	if te.Locked() {
-		c = Classification{Class: Config, Code: "StateLocked"}
-	}
 	return &Failure{Placement: p, Class: c.Class, Code: c.Code, Message: strings.TrimSpace(msg)}
 }
 

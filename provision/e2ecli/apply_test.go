@@ -48,6 +48,12 @@ func TestApplyFailsOverThenStatusAndDown(t *testing.T) {
 	if tbl := e.run("status"); !strings.Contains(tbl.stdout, "NAME") || !strings.Contains(tbl.stdout, "AWS (us-west-2") {
 		t.Errorf("status table:\n%s", tbl.stdout)
 	}
+	// Drift: the instance is terminated outside skyplan; --refresh sees it.
+	e.moto.Terminate(t, "us-west-2", c.Nodes[0].InstanceID)
+	rf := e.run("status", "--refresh", "-o", "json")
+	if !strings.Contains(rf.stdout, `"status": "INIT"`) || !strings.Contains(rf.stdout, "aws_instance.node[0]") {
+		t.Errorf("status --refresh did not report the terminated instance")
+	}
 	if d := e.run("down", "demo"); d.code == 0 {
 		t.Errorf("down without -y and without a terminal must refuse")
 	}

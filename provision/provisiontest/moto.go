@@ -185,3 +185,20 @@ func (m *Moto) Keys(t testing.TB, bucket string) []string {
 	}
 	return doc.Keys
 }
+
+// Terminate terminates an instance behind skyplan's back (drift tests).
+func (m *Moto) Terminate(t testing.TB, region, id string) {
+	t.Helper()
+	form := url.Values{"Action": {"TerminateInstances"}, "Version": {"2016-11-15"}, "InstanceId.1": {id}}
+	req, _ := http.NewRequest("POST", m.URL+"/", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", fmt.Sprintf("AWS4-HMAC-SHA256 Credential=testing/20260101/%s/ec2/aws4_request, SignedHeaders=host, Signature=0", region))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("TerminateInstances %s: %s", id, resp.Status)
+	}
+}
