@@ -129,12 +129,13 @@ func applyTask(c *cli.Context, io *IO, path string) error {
 		Extra:        map[string]string{"task": absPath(path)},
 	}
 	if existing, err := store.GetCluster(name); err == nil && existing.EverUp {
+		if existing.Status == state.StatusStopped {
+			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Cluster is stopped",
+				Detail: fmt.Sprintf("Cluster %q is STOPPED. Start it with `skyplan start %s`, then apply again.", name, name)}})
+		}
 		// A cluster that was UP stays where it is (SkyPilot): only its
 		// previous placement is tried, and nothing is moved on failure.
-		prev := optimizer.Placement{Cloud: existing.Cloud, Region: existing.Region, Zone: existing.Zone,
-			InstanceType: existing.InstanceType, Accelerators: existing.Accelerators, UseSpot: existing.UseSpot,
-			HourlyCost: existing.HourlyCost, NumNodes: existing.NumNodes}
-		l.Plan = provision.CandidatePlanner([]optimizer.Placement{prev})
+		l.Plan = provision.CandidatePlanner([]optimizer.Placement{placementOf(existing)})
 		l.NoFailover = true
 	}
 	if !c.Bool("yes") {
@@ -207,6 +208,13 @@ func printUp(io *IO, c *state.Cluster) {
 	for _, n := range c.Nodes {
 		fmt.Fprintf(io.Out, "  node %d  %s  private %s  public %s\n", n.Rank, n.InstanceID, n.PrivateIP, n.PublicIP)
 	}
+}
+
+// placementOf is the placement a cluster was launched with.
+func placementOf(sc *state.Cluster) optimizer.Placement {
+	return optimizer.Placement{Cloud: sc.Cloud, Region: sc.Region, Zone: sc.Zone,
+		InstanceType: sc.InstanceType, Accelerators: sc.Accelerators, UseSpot: sc.UseSpot,
+		HourlyCost: sc.HourlyCost, NumNodes: sc.NumNodes}
 }
 
 func absPath(p string) string {

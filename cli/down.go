@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/provision"
@@ -95,6 +96,10 @@ func downOne(io *IO, store *state.Store, name string) error {
 	fmt.Fprintf(io.Err, "Destroying cluster %s …\n", name)
 	if err := provision.Down(io.Interrupted, ws, store, name); err != nil {
 		return diag.Diagnostics{}.Append(terraformDiags(err, name))
+	}
+	if _, err := os.Stat(filepath.Join(dir, provision.BucketsDir, "main.tf")); err == nil {
+		fmt.Fprintf(io.Err, "Persistent buckets of %s are kept (their Terraform root is %s); remove them with `terraform -chdir=%s destroy` when the data is no longer needed.\n",
+			name, filepath.Join(dir, provision.BucketsDir), filepath.Join(dir, provision.BucketsDir))
 	}
 	return nil
 }

@@ -47,6 +47,9 @@ func BlocksFor(c Classification, p optimizer.Placement, reason string) []optimiz
 // cloud takes region-level requests (Azure).
 func ZonesToTry(p optimizer.Placement, blocked []optimizer.Blocked) []string {
 	if p.Zone != "" {
+		if IsBlocked(p, blocked) {
+			return nil
+		}
 		return []string{p.Zone}
 	}
 	if len(p.Zones) == 0 {

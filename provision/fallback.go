@@ -53,7 +53,12 @@ type Launcher struct {
 	// Extra is stored with the cluster record (e.g. the task file).
 	Extra map[string]string
 
-	existed bool // the cluster had a state record before this launch
+	existed   bool       // the cluster had a state record before this launch
+	lastApply *RunResult // stream of the latest apply, to skip needless state reads
+	dirty     bool       // the state may hold resources of an earlier attempt
+	// freshState: the state was written by this process's failed apply a
+	// moment ago (next zone, same region), so the next apply skips refresh.
+	freshState bool
 }
 
 // Failure is one failed attempt.
@@ -126,6 +131,7 @@ func (l *Launcher) Launch(ctx context.Context) (*Outcome, error) {
 		_, err := l.Store.GetCluster(l.Cluster)
 		l.existed = err == nil
 	}
+	l.dirty = true // unknown until the first state read or destroy
 	for round := 1; ; round++ {
 		out, err := l.round(ctx)
 		var ex *ExhaustedError
@@ -144,6 +150,7 @@ func (l *Launcher) round(ctx context.Context) (*Outcome, error) {
 	var failures []Failure
 	pending := "" // last failure line, completed with where we go next
 	first := true
+	idle := 0 // plans in a row that offered nothing to try
 	for {
 		p, err := l.Plan(blocked)
 		if err != nil {
@@ -157,6 +164,18 @@ func (l *Launcher) round(ctx context.Context) (*Outcome, error) {
 			return nil, err
 		}
 		zones := ZonesToTry(*p, blocked)
+		if len(zones) == 0 {
+			// A planner that keeps offering blocked places must not spin.
+			if idle++; idle > 3 {
+				if len(failures) > 0 {
+					l.forgetIfEmpty(ctx)
+					return nil, &ExhaustedError{Failures: failures}
+				}
+				return nil, ErrNoPlacement
+			}
+		} else {
+			idle = 0
+		}
 		regionFailed := len(zones) > 0
 		for i, z := range zones {
 			pz := *p
@@ -194,7 +213,10 @@ func (l *Launcher) round(ctx context.Context) (*Outcome, error) {
 			// instances), like SkyPilot's one-region-many-zones request;
 			// everything is destroyed before leaving the region.
 			nextZoneSameRegion := len(blocks) > 0 && blocks[0].Zone != "" && i+1 < len(zones)
-			if !nextZoneSameRegion {
+			if nextZoneSameRegion {
+				l.dirty = true
+				l.freshState = true
+			} else {
 				if cerr := l.cleanup(ctx, pz); cerr != nil {
 					return nil, &StopError{Failure: *f, Err: cerr,
 						Fix: fmt.Sprintf("destroying what the attempt in %s created failed (%v); this can leak resources: check the cloud and run `skyplan down %s`", where, cerr, l.Cluster)}
@@ -216,7 +238,7 @@ func (l *Launcher) round(ctx context.Context) (*Outcome, error) {
 			spot := p.UseSpot
 			blocked = append(blocked, optimizer.Blocked{Cloud: p.Cloud, Region: p.Region, InstanceType: p.InstanceType, UseSpot: &spot, Reason: "every zone failed"})
 		}
-		if len(zones) == 0 {
+		if len(zones) == 0 && p.Zone == "" {
 			// The optimizer offered a region whose zones are all blocked.
 			spot := p.UseSpot
 			blocked = append(blocked, optimizer.Blocked{Cloud: p.Cloud, Region: p.Region, InstanceType: p.InstanceType, UseSpot: &spot, Reason: "every zone blocked"})
@@ -235,6 +257,7 @@ func codeOr(f *Failure) string {
 // Failure means the cloud refused it; a nil Failure with an error means
 // skyplan itself could not proceed (interrupt, generator error, …).
 func (l *Launcher) attempt(ctx context.Context, p optimizer.Placement, first bool) ([]state.Node, *Failure, error) {
+	l.lastApply = nil
 	// INIT goes to the state DB before the first cloud call, so `status`
 	// and `down` know about the cluster whatever happens next.
 	if err := l.putInit(p); err != nil {
@@ -261,8 +284,16 @@ func (l *Launcher) attempt(ctx context.Context, p optimizer.Placement, first boo
 			return nil, nil, ErrAborted
 		}
 	}
+	if err := l.ensurePersistentBuckets(ctx); err != nil {
+		return nil, nil, fmt.Errorf("persistent buckets: %w", err)
+	}
 	for try := 0; ; try++ {
-		_, err := l.WS.Apply(ctx, planFile)
+		res, err := l.WS.Apply(ctx, planFile, ApplyOptions{NoRefresh: l.freshState && try == 0})
+		l.freshState = false
+		l.lastApply = &res
+		if len(res.Created) > 0 || len(res.Errored) > 0 {
+			l.dirty = true
+		}
 		planFile = "" // a retry plans afresh: the saved plan is stale after a partial apply
 		if err == nil {
 			break
@@ -311,17 +342,28 @@ func (l *Launcher) cleanup(ctx context.Context, p optimizer.Placement) error {
 	if l.NoFailover {
 		return nil
 	}
-	n, err := l.WS.ManagedInstances(ctx)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
+	n := -1
+	if a := l.lastApply; a != nil && len(a.Created) > 0 {
+		n = len(a.Created) // known to need a destroy: skip reading the state
+	} else if a != nil && !l.dirty {
+		// The apply ran, created nothing and left nothing half-made.
 		return nil
 	}
-	fmt.Fprintf(l.Log, "Destroying the %d resource(s) the attempt in %s created …\n", n, InfraLabel(p.Cloud, p.Region, p.Zone))
+	if n < 0 {
+		var err error
+		if n, err = l.WS.ManagedInstances(ctx); err != nil {
+			return err
+		}
+	}
+	if n == 0 {
+		l.dirty = false
+		return nil
+	}
+	fmt.Fprintf(l.Log, "Destroying what the attempt in %s created …\n", InfraLabel(p.Cloud, p.Region, p.Zone))
 	var lastErr error
 	for try := 0; try < 3; try++ {
 		if _, lastErr = l.WS.Destroy(ctx, DestroyOptions{NoRefresh: try == 0}); lastErr == nil || ctxDone(lastErr) {
+			l.dirty = lastErr != nil
 			return lastErr
 		}
 	}

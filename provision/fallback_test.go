@@ -159,3 +159,46 @@ func TestFallbackExhausted(t *testing.T) {
 		t.Errorf("each failed location is cleaned up: %d destroys", count(calls, "destroy"))
 	}
 }
+
+// --retry-until-up: an exhausted round starts over (blocks reset) after the
+// pause, until the context ends.
+func TestFallbackRetryUntilUpStartsOver(t *testing.T) {
+	tc, _ := fakeToolchain(t, map[string]string{"us-east-1": "InsufficientInstanceCapacity: We currently do not have sufficient capacity in the Availability Zone you requested (us-east-1a)."})
+	ws, _ := tc.Workspace(filepath.Join(t.TempDir(), "c"), nil, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	base := CandidatePlanner([]optimizer.Placement{{Cloud: "aws", Region: "us-east-1", Zone: "us-east-1a", InstanceType: "m6i.large"}})
+	rounds := 0
+	plan := func(b []optimizer.Blocked) (*optimizer.Placement, error) {
+		p, err := base(b)
+		if len(b) == 0 {
+			rounds++ // a fresh round: nothing blocked
+			if rounds == 3 {
+				cancel()
+			}
+		}
+		return p, err
+	}
+	var log strings.Builder
+	l := &Launcher{Cluster: "c", NumNodes: 1, WS: ws, Plan: plan, Generate: fakeGenerate, Log: &log, RetryUntilUp: true, RetryGap: 1}
+	_, err := l.Launch(ctx)
+	if !errors.Is(err, context.Canceled) || rounds != 3 || !strings.Contains(log.String(), "round 2); --retry-until-up: starting over") {
+		t.Fatalf("rounds %d err %v\n%s", rounds, err, log.String())
+	}
+}
+
+// A planner that ignores blocks (keeps offering the failed zone) must not
+// make the loop spin.
+func TestFallbackPlannerIgnoringBlocksEnds(t *testing.T) {
+	tc, _ := fakeToolchain(t, map[string]string{"us-east-1a": "InsufficientInstanceCapacity: no capacity in the Availability Zone you requested (us-east-1a)."})
+	ws, _ := tc.Workspace(filepath.Join(t.TempDir(), "c"), nil, false)
+	p := optimizer.Placement{Cloud: "aws", Region: "us-east-1", Zone: "us-east-1a", InstanceType: "m6i.large", UseSpot: true}
+	var log strings.Builder
+	l := &Launcher{Cluster: "c", NumNodes: 1, WS: ws, Generate: fakeGenerate, Log: &log,
+		Plan: func([]optimizer.Blocked) (*optimizer.Placement, error) { q := p; return &q, nil }}
+	_, err := l.Launch(context.Background())
+	var ex *ExhaustedError
+	if !errors.As(err, &ex) || len(ex.Failures) != 1 {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+}

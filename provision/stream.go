@@ -56,6 +56,9 @@ type RunResult struct {
 	// Created lists resource addresses whose creation completed; a failed
 	// attempt with none needs no destroy.
 	Created []string
+	// Errored lists resources whose operation failed; a failed create may
+	// still have left a (tainted) object in the state.
+	Errored []string
 	// Drift lists resources changed outside Terraform (refresh-only plans).
 	Drift   []string
 	Summary *ChangeSummary
@@ -145,7 +148,12 @@ func (s *streamReader) line(b []byte) {
 		if m.Diagnostic != nil {
 			s.res.Diagnostics = append(s.res.Diagnostics, *m.Diagnostic)
 		}
-	case "apply_start", "apply_errored", "refresh_start":
+	case "apply_errored":
+		if m.Hook != nil {
+			s.res.Errored = append(s.res.Errored, m.Hook.Resource.Addr)
+		}
+		s.print(m.Message, false)
+	case "apply_start", "refresh_start":
 		s.print(m.Message, false)
 	case "apply_progress":
 		s.print(m.Message, true)

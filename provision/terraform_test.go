@@ -105,6 +105,14 @@ func TestTerraformCommands(t *testing.T) {
 	if n := len(readCalls(t, logPath)); n != len(calls)+1 {
 		t.Errorf("changed providers did not re-run init (%d calls)", n)
 	}
+	// The next zone in the same region applies without a refresh.
+	if _, err := ws.Apply(ctx, "", ApplyOptions{NoRefresh: true}); err != nil {
+		t.Fatal(err)
+	}
+	all := readCalls(t, logPath)
+	if a := all[len(all)-1].Args; a[0] != "apply" || !has(a, "-json", "-auto-approve", "-refresh=false") {
+		t.Errorf("apply without refresh: %v", a)
+	}
 }
 
 func TestCLIConfigEnv(t *testing.T) {

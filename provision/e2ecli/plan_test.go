@@ -82,6 +82,25 @@ func TestConcurrentApplyRefused(t *testing.T) {
 	if got := e.live(); got["us-east-1"] != 1 || len(got) != 1 {
 		t.Errorf("live: %v", got)
 	}
+	// stop/start go through Terraform (aws_ec2_instance_state).
+	if r := e.run("stop", "-y", "cc"); r.code != 0 {
+		t.Fatalf("stop: exit %d", r.code)
+	}
+	if is := e.moto.Instances(t, "us-east-1"); len(is) != 1 || is[0].State != "stopped" {
+		t.Errorf("after stop: %+v", is)
+	}
+	if r := e.run("status", "cc"); !strings.Contains(r.stdout, "STOPPED") {
+		t.Errorf("status after stop:\n%s", r.stdout)
+	}
+	if r := e.run("apply", "task.yaml", "-c", "cc", "-y", "--provision-only"); r.code != 1 || !strings.Contains(r.stderr, "Cluster is stopped") {
+		t.Errorf("apply on a stopped cluster: exit %d", r.code)
+	}
+	if r := e.run("start", "cc"); r.code != 0 || !strings.Contains(r.stdout, "Cluster cc is UP") {
+		t.Fatalf("start: exit %d", r.code)
+	}
+	if is := e.moto.Instances(t, "us-east-1"); len(is) != 1 || is[0].State != "running" {
+		t.Errorf("after start: %+v", is)
+	}
 	if r := e.run("down", "-y", "cc"); r.code != 0 {
 		t.Fatalf("down: exit %d", r.code)
 	}
