@@ -35,13 +35,21 @@ type Placement struct {
 	RequestIndex int `json:"-"`
 }
 
-// MarshalJSON renders an empty zone as null, as the plan JSON contract says.
+// MarshalJSON renders the plan JSON contract's field order, with an empty
+// zone as null and CPU-only accelerators as {}.
 func (p Placement) MarshalJSON() ([]byte, error) {
-	type plain Placement
 	out := struct {
-		plain
-		Zone *string `json:"zone"`
-	}{plain: plain(p)}
+		Cloud             string             `json:"cloud"`
+		Region            string             `json:"region"`
+		Zone              *string            `json:"zone"`
+		InstanceType      string             `json:"instance_type"`
+		Accelerators      map[string]float64 `json:"accelerators"`
+		UseSpot           bool               `json:"use_spot"`
+		VCPUs             float64            `json:"vcpus"`
+		MemoryGiB         float64            `json:"memory_gib"`
+		HourlyCostPerNode float64            `json:"hourly_cost_per_node"`
+		HourlyCost        float64            `json:"hourly_cost"`
+	}{p.Cloud, p.Region, nil, p.InstanceType, p.Accelerators, p.UseSpot, p.VCPUs, p.MemoryGiB, p.HourlyCostPerNode, p.HourlyCost}
 	if p.Zone != "" {
 		z := p.Zone
 		out.Zone = &z
