@@ -117,7 +117,7 @@ func Run(streams *IO, args []string) int {
 			jsonDiags = true
 		}
 	}
-	err := app.RunContext(streams.Interrupted, interspersedArgs(app, args))
+	err := runRecovered(app, streams.Interrupted, interspersedArgs(app, args))
 	if err == nil {
 		return ExitOK
 	}
@@ -144,4 +144,19 @@ func Run(streams *IO, args []string) int {
 		}
 	}
 	return code
+}
+
+// runRecovered runs the app and turns a panic into a diagnostic: users get
+// a clear "this is a bug" message, never a Go stack trace.
+func runRecovered(app *cli.App, ctx context.Context, args []string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Internal error",
+				Detail: fmt.Sprintf("%v\n\nThis is a bug in skyplan. Please report it with the command you ran (set SKYPLAN_DEBUG=1 for a stack trace).", r)}})
+			if os.Getenv("SKYPLAN_DEBUG") != "" {
+				panic(r)
+			}
+		}
+	}()
+	return app.RunContext(ctx, args)
 }
