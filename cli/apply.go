@@ -26,14 +26,20 @@ func init() {
 			&cli.BoolFlag{Name: "retry-until-up", Aliases: []string{"r"}, Usage: "when every placement fails, start over after a pause until one works"},
 			&cli.BoolFlag{Name: "detach-run", Aliases: []string{"d"}, Usage: "submit the job and return without streaming its logs"},
 			&cli.StringSliceFlag{Name: "ssh-cidr", Usage: "`CIDR` allowed to SSH to the nodes (repeatable; default: ssh_cidrs from config)"},
+			&cli.BoolFlag{Name: "down", Usage: "tear the cluster down after the job ends, whatever its result (with -d: autodown on the head once idle)"},
+			&cli.IntFlag{Name: "idle-minutes-to-autostop", Aliases: []string{"i"}, Value: -1, Usage: "stop the cluster after `N` idle minutes (with --down: tear it down)"},
 		)
 		return &cli.Command{
 			Name:      "apply",
+			Aliases:   []string{"launch"},
 			Usage:     "provision a task's cluster through Terraform (with zone/region/cloud fallback), or apply a saved plan",
 			ArgsUsage: "TASK.yaml | PLANFILE",
 			Description: "With a task: optimise, compile, show the plan, ask `Proceed? [y/N]` (unless -y), then apply, failing over\n" +
 				"to the next best placement on capacity/quota errors. With a PLANFILE from `skyplan plan --out`: apply\n" +
-				"exactly that plan, no re-optimisation; a plan made before the state changed is refused.",
+				"exactly that plan, no re-optimisation; a plan made before the state changed is refused.\n" +
+				"Then wait for SSH on every node, sync the workdir and file mounts, upload bucket sources, run setup and\n" +
+				"run, stream the logs and exit with the job's exit code. Applying to a cluster that is UP reuses it when\n" +
+				"the task fits (no provisioning). `skyplan launch` is the same command.",
 			Flags:  flags,
 			Action: func(c *cli.Context) error { return runApply(c, io) },
 		}
@@ -73,6 +79,7 @@ func applyTask(c *cli.Context, io *IO, path string) error {
 		return Exit(ExitFailure, ds)
 	}
 	t := pl.Tasks[0]
+	applyAutostopFlags(c, t)
 	if !c.Bool("yes") && !io.InTTY {
 		_, err := confirm(io, "")
 		return err
@@ -95,7 +102,8 @@ func applyTask(c *cli.Context, io *IO, path string) error {
 				return abortedOr(err)
 			}
 		}
-		return launchOnSSHPool(c, io, t, *plan.Chosen, name, c.Bool("detach-run"))
+		err := launchOnSSHPool(c, io, t, *plan.Chosen, name, c.Bool("detach-run"))
+		return downAfterJob(c, io, nil, name, err)
 	}
 	cwd, _ := os.Getwd()
 	cfg, cds := config.Load(cwd)
@@ -129,6 +137,16 @@ func applyTask(c *cli.Context, io *IO, path string) error {
 		Extra:        map[string]string{"task": absPath(path)},
 	}
 	if existing, err := store.GetCluster(name); err == nil && existing.EverUp {
+		if !taskFits(t, existing) {
+			return Exit(ExitFailure, diag.Diagnostics{misfitDiag(t, existing)})
+		}
+		if existing.Status == state.StatusUp && !c.Bool("provision-only") {
+			// SkyPilot reuses an UP cluster the task fits: no
+			// provisioning; sync, setup and a new job.
+			fmt.Fprintf(io.Err, "Cluster %s is UP in %s; reusing it (nothing to provision).\n", name,
+				provision.InfraLabel(existing.Cloud, existing.Region, existing.Zone))
+			return runOnCluster(c, io, store, t, existing)
+		}
 		if existing.Status == state.StatusStopped {
 			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Cluster is stopped",
 				Detail: fmt.Sprintf("Cluster %q is STOPPED. Start it with `skyplan start %s`, then apply again.", name, name)}})
@@ -176,8 +194,53 @@ func runOnCluster(c *cli.Context, io *IO, store *state.Store, t *task.Task, sc *
 	if t.Source.File != "" {
 		baseDir = filepath.Dir(t.Source.File)
 	}
+	if err := uploadBuckets(io.Interrupted, io, t, sc, baseDir); err != nil {
+		return downAfterJob(c, io, store, sc.Name, Exit(ExitFailure, diag.Diagnostics{}.Append(err)))
+	}
 	res, err := r.Launch(io.Interrupted, cl, t, runner.LaunchOptions{Detach: c.Bool("detach-run"), BaseDir: baseDir})
-	return jobResult(io, sc.Name, res, err, c.Bool("detach-run"))
+	return downAfterJob(c, io, store, sc.Name, jobResult(io, sc.Name, res, err, c.Bool("detach-run")))
+}
+
+// applyAutostopFlags wires -i N and --down into the task's autostop policy.
+// --down without -d is done here, after the job (downAfterJob); with -d
+// skyplan is gone when the job ends, so the head tears itself down once
+// idle (SkyPilot's autodown).
+func applyAutostopFlags(c *cli.Context, t *task.Task) {
+	idle := c.Int("idle-minutes-to-autostop")
+	down := c.Bool("down") && c.Bool("detach-run")
+	switch {
+	case idle >= 0:
+		withAutostop(t, idle, c.Bool("down"))
+	case down:
+		withAutostop(t, 1, true)
+	}
+}
+
+// downAfterJob tears the cluster down after a foreground job when --down
+// was given. The command still exits with the job's result (jobErr); a
+// failed teardown is reported, and is the error only when the job succeeded.
+func downAfterJob(c *cli.Context, io *IO, store *state.Store, name string, jobErr error) error {
+	if !c.Bool("down") || c.Bool("detach-run") || c.Bool("provision-only") {
+		return jobErr
+	}
+	if store == nil {
+		s, err := openStore()
+		if err != nil {
+			return errors.Join(jobErr, err)
+		}
+		defer s.Close()
+		store = s
+	}
+	fmt.Fprintf(io.Err, "--down: tearing down cluster %s …\n", name)
+	if err := downOne(io, store, name); err != nil {
+		if jobErr != nil {
+			fmt.Fprintf(io.Err, "Tearing down %s failed: %v. Run `skyplan down %s`.\n", name, err, name)
+			return jobErr
+		}
+		return err
+	}
+	fmt.Fprintf(io.Err, "Cluster %s torn down.\n", name)
+	return jobErr
 }
 
 func launchError(io *IO, err error, name string, numNodes int) error {

@@ -20,7 +20,7 @@ var planTerraform func(c *cli.Context, io *IO, pl *task.Pipeline, plans []*optim
 func planFlags() []cli.Flag {
 	flags := append(taskFlags(),
 		&cli.BoolFlag{Name: "dryrun", Usage: "only choose placements and print them; compile nothing"},
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "`FORMAT`: table or json (json prints only the plan on stdout)"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "`FORMAT`: table, json (only the plan on stdout) or markdown (a pull-request comment; not with --dryrun)"},
 	)
 	flags = append(flags, terraformPlanFlags()...)
 	return append(flags, pipelineFlags...)
@@ -39,9 +39,13 @@ func init() {
 }
 
 func runPlan(c *cli.Context, io *IO) error {
-	if out := c.String("output"); out != "table" && out != "json" {
+	if out := c.String("output"); out != "table" && out != "json" && out != "markdown" {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid output format",
-			Detail: fmt.Sprintf("-o must be table or json, got %q.", out), Field: "--output"}})
+			Detail: fmt.Sprintf("-o must be table, json or markdown, got %q.", out), Field: "--output"}})
+	}
+	if c.String("output") == "markdown" && c.Bool("dryrun") {
+		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "-o markdown needs a Terraform plan",
+			Detail: "The markdown review lists Terraform's changes, which --dryrun does not compute. Drop --dryrun, or use -o table/json with it.", Field: "--output"}})
 	}
 	if c.NArg() > 1 {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Too many arguments",
@@ -60,6 +64,10 @@ func runPlan(c *cli.Context, io *IO) error {
 		return Exit(ExitFailure, append(ds, ods...))
 	}
 	if len(pl.Tasks) > 1 {
+		if c.String("output") == "markdown" {
+			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "-o markdown reviews a single task",
+				Detail: "Pipelines have no saved Terraform plan to review yet. Use -o table or json.", Field: "--output"}})
+		}
 		writeWarnings(c, io, ds)
 		return planPipelineWith(c, io, pl, opts)
 	}

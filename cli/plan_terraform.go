@@ -51,7 +51,10 @@ func planWithTerraform(c *cli.Context, io *IO, pl *task.Pipeline, plans []*optim
 		p.Zone = p.Zones[0]
 	}
 	name := clusterName(c.String("cluster"), t, c.Args().First())
-	optimizer.WriteTable(io.Out, plan, t.Resources.Ordered)
+	format := c.String("output")
+	if format == "table" {
+		optimizer.WriteTable(io.Out, plan, t.Resources.Ordered)
+	}
 	cwd, _ := os.Getwd()
 	cfg, cds := config.Load(cwd)
 	if cds.HasErrors() {
@@ -67,7 +70,8 @@ func planWithTerraform(c *cli.Context, io *IO, pl *task.Pipeline, plans []*optim
 		return err
 	}
 	defer release()
-	if sc, err := store.GetCluster(name); err == nil && sc.EverUp && (sc.Cloud != p.Cloud || sc.Region != p.Region) {
+	existing, _ := store.GetCluster(name)
+	if sc := existing; sc != nil && sc.EverUp && (sc.Cloud != p.Cloud || sc.Region != p.Region) {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Cluster exists elsewhere",
 			Detail: fmt.Sprintf("Cluster %q is in %s; skyplan does not move a cluster that was UP. Use another -c name, or `skyplan down %s` first.",
 				name, provision.InfraLabel(sc.Cloud, sc.Region, sc.Zone), name)}})
@@ -98,6 +102,21 @@ func planWithTerraform(c *cli.Context, io *IO, pl *task.Pipeline, plans []*optim
 	}
 	if err := writePlanMeta(out, planMeta{Cluster: name, Dir: dir, Task: absPath(c.Args().First()), NumNodes: p.NumNodes, Placement: p}); err != nil {
 		return err
+	}
+	if format != "table" {
+		shown := c.String("out")
+		if shown == "" {
+			shown = out
+		}
+		err := writePlanReview(io, format, ws, out, reviewInput{Cluster: name, Plan: plan, Ordered: t.Resources.Ordered, Chosen: p,
+			Existing: existing, PlanFile: shown, Ports: requestOf(t, p).Ports, SSHCIDRs: cfg.SSHCIDRs, UsePrivateIP: cfg.Cloud(p.Cloud).UsePrivateIP})
+		if err != nil {
+			return err
+		}
+		if changes && c.Bool("detailed-exitcode") {
+			return Exit(ExitChanges, nil)
+		}
+		return nil
 	}
 	s := res.Summary
 	if s == nil {

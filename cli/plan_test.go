@@ -113,7 +113,7 @@ func TestPlanDryrunErrors(t *testing.T) {
 			[]string{`Cloud "kubernetes" is not supported by skyplan yet`, "line 2", "resources.infra"}},
 		{"service", "service:\n  readiness_probe: /\nrun: echo\n", nil, []string{`"service" is not supported yet`}},
 		{"pool", "pool:\n  workers: 2\nrun: echo\n", nil, []string{`"pool" is not supported yet`}},
-		{"bad output", "run: echo\n", []string{"-o", "yaml"}, []string{"-o must be table or json"}},
+		{"bad output", "run: echo\n", []string{"-o", "yaml"}, []string{"-o must be table, json or markdown"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

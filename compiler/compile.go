@@ -298,6 +298,7 @@ func (in *Input) ApplyConfig(cfg config.Config) {
 	cc := cfg.Cloud(in.Placement.Cloud)
 	in.VPCName, in.SubnetName = cc.VPCName, cc.SubnetName
 	in.UsePrivateIP = cc.UsePrivateIP
+	in.DisablePlacementGroup = in.DisablePlacementGroup || cc.DisablePlacementGroup
 	in.SSHUser = cc.SSHUser
 	in.ProjectID = cfg.GCP.ProjectID
 	in.SubscriptionID = cfg.Azure.SubscriptionID

@@ -38,6 +38,9 @@ type Cloud struct {
 	ProjectID       string `yaml:"project_id"`
 	SubscriptionID  string `yaml:"subscription_id"`
 	UsePrivateIP    bool   `yaml:"use_internal_ips"`
+	// DisablePlacementGroup drops the cluster placement group of
+	// multi-node clusters (instance types or emulators without the API).
+	DisablePlacementGroup bool `yaml:"disable_placement_group"`
 }
 
 // Backend configures remote Terraform state.

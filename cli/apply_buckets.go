@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/skyplan/skyplan/state"
+	"github.com/skyplan/skyplan/task"
+)
+
+// Buckets named in file_mounts with local sources are created by the
+// compiled Terraform module; their contents are uploaded here, from the
+// user's machine, with the cloud's own CLI (as SkyPilot does), before the
+// runner copies or mounts them on the nodes.
+//
+// Uploading with the CLI rather than Terraform aws_s3_object resources
+// keeps data out of Terraform: one resource per file would put every file's
+// hash in the state, make each plan re-read the whole data set, and make
+// `down` of a persistent bucket's root a data deletion. `aws s3 sync` is
+// incremental, so re-applying uploads only what changed.
+
+// bucketUpload is one local source to copy into a created bucket.
+type bucketUpload struct {
+	Store  string // s3 | gcs | azure
+	Bucket string
+	Source string // local file or directory (absolute)
+}
+
+// bucketUploads lists the uploads a task needs on cloud.
+func bucketUploads(t *task.Task, cloud string, baseDir string) []bucketUpload {
+	var out []bucketUpload
+	for _, fm := range t.FileMounts {
+		st := fm.Storage
+		if st == nil || st.Name == "" {
+			continue
+		}
+		store := strings.ToLower(st.Store)
+		if store == "" {
+			store = map[string]string{"aws": "s3", "gcp": "gcs", "azure": "azure"}[cloud]
+		}
+		for _, src := range st.Source {
+			if strings.Contains(src, "://") {
+				continue // an existing bucket: nothing to upload
+			}
+			if strings.HasPrefix(src, "~/") {
+				home, _ := os.UserHomeDir()
+				src = filepath.Join(home, src[2:])
+			} else if !filepath.IsAbs(src) && baseDir != "" {
+				src = filepath.Join(baseDir, src)
+			}
+			out = append(out, bucketUpload{Store: store, Bucket: st.Name, Source: src})
+		}
+	}
+	return out
+}
+
+// uploadCommand is the CLI invocation that copies u into its bucket.
+func uploadCommand(u bucketUpload, region string) ([]string, error) {
+	fi, err := os.Stat(u.Source)
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s: source %w", u.Bucket, err)
+	}
+	switch u.Store {
+	case "s3":
+		args := []string{"aws", "s3", "sync", "--no-follow-symlinks", u.Source, "s3://" + u.Bucket + "/"}
+		if !fi.IsDir() {
+			args = []string{"aws", "s3", "cp", u.Source, "s3://" + u.Bucket + "/" + filepath.Base(u.Source)}
+		}
+		if region != "" {
+			args = append(args, "--region", region)
+		}
+		return args, nil
+	case "gcs":
+		if !fi.IsDir() {
+			return []string{"gsutil", "cp", u.Source, "gs://" + u.Bucket + "/"}, nil
+		}
+		return []string{"gsutil", "-m", "rsync", "-r", u.Source, "gs://" + u.Bucket}, nil
+	case "azure":
+		return []string{"az", "storage", "blob", "upload-batch", "--overwrite", "--destination", u.Bucket, "--source", u.Source}, nil
+	}
+	return nil, fmt.Errorf("bucket %s: store %q: skyplan uploads to s3, gcs and azure buckets", u.Bucket, u.Store)
+}
+
+// uploadBuckets copies every local bucket source of t into its bucket.
+func uploadBuckets(ctx context.Context, io *IO, t *task.Task, sc *state.Cluster, baseDir string) error {
+	for _, u := range bucketUploads(t, sc.Cloud, baseDir) {
+		args, err := uploadCommand(u, sc.Region)
+		if err != nil {
+			return err
+		}
+		exe, err := exec.LookPath(args[0])
+		if err != nil {
+			return fmt.Errorf("uploading %s to bucket %s needs the %s CLI on this machine: %w", u.Source, u.Bucket, args[0], err)
+		}
+		fmt.Fprintf(io.Err, "Uploading %s to %s bucket %s …\n", u.Source, u.Store, u.Bucket)
+		cmd := exec.CommandContext(ctx, exe, args[1:]...)
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("uploading %s to bucket %s (%s): %v: %s", u.Source, u.Bucket, strings.Join(args, " "), err, oneLineStr(out.String(), 600))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/skyplan/skyplan/diag"
+	"github.com/skyplan/skyplan/provision"
+	"github.com/skyplan/skyplan/state"
+	"github.com/skyplan/skyplan/task"
+)
+
+// Re-applying a task to a cluster that is UP reuses it (SkyPilot's
+// check_resources_fit_cluster): nothing is provisioned, the workdir and
+// file mounts are synced again, setup re-runs and a new job is submitted.
+// The task fits when one of its resource candidates fits the cluster.
+
+// taskFits reports whether t can run on the existing cluster sc.
+func taskFits(t *task.Task, sc *state.Cluster) bool {
+	if t.NumNodes > len(sc.Nodes) && t.NumNodes > sc.NumNodes {
+		return false
+	}
+	if len(t.Resources.Items) == 0 {
+		return true
+	}
+	for i := range t.Resources.Items {
+		if resourcesFit(&t.Resources.Items[i], sc) {
+			return true
+		}
+	}
+	return false
+}
+
+// resourcesFit compares one candidate with the cluster: a pinned location
+// must match, an instance type must be the cluster's, requested
+// accelerators must be present in at least that count, and use_spot, when
+// written, must match.
+func resourcesFit(r *task.Resources, sc *state.Cluster) bool {
+	if r.Infra.Cloud != "" && !strings.EqualFold(r.Infra.Cloud, sc.Cloud) {
+		return false
+	}
+	if r.Infra.Region != "" && r.Infra.Region != sc.Region {
+		return false
+	}
+	if r.Infra.Zone != "" && r.Infra.Zone != sc.Zone {
+		return false
+	}
+	if r.InstanceType != "" && r.InstanceType != sc.InstanceType {
+		return false
+	}
+	if r.Accelerator != nil && r.Accelerator.Count > 0 {
+		have := 0.0
+		for name, n := range sc.Accelerators {
+			if strings.EqualFold(name, r.Accelerator.Name) {
+				have = n
+			}
+		}
+		if have < r.Accelerator.Count {
+			return false
+		}
+	}
+	if r.UseSpotSet && r.UseSpot != sc.UseSpot {
+		return false
+	}
+	return true
+}
+
+// misfitDiag is SkyPilot's "Requested resources do not match the existing
+// cluster" error, with both sides and the fix.
+func misfitDiag(t *task.Task, sc *state.Cluster) diag.Diagnostic {
+	var req []string
+	for i := range t.Resources.Items {
+		req = append(req, requestLabel(&t.Resources.Items[i]))
+	}
+	if len(req) == 0 {
+		req = []string{"(default resources)"}
+	}
+	n := t.NumNodes
+	if n < 1 {
+		n = 1
+	}
+	existing := fmt.Sprintf("%dx %s %s", len(sc.Nodes), provision.InfraLabel(sc.Cloud, sc.Region, sc.Zone),
+		provision.ResourcesLabel(1, sc.InstanceType, sc.Accelerators, sc.UseSpot))
+	return diag.Diagnostic{Severity: diag.Error, Summary: "Requested resources do not match the existing cluster.",
+		Detail: fmt.Sprintf("  Requested:\t%dx %s\n  Existing:\t%s\nTo fix: specify a new cluster name, or tear down the existing cluster first: skyplan down %s",
+			n, strings.Join(req, " or "), existing, sc.Name)}
+}
+
+// requestLabel renders one candidate as "AWS (us-east-1) g4dn.xlarge[Spot] {T4:1}".
+func requestLabel(r *task.Resources) string {
+	var parts []string
+	if r.Infra.Cloud != "" {
+		parts = append(parts, provision.InfraLabel(r.Infra.Cloud, r.Infra.Region, r.Infra.Zone))
+	}
+	it := r.InstanceType
+	if it == "" {
+		it = "*"
+	}
+	if r.UseSpotSet && r.UseSpot {
+		it += "[Spot]"
+	}
+	parts = append(parts, it)
+	if r.Accelerator != nil {
+		parts = append(parts, fmt.Sprintf("{%s:%g}", r.Accelerator.Name, r.Accelerator.Count))
+	}
+	return strings.Join(parts, " ")
+}
+
+// withAutostop sets the autostop policy of every candidate (apply -i N,
+// --down with -d), keeping a hook or wait_for the task already gave.
+func withAutostop(t *task.Task, idleMinutes int, down bool) {
+	for i := range t.Resources.Items {
+		a := t.Resources.Items[i].Autostop
+		if a == nil {
+			a = &task.Autostop{}
+		}
+		cp := *a
+		cp.Enabled, cp.IdleMinutes = true, idleMinutes
+		cp.Down = cp.Down || down
+		t.Resources.Items[i].Autostop = &cp
+	}
+}
