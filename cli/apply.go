@@ -84,6 +84,10 @@ func applyTask(c *cli.Context, io *IO, path string) error {
 		_, err := confirm(io, "")
 		return err
 	}
+	name := clusterName(c.String("cluster"), t, path)
+	if done, err := reuseUpCluster(c, io, t, name); done {
+		return err
+	}
 	opts, ods := optimizerOptions(pl)
 	if ods.HasErrors() {
 		return Exit(ExitFailure, append(ds, ods...))
@@ -94,7 +98,6 @@ func applyTask(c *cli.Context, io *IO, path string) error {
 		return Exit(ExitFailure, ds)
 	}
 	writeWarnings(c, io, ds)
-	name := clusterName(c.String("cluster"), t, path)
 	optimizer.WriteTable(io.Err, plan, t.Resources.Ordered)
 	if plan.Chosen.Cloud == "ssh" {
 		if !c.Bool("yes") {
@@ -139,13 +142,6 @@ func applyTask(c *cli.Context, io *IO, path string) error {
 	if existing, err := store.GetCluster(name); err == nil && existing.EverUp {
 		if !taskFits(t, existing) {
 			return Exit(ExitFailure, diag.Diagnostics{misfitDiag(t, existing)})
-		}
-		if existing.Status == state.StatusUp && !c.Bool("provision-only") {
-			// SkyPilot reuses an UP cluster the task fits: no
-			// provisioning; sync, setup and a new job.
-			fmt.Fprintf(io.Err, "Cluster %s is UP in %s; reusing it (nothing to provision).\n", name,
-				provision.InfraLabel(existing.Cloud, existing.Region, existing.Zone))
-			return runOnCluster(c, io, store, t, existing)
 		}
 		if existing.Status == state.StatusStopped {
 			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Cluster is stopped",

@@ -52,7 +52,7 @@ func bucketUploads(t *task.Task, cloud string, baseDir string) []bucketUpload {
 			} else if !filepath.IsAbs(src) && baseDir != "" {
 				src = filepath.Join(baseDir, src)
 			}
-			out = append(out, bucketUpload{Store: store, Bucket: st.Name, Source: src})
+			out = append(out, bucketUpload{Store: store, Bucket: st.Name, Source: absPath(src)})
 		}
 	}
 	return out

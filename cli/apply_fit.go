@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+
+	"github.com/urfave/cli/v2"
 	"strings"
 
 	"github.com/skyplan/skyplan/diag"
@@ -14,6 +16,39 @@ import (
 // check_resources_fit_cluster): nothing is provisioned, the workdir and
 // file mounts are synced again, setup re-runs and a new job is submitted.
 // The task fits when one of its resource candidates fits the cluster.
+
+// reuseUpCluster runs t on cluster name when it is UP on a cloud and t
+// fits it, before any optimisation (the placement is the cluster's). done
+// is false when the cluster must be provisioned (new, INIT, STOPPED, or
+// --provision-only); a misfit is done with SkyPilot's error.
+func reuseUpCluster(c *cli.Context, io *IO, t *task.Task, name string) (done bool, err error) {
+	store, err := openStore()
+	if err != nil {
+		return true, err
+	}
+	defer store.Close()
+	sc, err := store.GetCluster(name)
+	if err != nil || !sc.EverUp || sc.Cloud == "ssh" {
+		return false, nil // SSH node pools check their fit themselves
+	}
+	if !taskFits(t, sc) {
+		return true, Exit(ExitFailure, diag.Diagnostics{misfitDiag(t, sc)})
+	}
+	if sc.Status != state.StatusUp || c.Bool("provision-only") {
+		return false, nil
+	}
+	release, err := lockCluster(store, name, "apply")
+	if err != nil {
+		return true, err
+	}
+	defer release()
+	if sc, err = store.GetCluster(name); err != nil || sc.Status != state.StatusUp {
+		return false, nil // changed while we waited; provision as usual
+	}
+	fmt.Fprintf(io.Err, "Cluster %s is UP in %s (%s); reusing it, nothing to provision.\n", name,
+		provision.InfraLabel(sc.Cloud, sc.Region, sc.Zone), provision.ResourcesLabel(len(sc.Nodes), sc.InstanceType, sc.Accelerators, sc.UseSpot))
+	return true, runOnCluster(c, io, store, t, sc)
+}
 
 // taskFits reports whether t can run on the existing cluster sc.
 func taskFits(t *task.Task, sc *state.Cluster) bool {
@@ -79,31 +114,33 @@ func misfitDiag(t *task.Task, sc *state.Cluster) diag.Diagnostic {
 	if n < 1 {
 		n = 1
 	}
-	existing := fmt.Sprintf("%dx %s %s", len(sc.Nodes), provision.InfraLabel(sc.Cloud, sc.Region, sc.Zone),
-		provision.ResourcesLabel(1, sc.InstanceType, sc.Accelerators, sc.UseSpot))
+	existing := fmt.Sprintf("%s %s", provision.InfraLabel(sc.Cloud, sc.Region, sc.Zone),
+		provision.ResourcesLabel(len(sc.Nodes), sc.InstanceType, sc.Accelerators, sc.UseSpot))
 	return diag.Diagnostic{Severity: diag.Error, Summary: "Requested resources do not match the existing cluster.",
-		Detail: fmt.Sprintf("  Requested:\t%dx %s\n  Existing:\t%s\nTo fix: specify a new cluster name, or tear down the existing cluster first: skyplan down %s",
+		Detail: fmt.Sprintf("  Requested:\t%dx(%s)\n  Existing:\t%s\nTo fix: specify a new cluster name, or tear down the existing cluster first: skyplan down %s",
 			n, strings.Join(req, " or "), existing, sc.Name)}
 }
 
-// requestLabel renders one candidate as "AWS (us-east-1) g4dn.xlarge[Spot] {T4:1}".
+// requestLabel renders one candidate as "AWS (us-east-1), gpus=T4:1, g4dn.xlarge[Spot]".
 func requestLabel(r *task.Resources) string {
 	var parts []string
 	if r.Infra.Cloud != "" {
 		parts = append(parts, provision.InfraLabel(r.Infra.Cloud, r.Infra.Region, r.Infra.Zone))
 	}
+	if r.Accelerator != nil {
+		parts = append(parts, fmt.Sprintf("gpus=%s:%g", r.Accelerator.Name, r.Accelerator.Count))
+	}
 	it := r.InstanceType
-	if it == "" {
-		it = "*"
+	if it == "" && r.Accelerator == nil {
+		it = "any instance"
 	}
 	if r.UseSpotSet && r.UseSpot {
 		it += "[Spot]"
 	}
-	parts = append(parts, it)
-	if r.Accelerator != nil {
-		parts = append(parts, fmt.Sprintf("{%s:%g}", r.Accelerator.Name, r.Accelerator.Count))
+	if it != "" {
+		parts = append(parts, it)
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(parts, ", ")
 }
 
 // withAutostop sets the autostop policy of every candidate (apply -i N,

@@ -77,6 +77,11 @@ func runPlan(c *cli.Context, io *IO) error {
 		return Exit(ExitFailure, ds)
 	}
 	writeWarnings(c, io, ds)
+	if c.String("output") != "json" {
+		// SkyPilot's "Multiple ... instances satisfy" notes: stderr, so
+		// stdout keeps only the result.
+		optimizer.WriteHints(io.Err, plan)
+	}
 	if c.Bool("dryrun") {
 		return printPlans(c, io, pl, []*optimizer.TaskPlan{plan})
 	}

@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"github.com/skyplan/skyplan/optimizer"
 	"regexp"
 	"strings"
 
@@ -8,7 +9,9 @@ import (
 )
 
 // efaInterfaces is the number of network cards (one EFA interface each) of
-// the instance types SkyPilot uses EFA on with network_tier: best.
+// the multi-card instance types; every other type in
+// optimizer.EFAInstanceTypes (g4dn/g5/g6/g6e 8xlarge and up) has one card,
+// so one EFA interface.
 var efaInterfaces = map[string]int{
 	"p4d.24xlarge":   4,
 	"p4de.24xlarge":  4,
@@ -98,8 +101,11 @@ func (c *compilation) aws() (cloudRoot, diag.Diagnostics) {
 	efa := 0
 	if c.req.NetworkTier == "best" {
 		efa = efaInterfaces[p.InstanceType]
+		if efa == 0 && optimizer.EFAInstanceTypes[p.InstanceType] {
+			efa = 1
+		}
 		if efa == 0 {
-			ds = append(ds, c.warn("No EFA on this instance type", "network_tier: best uses EFA on %s only; %s gets standard networking.", "p4d, p4de, p5, p5e, p5en, trn1, trn1n and trn2", p.InstanceType))
+			ds = append(ds, c.warn("No EFA on this instance type", "network_tier: best uses EFA on %s only; %s gets standard networking.", "p4d, p4de, p5*, g4dn/g5/g6/g6e 8xlarge and larger, trn1, trn1n and trn2", p.InstanceType))
 		}
 	}
 	eph, pers, bds := c.buckets()

@@ -262,3 +262,18 @@ func ExampleCompile() {
 	// skyplan.auto.tfvars.json
 	// my-cluster-1 us-east-1a m6i.2xlarge ami-0e6842148a3d9982b gp3 1
 }
+
+// Every type the optimizer keeps for network_tier: best gets EFA: one
+// interface per network card on multi-card types, one on single-card ones.
+func TestEFAInterfacesFollowOptimizerList(t *testing.T) {
+	in := goldenCases()["aws-trn1-efa"]
+	for typ, want := range map[string]float64{"trn1.32xlarge": 8, "p5.48xlarge": 32, "g6e.12xlarge": 1, "g5.48xlarge": 1, "g5.xlarge": 0} {
+		in.Placement.InstanceType = typ
+		m := compileCase(t, "x", in)
+		var v map[string]any
+		json.Unmarshal(m.Files[VarsFile], &v)
+		if got := v["efa_interfaces"]; got != want {
+			t.Errorf("%s: efa_interfaces = %v, want %v", typ, got, want)
+		}
+	}
+}

@@ -31,9 +31,9 @@ file_mounts:
     mode: COPY
     persistent: false
 setup: |
-  echo "setup on rank $SKYPLAN_NODE_RANK"
+  echo "setup on rank $SKYPILOT_SETUP_NODE_RANK"
 run: |
-  echo "rank=$SKYPLAN_NODE_RANK nodes=$SKYPLAN_NUM_NODES ips=$(echo $SKYPLAN_NODE_IPS)"
+  echo "rank=$SKYPILOT_NODE_RANK nodes=$SKYPILOT_NUM_NODES ips=$(echo $SKYPILOT_NODE_IPS)"
   echo "workdir: $(cat hello.txt)"
   echo "mount: $(cat ~/conf/settings.txt)"
   echo "bucket: $(cat ~/dataset/shard-0.txt)"
@@ -49,7 +49,7 @@ resources:
   image_id: ami-12c6146b
 workdir: ./code
 run: |
-  echo "failing on rank $SKYPLAN_NODE_RANK"
+  echo "failing on rank $SKYPILOT_NODE_RANK"
   exit 7
 `
 
@@ -167,5 +167,37 @@ func TestApplyGPUTaskEndToEnd(t *testing.T) {
 	cr := e.run("cost-report")
 	if !strings.Contains(cr.stdout, "train") || !strings.Contains(cr.stdout, "TERMINATED") {
 		t.Errorf("cost-report lacks the terminated launch")
+	}
+}
+
+// --down tears the cluster down after the job, whatever its result, and
+// apply still exits with the job's code; -i installs autostop on the head.
+func TestApplyDownAfterFailingJob(t *testing.T) {
+	e := newEnv(t, 1)
+	mustWrite(t, filepath.Join(e.work, "fail.yaml"), `name: once
+resources:
+  infra: aws/us-east-1
+  instance_type: m6i.large
+  image_id: ami-12c6146b
+run: |
+  echo "about to fail"
+  exit 7
+`, 0o644)
+	r := e.run("apply", "fail.yaml", "-c", "once", "-y", "--down", "-i", "5")
+	if r.code != 7 {
+		t.Errorf("apply --down of a run that exits 7: exit %d", r.code)
+	}
+	if !strings.Contains(r.stderr, "about to fail") || !strings.Contains(r.stderr, "Cluster once torn down") {
+		t.Errorf("job output or teardown missing from stderr")
+	}
+	if live := e.live(); len(live) != 0 {
+		t.Fatalf("instances left after apply --down: %v", live)
+	}
+	if st := e.run("status", "-o", "json"); !strings.Contains(st.stdout, `"clusters": []`) {
+		t.Errorf("cluster still listed after apply --down")
+	}
+	b, err := os.ReadFile(filepath.Join(e.sshd.Nodes[0].Home, ".skyplan", "autostop.sh"))
+	if err != nil || !strings.Contains(string(b), "idle 5 min") {
+		t.Errorf("-i 5 did not install autostop on the head: %v\n%s", err, b)
 	}
 }

@@ -25,10 +25,11 @@ import (
 
 func TestMain(m *testing.M) {
 	switch {
-	case os.Getenv("SKYPLAN_E2E_AS_CLI") == "1":
-		os.Exit(cli.Main())
+	// The proxy helper runs under skyplan, so it inherits AS_CLI too.
 	case os.Getenv("SKYPLAN_E2E_AS_PROXY") == "1":
 		os.Exit(proxyMain(os.Args[1:]))
+	case os.Getenv("SKYPLAN_E2E_AS_CLI") == "1":
+		os.Exit(cli.Main())
 	}
 	os.Exit(m.Run())
 }
@@ -105,7 +106,8 @@ export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testi
 	e.vars = []string{"SKYPLAN_E2E_AS_CLI=1", "SKYPLAN_HOME=" + e.home, "TF_PLUGIN_CACHE_DIR=" + sharedPluginCache(),
 		"TF_CLI_CONFIG_FILE=" + filepath.Join(e.home, "missing.tfrc"), "HOME=" + e.home,
 		"SKYPLAN_TERRAFORM=" + timedTerraform(t, e.home, e.tfLog),
-		"SKYPLAN_E2E_MOTO=" + e.moto.URL, "SKYPLAN_E2E_SSHD=" + strings.Join(eps, ",")}
+		"SKYPLAN_E2E_MOTO=" + e.moto.URL, "SKYPLAN_E2E_SSHD=" + strings.Join(eps, ","),
+		"SKYPLAN_E2E_PROXY_LOG=" + filepath.Join(e.home, "proxy.log")}
 	for k, v := range provisiontest.Env(e.proxy.URL) {
 		e.vars = append(e.vars, k+"="+v)
 	}

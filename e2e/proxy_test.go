@@ -37,24 +37,34 @@ func proxyMain(args []string) int {
 	}
 	host := args[0]
 	endpoints := strings.Split(os.Getenv("SKYPLAN_E2E_SSHD"), ",")
-	rank, err := rankOf(os.Getenv("SKYPLAN_E2E_MOTO"), host)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "skyplan e2e proxy: %s: %v\n", host, err)
+	// The runner discards a proxy command's stderr; failures also go to
+	// SKYPLAN_E2E_PROXY_LOG so a test that cannot reach a node says why.
+	fail := func(format string, a ...any) int {
+		msg := fmt.Sprintf("skyplan e2e proxy: "+format+"\n", a...)
+		fmt.Fprint(os.Stderr, msg)
+		if p := os.Getenv("SKYPLAN_E2E_PROXY_LOG"); p != "" {
+			if f, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+				f.WriteString(msg)
+				f.Close()
+			}
+		}
 		return 1
 	}
+	rank, err := rankOf(os.Getenv("SKYPLAN_E2E_MOTO"), host)
+	if err != nil {
+		return fail("%s: %v", host, err)
+	}
 	if rank < 0 || rank >= len(endpoints) {
-		fmt.Fprintf(os.Stderr, "skyplan e2e proxy: %s has rank %d; only %d sshd endpoints\n", host, rank, len(endpoints))
-		return 1
+		return fail("%s has rank %d; only %d sshd endpoints", host, rank, len(endpoints))
 	}
 	conn, err := net.DialTimeout("tcp", endpoints[rank], 5*time.Second)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "skyplan e2e proxy: %v\n", err)
-		return 1
+		return fail("%v", err)
 	}
-	done := make(chan struct{}, 2)
-	go func() { io.Copy(conn, os.Stdin); conn.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
-	go func() { io.Copy(os.Stdout, conn); done <- struct{}{} }()
-	<-done
+	// The connection ends when sshd closes it; stdin reaching EOF only
+	// half-closes it.
+	go func() { io.Copy(conn, os.Stdin); conn.(*net.TCPConn).CloseWrite() }()
+	io.Copy(os.Stdout, conn)
 	return 0
 }
 

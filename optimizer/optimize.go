@@ -75,8 +75,11 @@ func optimize(t *task.Task, opts Options, allTypes bool) (*TaskPlan, diag.Diagno
 	var perItem [][]Placement
 	for i := range items {
 		r := &items[i]
-		ps, fail, itemDiags := planItem(t, r, i, numNodes, opts, allTypes)
+		ps, fail, hints, itemDiags := planItem(t, r, i, numNodes, opts, allTypes)
 		ds = append(ds, itemDiags...)
+		if len(ps) > 0 {
+			plan.Hints = append(plan.Hints, hints...)
+		}
 		offered := len(ps)
 		ps = applyBlocked(ps, opts.Blocked)
 		if offered > 0 && len(ps) == 0 {
@@ -173,22 +176,24 @@ type failure struct {
 }
 
 // planItem computes one request item's placements.
-func planItem(t *task.Task, r *task.Resources, idx, numNodes int, opts Options, allTypes bool) ([]Placement, failure, diag.Diagnostics) {
+// hints are SkyPilot's "Multiple ... instances satisfy" notes.
+func planItem(t *task.Task, r *task.Resources, idx, numNodes int, opts Options, allTypes bool) ([]Placement, failure, []string, diag.Diagnostics) {
 	var ds diag.Diagnostics
+	var hints []string
 	var fail failure
 	cloud := strings.ToLower(r.Infra.Cloud)
 	if cloud != "" && !supportedClouds[cloud] {
 		ds = append(ds, locatedError(t, idx, []string{"infra", "cloud"},
 			fmt.Sprintf("Cloud %q is not supported by skyplan yet", cloud),
 			"skyplan plans on aws, gcp, azure and SSH node pools (infra: ssh/<pool>). Change the infra to one of those, or remove it to let skyplan pick the cheapest cloud."))
-		return nil, fail, ds
+		return nil, fail, nil, ds
 	}
 	if cloud == "ssh" {
 		p, d := sshPlacement(t, r, idx, numNodes, opts)
 		if d != nil {
-			return nil, fail, append(ds, *d)
+			return nil, fail, nil, append(ds, *d)
 		}
-		return []Placement{p}, fail, nil
+		return []Placement{p}, fail, nil, nil
 	}
 	// A cloud the task pins is planned even when `skyplan check` did not
 	// enable it: the user asked for it explicitly, and apply reports the
@@ -196,9 +201,13 @@ func planItem(t *task.Task, r *task.Resources, idx, numNodes int, opts Options, 
 	// search of unpinned tasks (candidateClouds).
 	clouds, d := validateLocation(t, r, idx, candidateClouds(r, opts), opts.Catalog)
 	if d != nil {
-		return nil, fail, append(ds, *d)
+		return nil, fail, nil, append(ds, *d)
 	}
 	fail.clouds = clouds
+	if r.LocalDisk != "" {
+		ds = append(ds, locatedError(t, idx, []string{"local_disk"}, "local_disk is not supported by the bundled catalog", localDiskText(r)))
+		return nil, fail, nil, ds
+	}
 	var out []Placement
 	var missingType []string
 	for _, c := range clouds {
@@ -221,20 +230,15 @@ func planItem(t *task.Task, r *task.Resources, idx, numNodes int, opts Options, 
 			fail.reasons = append(fail.reasons, res.reason)
 			continue
 		}
-		choices := res.choices
-		if c == "azure" && r.DiskTier != "" {
-			// Like SkyPilot, drop sizes that cannot take the disk tier.
-			var ok []hostChoice
-			for _, hc := range choices {
-				if azureDiskTierReason(hc.instanceType, r.DiskTier) == "" {
-					ok = append(ok, hc)
-				}
+		choices, reason := filterTiers(c, res.choices, r)
+		if len(choices) == 0 {
+			fail.reasons = append(fail.reasons, reason)
+			continue
+		}
+		if !allTypes {
+			if h := multipleTypesHint(c, r, choices); h != "" {
+				hints = append(hints, h)
 			}
-			if len(ok) == 0 {
-				fail.reasons = append(fail.reasons, azureDiskTierReason(choices[0].instanceType, r.DiskTier))
-				continue
-			}
-			choices = ok
 		}
 		if !allTypes {
 			choices = choices[:1]
@@ -260,7 +264,7 @@ func planItem(t *task.Task, r *task.Resources, idx, numNodes int, opts Options, 
 	if len(out) == 0 && r.Accelerator != nil {
 		fail.fuzzy = fuzzyAccelerators(opts.Catalog, clouds, r)
 	}
-	return out, fail, ds
+	return out, fail, hints, ds
 }
 
 // applyBlocked drops blocked placements. A zone block on a region-level

@@ -54,6 +54,15 @@ func WriteTable(w io.Writer, plan *TaskPlan, ordered bool) {
 	WriteConsidered(w, plan, ordered)
 }
 
+// WriteHints prints the plan's notes ("🔍 Multiple AWS instances satisfy
+// L4:1 ...") the way SkyPilot logs them. Callers send them to stderr, and
+// only for table output: stdout carries results.
+func WriteHints(w io.Writer, plan *TaskPlan) {
+	for _, h := range plan.Hints {
+		fmt.Fprintf(w, "🔍 %s\n", h)
+	}
+}
+
 // WriteConsidered prints the "Considered resources (N nodes):" table.
 func WriteConsidered(w io.Writer, plan *TaskPlan, ordered bool) {
 	nodes := "node"

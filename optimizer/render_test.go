@@ -35,7 +35,7 @@ func TestWriteJSONContract(t *testing.T) {
 	if err := WriteJSON(&b, &TaskPlan{Name: "a", NumNodes: 2, Chosen: &p, Candidates: []Placement{p}}); err != nil {
 		t.Fatal(err)
 	}
-	want := `{"tasks":[{"name":"a","num_nodes":2,"chosen":{"cloud":"aws","region":"us-east-1","instance_type":"m6i.2xlarge","accelerators":{},"use_spot":false,"vcpus":8,"memory_gib":32,"hourly_cost_per_node":0.384,"hourly_cost":0.768,"zone":null},"candidates":[{"cloud":"aws","region":"us-east-1","instance_type":"m6i.2xlarge","accelerators":{},"use_spot":false,"vcpus":8,"memory_gib":32,"hourly_cost_per_node":0.384,"hourly_cost":0.768,"zone":null}]}],"hourly_cost":0.768}`
+	want := `{"tasks":[{"name":"a","num_nodes":2,"chosen":{"cloud":"aws","region":"us-east-1","zone":null,"instance_type":"m6i.2xlarge","accelerators":{},"use_spot":false,"vcpus":8,"memory_gib":32,"hourly_cost_per_node":0.384,"hourly_cost":0.768},"candidates":[{"cloud":"aws","region":"us-east-1","zone":null,"instance_type":"m6i.2xlarge","accelerators":{},"use_spot":false,"vcpus":8,"memory_gib":32,"hourly_cost_per_node":0.384,"hourly_cost":0.768}]}],"hourly_cost":0.768}`
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, b.Bytes()); err != nil {
 		t.Fatal(err)

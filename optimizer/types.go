@@ -101,4 +101,7 @@ type TaskPlan struct {
 	// Candidates are every feasible placement, sorted by hourly cost
 	// (for ordered resource lists: by list order, then cost).
 	Candidates []Placement `json:"candidates"`
+	// Hints are SkyPilot's informational notes ("Multiple AWS instances
+	// satisfy L4:1 ..."), for table output on stderr; never in JSON.
+	Hints []string `json:"-"`
 }

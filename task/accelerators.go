@@ -2,7 +2,6 @@ package task
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -19,8 +18,6 @@ var catalogClouds = map[string]bool{"": true, "aws": true, "gcp": true, "azure":
 var gkeTPUs = map[string]bool{"tpu-v4-podslice": true, "tpu-v5-lite-device": true,
 	"tpu-v5-lite-podslice": true, "tpu-v5p-slice": true, "tpu-v6e-slice": true}
 
-var memorySpecRE = regexp.MustCompile(`(?i)^([a-z]+:)?\d+(\.\d+)?gb\+?(:\d+(\.\d+)?)?$`)
-
 // IsTPU reports whether an accelerator name is a TPU.
 func IsTPU(name string) bool { return strings.HasPrefix(strings.ToLower(name), "tpu") }
 
@@ -28,9 +25,14 @@ func IsTPU(name string) bool { return strings.HasPrefix(strings.ToLower(name), "
 // (not yet canonical) and a count.
 func ParseAcceleratorString(s string) (string, float64, error) {
 	t := strings.TrimSpace(s)
-	if memorySpecRE.MatchString(t) {
+	if _, isSpec, err := ParseMemorySpec(t); isSpec {
+		// A memory spec is a set of candidates; callers that take one
+		// accelerator (--gpus) cannot hold it. The YAML path expands it.
+		if err != nil {
+			return "", 0, err
+		}
 		return "", 0, valueErr("Unsupported accelerator spec",
-			"Accelerators by memory size (%q) are not supported by skyplan yet. Name the accelerator instead, e.g. \"A100-80GB:1\".", s)
+			"Accelerators by memory size (%q) select several GPUs and are only accepted in the task YAML's accelerators field. Name one accelerator here, e.g. \"A100-80GB:1\".", s)
 	}
 	name, cnt, hasCount := strings.Cut(t, ":")
 	name = strings.TrimSpace(name)
@@ -104,6 +106,7 @@ type accelChoice struct {
 	count float64
 	node  *yaml.Node
 	field string
+	spec  string // memory spec it was expanded from ("80GB+"), "" if named
 }
 
 // parseAccelerators reads every accelerators form: "V100", "V100:4",
@@ -112,12 +115,19 @@ type accelChoice struct {
 func (p *parser) parseAccelerators(n *yaml.Node, field string) (choices []accelChoice, ordered, ok bool) {
 	n = deref(n)
 	one := func(node *yaml.Node, f, s string) bool {
+		if spec, isSpec, err := ParseMemorySpec(s); isSpec {
+			if err != nil {
+				p.valueError(node, f, err)
+				return false
+			}
+			return p.expandMemorySpec(node, f, spec, &choices)
+		}
 		name, cnt, err := ParseAcceleratorString(s)
 		if err != nil {
 			p.valueError(node, f, err)
 			return false
 		}
-		choices = append(choices, accelChoice{name, cnt, node, f})
+		choices = append(choices, accelChoice{name: name, count: cnt, node: node, field: f})
 		return true
 	}
 	switch {
@@ -156,12 +166,48 @@ func (p *parser) parseAccelerators(n *yaml.Node, field string) (choices []accelC
 				good = false
 				continue
 			}
+			if _, isSpec, _ := ParseMemorySpec(e.Value); isSpec && len(n.Content) > 1 {
+				// The expansion is an unordered set: it has no place in a
+				// preference order.
+				p.errorf(e, f, "Memory spec in an ordered accelerator list",
+					"%q selects a set of GPUs (cheapest wins), which has no position in an ordered list. Use it as the only accelerators value, or list the GPUs you prefer by name.", e.Value)
+				good = false
+				continue
+			}
 			good = one(e, f, e.Value) && good
 		}
-		return choices, len(choices) > 1, good
+		return choices, len(n.Content) > 1, good
 	}
 	p.typeError(n, field, "an accelerator (\"V100\", \"V100:4\"), a mapping {V100: 4} or a list")
 	return nil, false, false
+}
+
+// expandMemorySpec turns a memory spec into one candidate per matching GPU
+// the catalogs offer. Like SkyPilot, the expansion is not "user
+// specified": names no catalog offers are dropped silently.
+func (p *parser) expandMemorySpec(n *yaml.Node, field string, spec MemorySpec, choices *[]accelChoice) bool {
+	names := ExpandMemorySpec(spec, p.knownAccel)
+	if len(names) == 0 {
+		what := "GPU"
+		if spec.Manufacturer != "" {
+			what = spec.Manufacturer + " GPU"
+		}
+		p.errorf(n, field, "No accelerator matches the memory spec",
+			"No %s in skyplan's catalogs has %s memory. Known sizes: %s. Add \"+\" for \"at least\" (e.g. \"%gGB+\").",
+			what, memoryText(spec), memorySpecSizes(spec.Manufacturer), spec.MemoryGB)
+		return false
+	}
+	for _, name := range names {
+		*choices = append(*choices, accelChoice{name: name, count: spec.Count, node: n, field: field, spec: spec.Text})
+	}
+	return true
+}
+
+func memoryText(m MemorySpec) string {
+	if m.AtLeast {
+		return fmt.Sprintf("at least %g GB", m.MemoryGB)
+	}
+	return fmt.Sprintf("exactly %g GB", m.MemoryGB)
 }
 
 // defaultTPUArgs fills SkyPilot's TPU defaults: TPU VM, and a runtime

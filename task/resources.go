@@ -165,9 +165,13 @@ func (p *parser) resourcesFromConfig(c *resConfig, inGroup bool) (items []Resour
 				}
 			}
 			ch, ordered, _ := p.parseAccelerators(pr.val, pr.path)
-			if inGroup && len(ch) > 1 && strings.Contains(pr.path, "[") {
+			if inGroup && distinctFields(ch) > 1 && strings.Contains(pr.path, "[") {
 				p.errorf(pr.val, pr.path, "One accelerator per any_of/ordered item",
 					"Inside any_of and ordered, accelerators must name a single accelerator; add one item per accelerator.")
+			}
+			if len(ch) > 1 && ch[0].spec != "" && strings.Contains(pr.path, "ordered[") {
+				p.errorf(pr.val, pr.path, "Memory spec in an ordered item",
+					"%q selects a set of GPUs (cheapest wins), which has no position in an ordered list. Move it to any_of, or name one accelerator per ordered item.", ch[0].spec)
 			}
 			choices, accelList = ch, ordered
 		case "accelerator_args":
@@ -193,7 +197,7 @@ func (p *parser) resourcesFromConfig(c *resConfig, inGroup bool) (items []Resour
 			continue
 		}
 		it := cloneResources(r)
-		it.Accelerator = &Accelerator{Name: name, Count: ch.count}
+		it.Accelerator = &Accelerator{Name: name, Count: ch.count, Spec: ch.spec}
 		it.Fields["accelerators"] = ch.field
 		if args != nil {
 			a := *args
@@ -213,6 +217,16 @@ func (p *parser) resourcesFromConfig(c *resConfig, inGroup bool) (items []Resour
 			"None of %s is offered by a cloud in skyplan's catalogs. Run \"skyplan gpus list\" to see the offered accelerators.", strings.Join(names, ", "))
 	}
 	return items, accelList
+}
+
+// distinctFields counts the accelerators the user wrote: a memory spec
+// expands to several choices from one field.
+func distinctFields(ch []accelChoice) int {
+	seen := map[string]bool{}
+	for _, c := range ch {
+		seen[c.field] = true
+	}
+	return len(seen)
 }
 
 // tpuRules applies SkyPilot's TPU handling: pinned to GCP (or kubernetes

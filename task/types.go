@@ -159,6 +159,9 @@ type Quantity struct {
 type Accelerator struct {
 	Name  string  // canonical: "V100", "A10G", "tpu-v5litepod-8", "Inferentia2"
 	Count float64 // may be fractional
+	// Spec is the memory spec this candidate was expanded from ("80GB+"),
+	// "" when the user named the accelerator.
+	Spec string
 }
 
 // AcceleratorArgs holds TPU options.
