@@ -27,6 +27,7 @@ func init() {
 			&cli.BoolFlag{Name: "detach-run", Aliases: []string{"d"}, Usage: "submit the job and return without streaming its logs"},
 			&cli.StringSliceFlag{Name: "ssh-cidr", Usage: "`CIDR` allowed to SSH to the nodes (repeatable; default: ssh_cidrs from config)"},
 			&cli.BoolFlag{Name: "down", Usage: "tear the cluster down after the job ends, whatever its result (with -d: autodown on the head once idle)"},
+			&cli.BoolFlag{Name: "keep", Usage: "pipelines: keep each task's cluster after the task (default: torn down once the task is done)"},
 			&cli.IntFlag{Name: "idle-minutes-to-autostop", Aliases: []string{"i"}, Value: -1, Usage: "stop the cluster after `N` idle minutes (with --down: tear it down)"},
 		)
 		return &cli.Command{
@@ -71,12 +72,11 @@ func applyTask(c *cli.Context, io *IO, path string) error {
 		return Exit(ExitFailure, ds)
 	}
 	ds = append(ds, refuseUnplannable(pl)...)
-	if len(pl.Tasks) != 1 {
-		ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "apply takes a single task",
-			Detail: fmt.Sprintf("%s holds %d tasks; apply one task at a time.", path, len(pl.Tasks))})
-	}
 	if ds.HasErrors() {
 		return Exit(ExitFailure, ds)
+	}
+	if len(pl.Tasks) > 1 {
+		return applyPipeline(c, io, pl, path, ds)
 	}
 	t := pl.Tasks[0]
 	applyAutostopFlags(c, t)
@@ -108,6 +108,13 @@ func applyTask(c *cli.Context, io *IO, path string) error {
 		err := launchOnSSHPool(c, io, t, *plan.Chosen, name, c.Bool("detach-run"))
 		return downAfterJob(c, io, nil, name, err)
 	}
+	return launchOnCloud(c, io, t, name, path, optimizerPlanner(t, opts), !c.Bool("yes"))
+}
+
+// launchOnCloud provisions cluster name through Terraform with planner's
+// placements (fallback on capacity errors), then runs t on it. ask
+// confirms each placement before it is applied.
+func launchOnCloud(c *cli.Context, io *IO, t *task.Task, name, path string, planner provision.Planner, ask bool) error {
 	cwd, _ := os.Getwd()
 	cfg, cds := config.Load(cwd)
 	if cds.HasErrors() {
@@ -133,7 +140,7 @@ func applyTask(c *cli.Context, io *IO, path string) error {
 	}
 	l := &provision.Launcher{
 		Cluster: name, NumNodes: t.NumNodes, WS: ws, Store: store,
-		Plan:         optimizerPlanner(t, opts),
+		Plan:         planner,
 		Generate:     clusterGenerator(io, t, name, cfg, c.StringSlice("ssh-cidr")),
 		Log:          io.Err,
 		RetryUntilUp: c.Bool("retry-until-up"),
@@ -152,7 +159,7 @@ func applyTask(c *cli.Context, io *IO, path string) error {
 		l.Plan = provision.CandidatePlanner([]optimizer.Placement{placementOf(existing)})
 		l.NoFailover = true
 	}
-	if !c.Bool("yes") {
+	if ask {
 		l.Confirm = func(p optimizer.Placement, s *provision.ChangeSummary) (bool, error) {
 			what := "no changes"
 			if s != nil {

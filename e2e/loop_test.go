@@ -170,7 +170,7 @@ func TestApplyGPUTaskEndToEnd(t *testing.T) {
 	}
 }
 
-// --down tears the cluster down after the job, whatever its result, and
+// launch --down tears the cluster down after the job, whatever its result, and
 // apply still exits with the job's code; -i installs autostop on the head.
 func TestApplyDownAfterFailingJob(t *testing.T) {
 	e := newEnv(t, 1)
@@ -183,7 +183,8 @@ run: |
   echo "about to fail"
   exit 7
 `, 0o644)
-	r := e.run("apply", "fail.yaml", "-c", "once", "-y", "--down", "-i", "5")
+	// `launch` is apply under SkyPilot's name.
+	r := e.run("launch", "fail.yaml", "-c", "once", "-y", "--down", "-i", "5")
 	if r.code != 7 {
 		t.Errorf("apply --down of a run that exits 7: exit %d", r.code)
 	}
