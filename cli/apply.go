@@ -88,7 +88,7 @@ func applyTask(c *cli.Context, io *IO, path string) error {
 	if done, err := reuseUpCluster(c, io, t, name); done {
 		return err
 	}
-	opts, ods := optimizerOptions(pl)
+	opts, ods := optimizerOptions(io, pl)
 	if ods.HasErrors() {
 		return Exit(ExitFailure, append(ds, ods...))
 	}

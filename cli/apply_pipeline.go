@@ -29,7 +29,7 @@ func applyPipeline(c *cli.Context, io *IO, pl *task.Pipeline, path string, ds di
 		_, err := confirm(io, "")
 		return err
 	}
-	opts, ods := optimizerOptions(pl)
+	opts, ods := optimizerOptions(io, pl)
 	if ods.HasErrors() {
 		return Exit(ExitFailure, append(ds, ods...))
 	}

@@ -56,7 +56,7 @@ func runCompile(c *cli.Context, io *IO) error {
 		return Exit(ExitFailure, ds)
 	}
 	t := pl.Tasks[0]
-	opts, ods := optimizerOptions(pl)
+	opts, ods := optimizerOptions(io, pl)
 	if ods.HasErrors() {
 		return Exit(ExitFailure, ods)
 	}

@@ -59,7 +59,7 @@ func runPlan(c *cli.Context, io *IO) error {
 	if ds.HasErrors() {
 		return Exit(ExitFailure, ds)
 	}
-	opts, ods := optimizerOptions(pl)
+	opts, ods := optimizerOptions(io, pl)
 	if ods.HasErrors() {
 		return Exit(ExitFailure, append(ds, ods...))
 	}
@@ -118,14 +118,16 @@ func refuseUnplannable(pl *task.Pipeline) diag.Diagnostics {
 	return ds
 }
 
-// optimizerOptions gathers the optimizer's inputs: the catalog and, when a
-// task pins an SSH node pool, the pools' sizes.
-func optimizerOptions(pl *task.Pipeline) (optimizer.Options, diag.Diagnostics) {
+// optimizerOptions gathers the optimizer's inputs: the catalog, the clouds
+// the last `skyplan check` enabled (all when it never ran) and, when a task
+// pins an SSH node pool, the pools' sizes.
+func optimizerOptions(io *IO, pl *task.Pipeline) (optimizer.Options, diag.Diagnostics) {
 	cat, err := loadCatalog()
 	if err != nil {
 		return optimizer.Options{}, diag.Diagnostics{}.Append(err)
 	}
 	opts := optimizer.Options{Catalog: cat}
+	useEnabledClouds(io, pl, &opts)
 	for _, t := range pl.Tasks {
 		for _, r := range t.Resources.Items {
 			if strings.EqualFold(r.Infra.Cloud, "ssh") && opts.SSHPools == nil {
