@@ -102,7 +102,7 @@ func gpusList(c *cli.Context, io *IO) error {
 	} else {
 		fmt.Fprintln(tw, "GPU\tQTY\tCLOUD\tINSTANCE_TYPE\tDEVICE_MEM\tvCPUs\tHOST_MEM\tHOURLY_PRICE\tHOURLY_SPOT_PRICE\tREGION")
 		for _, o := range offers {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.Accelerator, fmtNum(o.Count), cloudName(o.Cloud), o.InstanceType,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.Accelerator, fmtNum(o.Count), catalog.DisplayName(o.Cloud), o.InstanceType,
 				gbText(o.DeviceMemoryGiB), dash(o.VCPUs), gbText(o.MemoryGiB), money(o.Price), money(o.SpotPrice), o.Region)
 		}
 	}
@@ -146,7 +146,7 @@ func writeGPUSummary(tw *tabwriter.Writer, offers []optimizer.AcceleratorOffer) 
 	fmt.Fprintln(tw, "GPU\tCLOUD\tAVAILABLE_QUANTITIES\tCHEAPEST_PRICE\tCHEAPEST_SPOT_PRICE")
 	for _, k := range order {
 		r := rows[k]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.acc, cloudName(k.cloud), strings.Join(r.counts, ", "), money(r.price), money(r.spot))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.acc, catalog.DisplayName(k.cloud), strings.Join(r.counts, ", "), money(r.price), money(r.spot))
 	}
 }
 
@@ -172,18 +172,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func cloudName(c string) string {
-	switch c {
-	case "aws":
-		return "AWS"
-	case "gcp":
-		return "GCP"
-	case "azure":
-		return "Azure"
-	}
-	return c
 }
 
 func fmtNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

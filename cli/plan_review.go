@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/skyplan/skyplan/catalog"
 	"io"
 	"math"
 	"sort"
@@ -277,7 +278,7 @@ func securityNotes(in reviewInput, nodes int) []securityNote {
 	}
 	if in.Chosen.UseSpot {
 		notes = append(notes, securityNote{Kind: "spot",
-			Note: fmt.Sprintf("Spot instances: %s can reclaim them at any time (%s notice); work not saved to a bucket is lost", cloudName(in.Chosen.Cloud), spotNotice(in.Chosen.Cloud))})
+			Note: fmt.Sprintf("Spot instances: %s can reclaim them at any time (%s notice); work not saved to a bucket is lost", catalog.DisplayName(in.Chosen.Cloud), spotNotice(in.Chosen.Cloud))})
 	}
 	return notes
 }

@@ -74,7 +74,7 @@ func validateLocation(t *task.Task, r *task.Resources, idx int, clouds []string,
 		}
 		regions := cc.Regions()
 		if in.Region != "" && !containsFold(regions, in.Region) {
-			lastErr = fmt.Sprintf("Invalid region %q for %s.%s", in.Region, cloudLabel(c), suggest(in.Region, regions, cloudLabel(c)+" regions"))
+			lastErr = fmt.Sprintf("Invalid region %q for %s.%s", in.Region, catalog.DisplayName(c), suggest(in.Region, regions, catalog.DisplayName(c)+" regions"))
 			continue
 		}
 		if in.Zone != "" {
@@ -84,7 +84,7 @@ func validateLocation(t *task.Task, r *task.Resources, idx int, clouds []string,
 				if in.Region != "" {
 					where = fmt.Sprintf(" for region %q", in.Region)
 				}
-				lastErr = fmt.Sprintf("Invalid zone %q%s on %s.%s", in.Zone, where, cloudLabel(c), suggest(in.Zone, zones, "zones"))
+				lastErr = fmt.Sprintf("Invalid zone %q%s on %s.%s", in.Zone, where, catalog.DisplayName(c), suggest(in.Zone, zones, "zones"))
 				continue
 			}
 		}
@@ -298,7 +298,7 @@ func describe(r *task.Resources, clouds []string) string {
 	}
 	where := labels(clouds)
 	if r.Infra.Cloud != "" {
-		where = cloudLabel(strings.ToLower(r.Infra.Cloud))
+		where = catalog.DisplayName(strings.ToLower(r.Infra.Cloud))
 	}
 	if r.Infra.Region != "" {
 		parts = append(parts, "region="+r.Infra.Region)
@@ -315,24 +315,9 @@ func describe(r *task.Resources, clouds []string) string {
 func labels(clouds []string) string {
 	var out []string
 	for _, c := range clouds {
-		out = append(out, cloudLabel(c))
+		out = append(out, catalog.DisplayName(c))
 	}
 	return strings.Join(out, ", ")
-}
-
-// cloudLabel is the display name SkyPilot uses.
-func cloudLabel(c string) string {
-	switch c {
-	case "aws":
-		return "AWS"
-	case "gcp":
-		return "GCP"
-	case "azure":
-		return "Azure"
-	case "ssh":
-		return "SSH"
-	}
-	return c
 }
 
 func countText(n float64) string {

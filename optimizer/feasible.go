@@ -138,7 +138,7 @@ func feasibleDefault(cc *catalog.CloudCatalog, r *task.Resources) cloudResult {
 	bySpot := r.UseSpot && r.MaxHourlyCost > 0
 	choices := rankTypes(cc.Name, rows, func(o *catalog.Offer) (float64, bool) { return o.PriceFor(bySpot) })
 	if len(choices) == 0 {
-		return cloudResult{reason: fmt.Sprintf("no %s default CPU instance (%s) has %s", cloudLabel(cc.Name), defaultFamilyText(cc.Name), cpuMemText(cpus, mem))}
+		return cloudResult{reason: fmt.Sprintf("no %s default CPU instance (%s) has %s", catalog.DisplayName(cc.Name), defaultFamilyText(cc.Name), cpuMemText(cpus, mem))}
 	}
 	return cloudResult{choices: choices}
 }
@@ -158,11 +158,11 @@ func feasibleVMAccelerator(cc *catalog.CloudCatalog, r *task.Resources) cloudRes
 		}
 	}
 	if !anyName {
-		return cloudResult{reason: fmt.Sprintf("%s does not offer %s", cloudLabel(cc.Name), accText(r.Accelerator))}
+		return cloudResult{reason: fmt.Sprintf("%s does not offer %s", catalog.DisplayName(cc.Name), accText(r.Accelerator))}
 	}
 	choices := rankTypes(cc.Name, rows, marketPrice(r, true))
 	if len(choices) == 0 {
-		return cloudResult{reason: fmt.Sprintf("no %s instance with %s matches %s", cloudLabel(cc.Name), accText(r.Accelerator), constraintText(r))}
+		return cloudResult{reason: fmt.Sprintf("no %s instance with %s matches %s", catalog.DisplayName(cc.Name), accText(r.Accelerator), constraintText(r))}
 	}
 	return cloudResult{choices: choices}
 }
@@ -260,7 +260,7 @@ func feasibleInstanceType(cc *catalog.CloudCatalog, r *task.Resources) cloudResu
 		}
 	}
 	if len(idx) == 0 {
-		return cloudResult{reason: fmt.Sprintf("Invalid instance type %q for cloud %s", it, cloudLabel(cc.Name)), missingType: true}
+		return cloudResult{reason: fmt.Sprintf("Invalid instance type %q for cloud %s", it, catalog.DisplayName(cc.Name)), missingType: true}
 	}
 	if len(rows) == 0 {
 		return cloudResult{reason: fmt.Sprintf("%s is not offered%s", it, locationText(r.Infra))}

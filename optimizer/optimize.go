@@ -222,7 +222,7 @@ func planItem(t *task.Task, r *task.Resources, idx, numNodes int, opts Options, 
 			continue
 		}
 		if res.missingType {
-			missingType = append(missingType, cloudLabel(c))
+			missingType = append(missingType, catalog.DisplayName(c))
 			fail.reasons = append(fail.reasons, res.reason)
 			continue
 		}
@@ -250,7 +250,7 @@ func planItem(t *task.Task, r *task.Resources, idx, numNodes int, opts Options, 
 			out = append(out, ps...)
 		}
 		if n == 0 {
-			fail.reasons = append(fail.reasons, fmt.Sprintf("%s %s has no %s offer%s%s", cloudLabel(c), choices[0].instanceType, strings.TrimSpace(marketText(r)), locationText(r.Infra), capText(r)))
+			fail.reasons = append(fail.reasons, fmt.Sprintf("%s %s has no %s offer%s%s", catalog.DisplayName(c), choices[0].instanceType, strings.TrimSpace(marketText(r)), locationText(r.Infra), capText(r)))
 		}
 	}
 	if r.InstanceType != "" && len(missingType) == len(clouds) && len(clouds) > 0 {

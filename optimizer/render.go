@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/skyplan/skyplan/catalog"
 	"io"
 	"sort"
 	"strings"
@@ -100,7 +101,7 @@ func InfraText(p Placement) string {
 	if p.Zone != "" {
 		loc = p.Zone
 	}
-	return fmt.Sprintf("%s (%s)", cloudLabel(p.Cloud), loc)
+	return fmt.Sprintf("%s (%s)", catalog.DisplayName(p.Cloud), loc)
 }
 
 func instanceText(p Placement) string {

@@ -2,6 +2,7 @@ package optimizer
 
 import (
 	"fmt"
+	"github.com/skyplan/skyplan/catalog"
 	"strings"
 
 	"github.com/skyplan/skyplan/task"
@@ -136,5 +137,5 @@ func multipleTypesHint(cloud string, r *task.Resources, choices []hostChoice) st
 		names = names[:show]
 	}
 	return fmt.Sprintf("Multiple %s instances satisfy %s. The cheapest %s is considered among: %s%s.",
-		cloudLabel(cloud), accText(r.Accelerator), names[0], strings.Join(names, ", "), more)
+		catalog.DisplayName(cloud), accText(r.Accelerator), names[0], strings.Join(names, ", "), more)
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/skyplan/skyplan/catalog"
 	"io"
 	"math"
 	"sort"
@@ -13,21 +14,6 @@ import (
 	"github.com/skyplan/skyplan/optimizer"
 )
 
-// CloudLabel is a cloud's display name.
-func CloudLabel(c string) string {
-	switch c {
-	case "aws":
-		return "AWS"
-	case "gcp":
-		return "GCP"
-	case "azure":
-		return "Azure"
-	case "ssh":
-		return "SSH"
-	}
-	return c
-}
-
 // Infra renders "Cloud (zone)" or "Cloud (region)" as SkyPilot's plan does.
 func Infra(p optimizer.Placement) string {
 	loc := p.Zone
@@ -35,9 +21,9 @@ func Infra(p optimizer.Placement) string {
 		loc = p.Region
 	}
 	if loc == "" {
-		return CloudLabel(p.Cloud)
+		return catalog.DisplayName(p.Cloud)
 	}
-	return fmt.Sprintf("%s (%s)", CloudLabel(p.Cloud), loc)
+	return fmt.Sprintf("%s (%s)", catalog.DisplayName(p.Cloud), loc)
 }
 
 // Instance renders the instance type, marking spot like SkyPilot.
@@ -88,7 +74,7 @@ func (r *Result) WriteText(w io.Writer) error {
 		fmt.Fprintln(tw, "Egress:")
 		fmt.Fprintln(tw, "FROM\tTO\tGB\tCOST\tHOURS")
 		for _, e := range r.Best.Egress {
-			fmt.Fprintf(tw, "%s (%s)\t%s (%s)\t%.1f\t%s\t%.3f\n", e.From, CloudLabel(e.FromCloud), e.To, CloudLabel(e.ToCloud), e.GB, money(e.Cost), e.Hours)
+			fmt.Fprintf(tw, "%s (%s)\t%s (%s)\t%.1f\t%s\t%.3f\n", e.From, catalog.DisplayName(e.FromCloud), e.To, catalog.DisplayName(e.ToCloud), e.GB, money(e.Cost), e.Hours)
 		}
 	}
 	fmt.Fprintln(tw)
@@ -97,7 +83,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	fmt.Fprintln(tw, "Compared with the best single-cloud plans:")
 	head := []string{"TASK", "CHOSEN"}
 	for _, c := range SingleClouds {
-		head = append(head, strings.ToUpper(CloudLabel(c))+" ONLY")
+		head = append(head, strings.ToUpper(catalog.DisplayName(c))+" ONLY")
 	}
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	row := func(label string, best string, cell func(p *Plan) string) {
@@ -114,7 +100,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	placement := func(p optimizer.Placement, withCloud bool) string {
 		s := Instance(p)
 		if withCloud {
-			s = CloudLabel(p.Cloud) + " " + s
+			s = catalog.DisplayName(p.Cloud) + " " + s
 		}
 		if g := GPUs(p); g != "-" {
 			s += " " + g

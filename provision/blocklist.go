@@ -2,6 +2,7 @@ package provision
 
 import (
 	"fmt"
+	"github.com/skyplan/skyplan/catalog"
 	"strings"
 
 	"github.com/skyplan/skyplan/optimizer"
@@ -76,14 +77,9 @@ func IsBlocked(p optimizer.Placement, blocked []optimizer.Blocked) bool {
 	return false
 }
 
-var cloudNames = map[string]string{"aws": "AWS", "gcp": "GCP", "azure": "Azure", "ssh": "SSH"}
-
 // InfraLabel renders "AWS (us-east-1a)" or "AWS (us-east-1)" as SkyPilot does.
 func InfraLabel(cloud, region, zone string) string {
-	name := cloudNames[cloud]
-	if name == "" {
-		name = cloud
-	}
+	name := catalog.DisplayName(cloud)
 	switch {
 	case zone != "":
 		return fmt.Sprintf("%s (%s)", name, zone)

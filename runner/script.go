@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/skyplan/skyplan/catalog"
 	"math"
 	"sort"
 	"strconv"
@@ -50,23 +51,6 @@ func TaskID(t time.Time, cluster string, jobID int) string {
 	return fmt.Sprintf("sky-%s-%06d_%s_%d", t.Format("2006-01-02-15-04-05"), t.Nanosecond()/1000, cluster, jobID)
 }
 
-// CloudDisplayName is SkyPilot's str(cloud) used in SKYPILOT_CLUSTER_INFO.
-func CloudDisplayName(cloud string) string {
-	switch strings.ToLower(cloud) {
-	case "aws":
-		return "AWS"
-	case "gcp":
-		return "GCP"
-	case "azure":
-		return "Azure"
-	case "ssh":
-		return "SSH"
-	case "kubernetes":
-		return "Kubernetes"
-	}
-	return cloud
-}
-
 // ClusterInfoJSON renders SKYPILOT_CLUSTER_INFO as Python's json.dumps does
 // with default separators (", " and ": ") and ensure_ascii; an empty zone
 // is null.
@@ -78,7 +62,7 @@ func ClusterInfoJSON(cluster, cloud, region, zone string) string {
 		zoneJSON = pyJSONString(zone)
 	}
 	return fmt.Sprintf(`{"cluster_name": %s, "cloud": %s, "region": %s, "zone": %s}`,
-		pyJSONString(cluster), pyJSONString(CloudDisplayName(cloud)), pyJSONString(region), zoneJSON)
+		pyJSONString(cluster), pyJSONString(catalog.DisplayName(cloud)), pyJSONString(region), zoneJSON)
 }
 
 func pyJSONString(s string) string {
