@@ -6,12 +6,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/skyplan/skyplan/config"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/optimizer"
 	"github.com/skyplan/skyplan/provision"
 	"github.com/skyplan/skyplan/runner"
-	"github.com/skyplan/skyplan/skyhome"
 	"github.com/skyplan/skyplan/state"
 	"github.com/skyplan/skyplan/task"
 	"github.com/urfave/cli/v2"
@@ -115,29 +113,12 @@ func applyTask(c *cli.Context, io *IO, path string) error {
 // placements (fallback on capacity errors), then runs t on it. ask
 // confirms each placement before it is applied.
 func launchOnCloud(c *cli.Context, io *IO, t *task.Task, name, path string, planner provision.Planner, ask bool) error {
-	cwd, _ := os.Getwd()
-	cfg, cds := config.Load(cwd)
-	if cds.HasErrors() {
-		return Exit(ExitFailure, cds)
-	}
-	store, err := openStore()
+	sess, err := openClusterSession(io, name, "apply")
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	release, err := lockCluster(store, name, "apply")
-	if err != nil {
-		return err
-	}
-	defer release()
-	tc, err := openToolchain(io)
-	if err != nil {
-		return Exit(ExitFailure, diag.Diagnostics{}.Append(err))
-	}
-	ws, err := tc.Workspace(skyhome.ClusterDir(name), io.Err, io.ErrTTY)
-	if err != nil {
-		return err
-	}
+	defer sess.close()
+	cfg, store, ws := sess.cfg, sess.store, sess.ws
 	l := &provision.Launcher{
 		Cluster: name, NumNodes: t.NumNodes, WS: ws, Store: store,
 		Plan:         planner,
@@ -183,10 +164,9 @@ func launchOnCloud(c *cli.Context, io *IO, t *task.Task, name, path string, plan
 // runOnCluster hands a freshly provisioned cluster to the runner (setup,
 // run, logs), as the SSH-pool path does.
 func runOnCluster(c *cli.Context, io *IO, store *state.Store, t *task.Task, sc *state.Cluster) error {
-	cwd, _ := os.Getwd()
-	cfg, cds := config.Load(cwd)
-	if cds.HasErrors() {
-		return Exit(ExitFailure, cds)
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
 	}
 	cl, err := runner.ClusterFromState(sc, cfg)
 	if err != nil {

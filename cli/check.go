@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/skyplan/skyplan/cloudcheck"
-	"github.com/skyplan/skyplan/config"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/optimizer"
 	"github.com/skyplan/skyplan/skyhome"
@@ -51,10 +50,9 @@ func runCheck(c *cli.Context, io *IO) error {
 		}
 		clouds = append(clouds, name)
 	}
-	cwd, _ := os.Getwd()
-	cfg, cds := config.Load(cwd)
-	if cds.HasErrors() {
-		return Exit(ExitFailure, cds)
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
 	}
 	results, err := cloudcheck.Check(c.Context, clouds, cloudcheck.Options{
 		Home: skyhome.Dir(), Environ: os.Environ(), Config: cfg, Progress: io.Err,

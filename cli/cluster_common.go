@@ -26,7 +26,62 @@ func openToolchain(io *IO) (*provision.Toolchain, error) {
 	return provision.NewToolchain(io.Interrupted, provision.ToolchainOptions{Home: skyhome.Dir(), Getenv: io.Environ})
 }
 
+// openWorkspace finds terraform and opens the Terraform directory dir.
+func openWorkspace(io *IO, dir string) (*provision.Workspace, error) {
+	tc, err := openToolchain(io)
+	if err != nil {
+		return nil, Exit(ExitFailure, diag.Diagnostics{}.Append(err))
+	}
+	return tc.Workspace(dir, io.Err, io.ErrTTY)
+}
+
 func openStore() (*state.Store, error) { return state.Open(skyhome.StateDB()) }
+
+// loadConfig reads the user and project config (the working directory's
+// .skyplan.yaml); errors come back ready for Main to render.
+func loadConfig() (config.Config, error) {
+	cwd, _ := os.Getwd()
+	cfg, ds := config.Load(cwd)
+	if ds.HasErrors() {
+		return cfg, Exit(ExitFailure, ds)
+	}
+	return cfg, nil
+}
+
+// clusterSession is what a Terraform operation on one cluster needs: the
+// config, the state store, the cluster's process lock and its Terraform
+// workspace. close releases them in reverse order.
+type clusterSession struct {
+	cfg   config.Config
+	store *state.Store
+	ws    *provision.Workspace
+	close func()
+}
+
+// openClusterSession loads the config, opens the store, takes the cluster's
+// lock for op and opens the workspace in the cluster's directory.
+func openClusterSession(io *IO, name, op string) (*clusterSession, error) {
+	cfg, err := loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	store, err := openStore()
+	if err != nil {
+		return nil, err
+	}
+	release, err := lockCluster(store, name, op)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	closeAll := func() { release(); store.Close() }
+	ws, err := openWorkspace(io, skyhome.ClusterDir(name))
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	return &clusterSession{cfg: cfg, store: store, ws: ws, close: closeAll}, nil
+}
 
 // lockCluster takes the per-cluster lock shared with the SSH-pool launcher,
 // turning a held lock into a clear error.

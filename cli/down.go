@@ -85,11 +85,7 @@ func downOne(io *IO, store *state.Store, name string) error {
 			dir = d
 		}
 	}
-	tc, err := openToolchain(io)
-	if err != nil {
-		return err
-	}
-	ws, err := tc.Workspace(dir, io.Err, io.ErrTTY)
+	ws, err := openWorkspace(io, dir)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/skyplan/skyplan/config"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/runner"
 	"github.com/skyplan/skyplan/skyhome"
@@ -56,11 +55,10 @@ func openCluster(io *IO, name string, needUp bool) (*runner.Runner, *runner.Clus
 		return nil, nil, nil, Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Cluster is not UP",
 			Detail: fmt.Sprintf("Cluster %q is %s. Start it with `skyplan start %s` first.", name, sc.Status, name)}})
 	}
-	cwd, _ := os.Getwd()
-	cfg, ds := config.Load(cwd)
-	if ds.HasErrors() {
+	cfg, err := loadConfig()
+	if err != nil {
 		store.Close()
-		return nil, nil, nil, Exit(ExitFailure, ds)
+		return nil, nil, nil, err
 	}
 	cl, err := runner.ClusterFromState(sc, cfg)
 	if err != nil {

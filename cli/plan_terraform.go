@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
-	"github.com/skyplan/skyplan/config"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/optimizer"
 	"github.com/skyplan/skyplan/provision"
@@ -55,36 +53,19 @@ func planWithTerraform(c *cli.Context, io *IO, pl *task.Pipeline, plans []*optim
 	if format == "table" {
 		optimizer.WriteTable(io.Out, plan, t.Resources.Ordered)
 	}
-	cwd, _ := os.Getwd()
-	cfg, cds := config.Load(cwd)
-	if cds.HasErrors() {
-		return Exit(ExitFailure, cds)
-	}
-	store, err := openStore()
+	sess, err := openClusterSession(io, name, "plan")
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	release, err := lockCluster(store, name, "plan")
-	if err != nil {
-		return err
-	}
-	defer release()
+	defer sess.close()
+	cfg, store, ws := sess.cfg, sess.store, sess.ws
 	existing, _ := store.GetCluster(name)
 	if sc := existing; sc != nil && sc.EverUp && (sc.Cloud != p.Cloud || sc.Region != p.Region) {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Cluster exists elsewhere",
 			Detail: fmt.Sprintf("Cluster %q is in %s; skyplan does not move a cluster that was UP. Use another -c name, or `skyplan down %s` first.",
 				name, provision.InfraLabel(sc.Cloud, sc.Region, sc.Zone), name)}})
 	}
-	tc, err := openToolchain(io)
-	if err != nil {
-		return Exit(ExitFailure, diag.Diagnostics{}.Append(err))
-	}
 	dir := skyhome.ClusterDir(name)
-	ws, err := tc.Workspace(dir, io.Err, io.ErrTTY)
-	if err != nil {
-		return err
-	}
 	if err := clusterGenerator(io, t, name, cfg, nil)(p, dir); err != nil {
 		return Exit(ExitFailure, diag.Diagnostics{}.Append(err))
 	}
@@ -149,11 +130,7 @@ func applySavedPlan(c *cli.Context, io *IO, planFile string) error {
 		return err
 	}
 	defer release()
-	tc, err := openToolchain(io)
-	if err != nil {
-		return Exit(ExitFailure, diag.Diagnostics{}.Append(err))
-	}
-	ws, err := tc.Workspace(meta.Dir, io.Err, io.ErrTTY)
+	ws, err := openWorkspace(io, meta.Dir)
 	if err != nil {
 		return err
 	}

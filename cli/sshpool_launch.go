@@ -3,10 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
-	"github.com/skyplan/skyplan/config"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/optimizer"
 	"github.com/skyplan/skyplan/runner"
@@ -67,10 +65,9 @@ func launchOnSSHPool(c *cli.Context, io *IO, t *task.Task, chosen optimizer.Plac
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Task does not fit the existing cluster",
 			Detail: fmt.Sprintf("Task needs %d nodes; cluster %q has %d. Use a new cluster name.", numNodes, clusterName, len(sc.Nodes))}})
 	}
-	cwd, _ := os.Getwd()
-	cfg, cds := config.Load(cwd)
-	if cds.HasErrors() {
-		return Exit(ExitFailure, cds)
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
 	}
 	cl, err := runner.ClusterFromState(sc, cfg)
 	if err != nil {

@@ -139,15 +139,11 @@ func toStatus(sc *state.Cluster) statusCluster {
 // refreshCluster runs a refresh-only plan and returns the drifted
 // resources; a drifted cluster goes back to INIT in state (not healthy).
 func refreshCluster(io *IO, store *state.Store, sc *state.Cluster) ([]string, error) {
-	tc, err := openToolchain(io)
-	if err != nil {
-		return nil, err
-	}
 	dir := sc.Extra["terraform_dir"]
 	if dir == "" {
 		dir = skyhome.ClusterDir(sc.Name)
 	}
-	ws, err := tc.Workspace(dir, io.Err, io.ErrTTY)
+	ws, err := openWorkspace(io, dir)
 	if err != nil {
 		return nil, err
 	}

@@ -93,15 +93,11 @@ func powerOne(io *IO, store *state.Store, sc *state.Cluster, running bool) error
 		fmt.Fprintf(io.Out, "Cluster %s is already STOPPED.\n", sc.Name)
 		return nil
 	}
-	tc, err := openToolchain(io)
-	if err != nil {
-		return err
-	}
 	dir := sc.Extra["terraform_dir"]
 	if dir == "" {
 		dir = skyhome.ClusterDir(sc.Name)
 	}
-	ws, err := tc.Workspace(dir, io.Err, io.ErrTTY)
+	ws, err := openWorkspace(io, dir)
 	if err != nil {
 		return err
 	}
