@@ -7,8 +7,6 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -28,7 +26,7 @@ func TestMain(m *testing.M) {
 	// The proxy helper runs under skyplan, so it inherits AS_CLI too.
 	case os.Getenv("SKYPLAN_E2E_AS_PROXY") == "1":
 		os.Exit(proxyMain(os.Args[1:]))
-	case os.Getenv("SKYPLAN_E2E_AS_CLI") == "1":
+	case os.Getenv(provisiontest.CLIEnvVar) == "1":
 		os.Exit(cli.Main())
 	}
 	os.Exit(m.Run())
@@ -44,14 +42,6 @@ type env struct {
 	vars  []string
 	// tfLog collects one line per terraform run: "<op> <nanoseconds>".
 	tfLog string
-}
-
-// sharedPluginCache is the cache the other e2e suites use, so terraform
-// init links the provider instead of copying it.
-func sharedPluginCache() string {
-	d := filepath.Join(os.TempDir(), "skyplan-e2e-plugin-cache")
-	_ = os.MkdirAll(d, 0o755)
-	return d
 }
 
 // newEnv starts moto, the fault proxy and nodes sshd nodes, and writes the
@@ -103,7 +93,7 @@ export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testi
 		eps = append(eps, fmt.Sprintf("%s:%d", n.IP, n.Port))
 	}
 	e.tfLog = filepath.Join(e.home, "terraform-times.log")
-	e.vars = []string{"SKYPLAN_E2E_AS_CLI=1", "SKYPLAN_HOME=" + e.home, "TF_PLUGIN_CACHE_DIR=" + sharedPluginCache(),
+	e.vars = []string{"SKYPLAN_HOME=" + e.home, "TF_PLUGIN_CACHE_DIR=" + provisiontest.SharedPluginCache(),
 		"TF_CLI_CONFIG_FILE=" + filepath.Join(e.home, "missing.tfrc"), "HOME=" + e.home,
 		"SKYPLAN_TERRAFORM=" + timedTerraform(t, e.home, e.tfLog),
 		"SKYPLAN_E2E_MOTO=" + e.moto.URL, "SKYPLAN_E2E_SSHD=" + strings.Join(eps, ","),
@@ -137,23 +127,8 @@ type result struct {
 
 func (e *env) run(args ...string) result {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	exe, _ := os.Executable()
-	cmd := exec.CommandContext(ctx, exe, args...)
-	cmd.Dir = e.work
-	cmd.Env = append(os.Environ(), e.vars...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 2 * time.Minute
-	if err := cmd.Start(); err != nil {
-		e.t.Fatal(err)
-	}
-	_ = cmd.Wait()
-	r := result{code: cmd.ProcessState.ExitCode(), stdout: out.String(), stderr: errb.String()}
-	e.t.Logf("skyplan %s → exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
-	return r
+	r := provisiontest.RunCLI(e.t, 5*time.Minute, e.work, e.vars, args...)
+	return result{code: r.Code, stdout: r.Stdout, stderr: r.Stderr}
 }
 
 // live counts pending/running instances per region in moto.

@@ -31,10 +31,7 @@ func TestCIFlow(t *testing.T) {
 	}
 	moto := provisiontest.StartMoto(t)
 	moto.CreateBucket(t, stateBucket)
-	cache := filepath.Join(os.TempDir(), "skyplan-e2e-plugin-cache")
-	if err := os.MkdirAll(cache, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	cache := provisiontest.SharedPluginCache()
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/ci",
 		Setup: func(env *testscript.Env) error {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +17,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv("SKYPLAN_E2E_AS_CLI") == "1" {
+	if os.Getenv(provisiontest.CLIEnvVar) == "1" {
 		os.Exit(cli.Main())
 	}
 	os.Exit(m.Run())
@@ -33,12 +32,6 @@ type env struct {
 	vars  []string
 }
 
-func sharedPluginCache() string {
-	d := filepath.Join(os.TempDir(), "skyplan-e2e-plugin-cache")
-	_ = os.MkdirAll(d, 0o755)
-	return d
-}
-
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	if testing.Short() {
@@ -48,7 +41,7 @@ func newEnv(t testing.TB) *env {
 	e.moto = provisiontest.StartMoto(t)
 	e.proxy = provisiontest.NewFaultProxy(t, e.moto.URL)
 	os.WriteFile(filepath.Join(e.home, "config.yaml"), []byte("ssh_cidrs: [\"203.0.113.7/32\"]\n"), 0o644)
-	e.vars = []string{"SKYPLAN_E2E_AS_CLI=1", "SKYPLAN_HOME=" + e.home, "TF_PLUGIN_CACHE_DIR=" + sharedPluginCache(),
+	e.vars = []string{"SKYPLAN_HOME=" + e.home, "TF_PLUGIN_CACHE_DIR=" + provisiontest.SharedPluginCache(),
 		"TF_CLI_CONFIG_FILE=" + filepath.Join(e.home, "missing.tfrc"), "HOME=" + e.home}
 	for k, v := range provisiontest.Env(e.proxy.URL) {
 		e.vars = append(e.vars, k+"="+v)
@@ -64,29 +57,13 @@ type result struct {
 
 // start runs skyplan args in the work dir (stdin not a terminal).
 func (e *env) start(ctx context.Context, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
-	exe, _ := os.Executable()
-	cmd := exec.CommandContext(ctx, exe, args...)
-	cmd.Dir = e.work
-	cmd.Env = append(os.Environ(), e.vars...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 3 * time.Minute
-	if err := cmd.Start(); err != nil {
-		e.t.Fatal(err)
-	}
-	return cmd, &out, &errb
+	return provisiontest.StartCLI(e.t, ctx, e.work, e.vars, args...)
 }
 
 func (e *env) run(args ...string) result {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
-	defer cancel()
-	cmd, out, errb := e.start(ctx, args...)
-	_ = cmd.Wait()
-	r := result{code: cmd.ProcessState.ExitCode(), stdout: out.String(), stderr: errb.String()}
-	e.t.Logf("skyplan %s → exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
-	return r
+	r := provisiontest.RunCLI(e.t, 6*time.Minute, e.work, e.vars, args...)
+	return result{code: r.Code, stdout: r.Stdout, stderr: r.Stderr}
 }
 
 var regions = []string{"us-east-1", "us-east-2", "us-west-2", "ap-south-1", "ca-central-1", "eu-west-1"}
