@@ -60,21 +60,10 @@ func (r *Runner) Queue(ctx context.Context, cl *Cluster, warn func(string)) ([]J
 
 // connectHead connects to the head (required) and the workers (best effort).
 func (r *Runner) connectHead(ctx context.Context, cl *Cluster) (*session, error) {
-	hk := &hostKeys{path: cl.KnownHostsFile}
-	if hk.path == "" {
-		hk.path = KnownHostsPath(cl.Name)
+	s, errs, err := r.dial(ctx, cl, queryTimeout)
+	if err != nil {
+		return nil, err
 	}
-	s := &session{r: r, cl: cl, conns: make([]*conn, len(cl.Nodes))}
-	for i, n := range cl.Nodes {
-		c, err := r.newConn(cl, n, hk)
-		if err != nil {
-			return nil, err
-		}
-		s.conns[i] = c
-	}
-	errs := parallel(ctx, len(s.conns), r.MaxParallel, func(ctx context.Context, i int) error {
-		return s.conns[i].waitReady(ctx, queryTimeout)
-	})
 	if errs[0] != nil {
 		s.close()
 		return nil, errs[0]

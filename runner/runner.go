@@ -110,28 +110,41 @@ type session struct {
 	conns []*conn
 }
 
-// connect waits for SSH on every node in parallel.
+// connect waits for SSH on every node in parallel; any node failing fails.
 func (r *Runner) connect(ctx context.Context, cl *Cluster, timeout time.Duration) (*session, error) {
-	hk := &hostKeys{path: cl.KnownHostsFile}
-	if hk.path == "" {
-		hk.path = KnownHostsPath(cl.Name)
+	s, errs, err := r.dial(ctx, cl, timeout)
+	if err != nil {
+		return nil, err
 	}
-	s := &session{r: r, cl: cl, conns: make([]*conn, len(cl.Nodes))}
-	for i, n := range cl.Nodes {
-		c, err := r.newConn(cl, n, hk)
-		if err != nil {
-			return nil, err
-		}
-		s.conns[i] = c
-	}
-	errs := parallel(ctx, len(s.conns), r.MaxParallel, func(ctx context.Context, i int) error {
-		return s.conns[i].waitReady(ctx, timeout)
-	})
 	if err := firstError(errs); err != nil {
 		s.close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// dial opens a connection to every node and waits for each in parallel.
+// errs holds each node's wait error, so callers decide which nodes they
+// need (all for a launch, only the head for queries); err is a failure to
+// set up the connections at all.
+func (r *Runner) dial(ctx context.Context, cl *Cluster, timeout time.Duration) (s *session, errs []error, err error) {
+	hk := &hostKeys{path: cl.KnownHostsFile}
+	if hk.path == "" {
+		hk.path = KnownHostsPath(cl.Name)
+	}
+	s = &session{r: r, cl: cl, conns: make([]*conn, len(cl.Nodes))}
+	for i, n := range cl.Nodes {
+		c, err := r.newConn(cl, n, hk)
+		if err != nil {
+			s.close()
+			return nil, nil, err
+		}
+		s.conns[i] = c
+	}
+	errs = parallel(ctx, len(s.conns), r.MaxParallel, func(ctx context.Context, i int) error {
+		return s.conns[i].waitReady(ctx, timeout)
+	})
+	return s, errs, nil
 }
 
 func (s *session) close() {
