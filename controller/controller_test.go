@@ -46,7 +46,7 @@ func testDaemon(home string) int {
 	defer in.Release()
 	rec := &fileReconciler{marker: filepath.Join(home, "active")}
 	err = Loop(context.Background(), Options{Home: home, Instance: in, Tick: 20 * time.Millisecond,
-		IdleExit: 200 * time.Millisecond,
+		IdleExit:    200 * time.Millisecond,
 		Reconcilers: []NamedFactory{{"file", func(*Env) (Reconciler, error) { return rec, nil }}}})
 	if err != nil {
 		return 1
