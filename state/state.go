@@ -119,7 +119,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.Exec(schema); err != nil {
+	if _, err := db.Exec(schema + servicesSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("initialising %s: %w", path, err)
 	}
