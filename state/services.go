@@ -341,6 +341,10 @@ func (s *Store) AllocateReplica(service string, r *Replica) error {
 	}
 	svc.NextReplicaID++
 	r.Service, r.ID = service, svc.NextReplicaID
+	if r.Cluster == "" {
+		// SkyServe's replica cluster name: <service>-<replica id>.
+		r.Cluster = fmt.Sprintf("%s-%d", service, r.ID)
+	}
 	if r.Status == "" {
 		r.Status = ReplicaPending
 	}

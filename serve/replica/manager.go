@@ -253,3 +253,14 @@ func (m *Manager) Stop() {
 
 // Wait waits for running operations (tests).
 func (m *Manager) Wait() { m.wg.Wait() }
+
+// Running counts operations in flight across services.
+func (m *Manager) Running() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, ids := range m.busy {
+		n += len(ids)
+	}
+	return n
+}
