@@ -25,7 +25,7 @@ type Options struct {
 	Components Components
 	// Now is the clock (default time.Now); tests pass a virtual one.
 	Now func() time.Time
-	// LoadSpec parses one service version (default: ParseSpec).
+	// LoadSpec parses one service version's task.
 	LoadSpec func(v state.ServiceVersion) (*Spec, error)
 	// Host the load balancers listen on (default 127.0.0.1).
 	Host string
@@ -76,9 +76,6 @@ type runtime struct {
 func New(o Options) *Controller {
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-	if o.LoadSpec == nil {
-		o.LoadSpec = ParseSpec
 	}
 	if o.Host == "" {
 		o.Host = "127.0.0.1"
