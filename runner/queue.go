@@ -19,6 +19,11 @@ type JobInfo struct {
 	Ended     *time.Time `json:"ended_at,omitempty"`
 	Status    string     `json:"status"`
 	NumNodes  int        `json:"num_nodes"`
+	// ExitCode is the first non-zero setup or run exit code among the
+	// nodes that reported one (0 when every reporting node succeeded; nil
+	// before any node ended). Managed jobs match it against
+	// recover_on_exit_codes.
+	ExitCode *int `json:"exit_code,omitempty"`
 }
 
 // Duration is ended (or now) minus started; 0 before the job starts.
@@ -101,7 +106,7 @@ func (s *session) queue(ctx context.Context, warn func(string)) ([]JobInfo, erro
 			}
 		}
 		ji := JobInfo{ID: id, Name: h.name, Submitted: time.Unix(h.submitted, 0), NumNodes: h.nodes,
-			Status: mergeStatus(h, nodes)}
+			Status: mergeStatus(h, nodes), ExitCode: exitCodeOfNodes(nodes)}
 		var started, ended int64
 		allEnded := true
 		for _, n := range nodes {
@@ -127,6 +132,26 @@ func (s *session) queue(ctx context.Context, warn func(string)) ([]JobInfo, erro
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
+}
+
+func exitCodeOfNodes(nodes []nodeJob) *int {
+	var code *int
+	for _, n := range nodes {
+		for _, rc := range []*int{n.setupRC, n.runRC} {
+			if rc == nil {
+				continue
+			}
+			if *rc != 0 {
+				v := *rc
+				return &v
+			}
+			if code == nil {
+				v := 0
+				code = &v
+			}
+		}
+	}
+	return code
 }
 
 // mergeStatus folds the nodes' views of one job into its status.

@@ -126,6 +126,10 @@ func Open(path string) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
+// DB is the underlying database, for packages that keep their own tables
+// in state.db (jobs, serve); they create them with CREATE TABLE IF NOT EXISTS.
+func (s *Store) DB() *sql.DB { return s.db }
+
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 

@@ -1,0 +1,499 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// worker drives one job. Everything it must not forget is in the store;
+// its own fields are hints that a restarted daemon may lose (the next
+// poll rebuilds them), never the job's truth.
+type worker struct {
+	c  *Controller
+	o  *Options
+	id int64
+	// resumed: the next launch step follows a daemon (re)start, so the
+	// attempt's cluster may be half-created by a previous process.
+	resumed bool
+
+	unreachableSince time.Time
+	nextPoll         time.Time
+	nextLaunch       time.Time
+	launchFailures   int
+	submitFailures   int
+	detectedAt       time.Time // when the current failure was first seen
+	follow           *follower
+	log              *jobLog
+}
+
+func (w *worker) run(ctx context.Context) {
+	w.log = &jobLog{o: w.o, id: w.id}
+	defer w.stopFollow()
+	for ctx.Err() == nil {
+		wait, done, err := w.Step(ctx)
+		if err != nil && ctx.Err() == nil {
+			w.log.printf("reconcile error (retrying in %s): %v", w.o.Poll, err)
+			wait = w.o.Poll
+		}
+		if done {
+			return
+		}
+		if wait <= 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.o.Clock.After(wait):
+		}
+	}
+}
+
+// Step is one level-triggered pass over the job: read its record and
+// attempts, compare with what the head and the cloud say, write the next
+// transition, then act on it. It returns how long to wait before the next
+// pass and whether the job needs nothing more.
+func (w *worker) Step(ctx context.Context) (wait time.Duration, done bool, err error) {
+	if w.log == nil {
+		w.log = &jobLog{o: w.o, id: w.id}
+	}
+	st := w.o.Store
+	j, err := st.Get(w.id)
+	if err != nil {
+		return 0, false, err
+	}
+	atts, err := st.Attempts(w.id)
+	if err != nil {
+		return 0, false, err
+	}
+	var cur *Attempt
+	if len(atts) > 0 {
+		cur = atts[len(atts)-1]
+	}
+	now := w.o.Clock.Now()
+
+	if j.Status.Terminal() {
+		// A finished job keeps the controller only until every cluster of
+		// every attempt is gone.
+		for _, a := range atts {
+			if !a.Cleaned {
+				if err := w.teardown(ctx, a); err != nil {
+					return w.o.Poll, false, err
+				}
+			}
+		}
+		return 0, true, nil
+	}
+	if j.CancelRequested && j.Status != Cancelling {
+		_, err := st.Transition(j.ID, Cancelling, "", now, nil)
+		return 0, false, err
+	}
+	if j.Status == Cancelling {
+		return 0, false, w.cancel(ctx, j, cur)
+	}
+	switch {
+	case cur == nil:
+		// PENDING: attempt 1 is written before STARTING and before the
+		// first cloud call.
+		a := w.newAttempt(j, 1, nil, nil, now)
+		_, err := st.Transition(j.ID, Starting, "", now, nil, a)
+		return 0, false, err
+	case j.Status == Pending:
+		_, err := st.Transition(j.ID, Starting, "", now, nil)
+		return 0, false, err
+	case cur.Phase == PhaseLaunching:
+		return w.launch(ctx, j, cur, now)
+	case cur.Phase == PhaseSubmitting:
+		return w.submit(ctx, j, cur, now)
+	case cur.Phase == PhaseRunning:
+		return w.poll(ctx, j, cur, now)
+	case cur.Phase == PhaseEnded:
+		// A recovery in progress (possibly interrupted by a crash).
+		return 0, false, w.relaunch(ctx, j, cur, atts, now)
+	}
+	return 0, false, fmt.Errorf("job %d attempt %d: unknown phase %q", j.ID, cur.N, cur.Phase)
+}
+
+func (w *worker) newAttempt(j *Job, n int, blocked []Location, prefer *Location, now time.Time) *Attempt {
+	a := &Attempt{JobID: j.ID, N: n, Cluster: ClusterName(j.ID, n), Phase: PhaseLaunching,
+		Blocked: blocked, SameRegionFirst: prefer, StartedAt: now, Phases: map[string]float64{}}
+	if w.o.SpotPolicy != nil && j.Spec.Recovery.Deadline > 0 {
+		atts, _ := w.o.Store.Attempts(j.ID)
+		v := w.o.SpotPolicy.UseSpot(j, atts, now)
+		a.WantSpot = &v
+	}
+	return a
+}
+
+func (w *worker) launch(ctx context.Context, j *Job, a *Attempt, now time.Time) (time.Duration, bool, error) {
+	if now.Before(w.nextLaunch) {
+		return w.nextLaunch.Sub(now), false, nil
+	}
+	if w.resumed {
+		w.log.printf("attempt %d: resuming its launch after a controller restart (cluster %s)", a.N, a.Cluster)
+	} else {
+		w.log.printf("attempt %d: launching cluster %s%s", a.N, a.Cluster, blockedNote(a.Blocked))
+	}
+	w.resumed = false
+	p, err := w.o.Clusters.Launch(ctx, LaunchRequest{Cluster: a.Cluster, Task: j.Spec.Task, Blocked: a.Blocked,
+		UseSpot: a.WantSpot, Prefer: a.SameRegionFirst, Log: w.log})
+	if ctx.Err() != nil {
+		return 0, false, ctx.Err()
+	}
+	now = w.o.Clock.Now()
+	if err != nil {
+		return w.launchFailed(ctx, j, a, err, now)
+	}
+	w.launchFailures = 0
+	a.Cloud, a.Region, a.Zone, a.InstanceType = p.Cloud, p.Region, p.Zone, p.InstanceType
+	a.UseSpot, a.HourlyCost, a.NumNodes = p.UseSpot, p.HourlyCost, p.NumNodes
+	a.UpAt = &now
+	a.Phase = PhaseSubmitting
+	a.setPhase("apply", now.Sub(a.StartedAt).Seconds())
+	w.log.printf("attempt %d: cluster %s is up in %s (%s, %s, $%.3f/h)", a.N, a.Cluster,
+		Location{p.Cloud, p.Region, p.Zone}, p.InstanceType, spotWord(p.UseSpot), p.HourlyCost)
+	return 0, false, w.o.Store.PutAttempt(a)
+}
+
+func (w *worker) launchFailed(ctx context.Context, j *Job, a *Attempt, err error, now time.Time) (time.Duration, bool, error) {
+	w.log.printf("attempt %d: launch failed: %v", a.N, err)
+	switch {
+	case errors.Is(err, ErrPrecheck):
+		return 0, false, w.finish(ctx, j, a, FailedPrechecks, "launch precheck failed: "+err.Error(), nil, now)
+	case errors.Is(err, ErrNoResource) && j.Recoveries == 0:
+		// The first launch found nothing (SkyPilot: FAILED_NO_RESOURCE).
+		return 0, false, w.finish(ctx, j, a, FailedNoResource, "no placement could be provisioned: "+err.Error(), nil, now)
+	case errors.Is(err, ErrNoResource) && len(a.Blocked) > 0:
+		// A recovery exhausted every region but the blocked ones: try
+		// anywhere (SkyPilot's EAGER_NEXT_REGION falls back the same way).
+		w.log.printf("attempt %d: nothing outside %s; now trying every location", a.N, blockedNote(a.Blocked))
+		a.Blocked, a.SameRegionFirst = nil, nil
+		if err := w.o.Store.PutAttempt(a); err != nil {
+			return 0, false, err
+		}
+	}
+	// Recoveries retry forever (SkyPilot), with backoff; cancel stops them.
+	gap := w.o.RetryGap
+	for i := 0; i < w.launchFailures; i++ {
+		gap = time.Duration(float64(gap) * 1.6)
+	}
+	gap = min(gap, w.o.MaxRetryGap)
+	w.launchFailures++
+	w.nextLaunch = now.Add(gap)
+	w.log.printf("attempt %d: retrying the launch in %s", a.N, gap)
+	return gap, false, nil
+}
+
+func (w *worker) submit(ctx context.Context, j *Job, a *Attempt, now time.Time) (time.Duration, bool, error) {
+	name := HeadJobName(j, a.N)
+	id, err := w.o.Clusters.FindJob(ctx, a.Cluster, name)
+	if err == nil && id == 0 {
+		env := map[string]string{
+			"SKYPILOT_TASK_ID":        j.Spec.TaskID,
+			"SKYPLAN_TASK_ID":         j.Spec.TaskID,
+			"SKYPLAN_RECOVERY_COUNT":  strconv.Itoa(j.Recoveries),
+			"SKYPILOT_RECOVERY_COUNT": strconv.Itoa(j.Recoveries),
+			"SKYPLAN_MANAGED_JOB_ID":  strconv.FormatInt(j.ID, 10),
+		}
+		w.log.printf("attempt %d: submitting job %s (setup + run) on %s", a.N, name, a.Cluster)
+		id, err = w.o.Clusters.Submit(ctx, SubmitRequest{Cluster: a.Cluster, Task: j.Spec.Task, JobName: name,
+			Env: env, TaskID: j.Spec.TaskID, Log: w.log})
+	}
+	if ctx.Err() != nil {
+		return 0, false, ctx.Err()
+	}
+	now = w.o.Clock.Now()
+	if err != nil {
+		w.log.printf("attempt %d: submitting failed: %v", a.N, err)
+		if h, herr := w.o.Clusters.Healthy(ctx, a.Cluster); herr == nil && !h.Up {
+			return 0, false, w.recover(ctx, j, a, "preempted during setup: "+h.Detail, true, false, nil, now)
+		}
+		w.submitFailures++
+		if w.submitFailures >= 3 {
+			return 0, false, w.recover(ctx, j, a, "the nodes could not be set up: "+err.Error(), false, false, nil, now)
+		}
+		return w.o.Poll, false, nil
+	}
+	w.submitFailures = 0
+	a.HeadJob = id
+	a.Phase = PhaseRunning
+	if err := w.o.Store.PutAttempt(a); err != nil {
+		return 0, false, err
+	}
+	w.nextPoll = now
+	return 0, false, nil
+}
+
+func (w *worker) poll(ctx context.Context, j *Job, a *Attempt, now time.Time) (time.Duration, bool, error) {
+	w.ensureFollow(ctx, j, a)
+	if now.Before(w.nextPoll) {
+		return w.nextPoll.Sub(now), false, nil
+	}
+	w.nextPoll = now.Add(w.o.Poll)
+	pctx, cancel := context.WithTimeout(ctx, w.o.StatusTimeout)
+	hs, err := w.o.Clusters.JobStatus(pctx, a.Cluster, a.HeadJob)
+	cancel()
+	if ctx.Err() != nil {
+		return 0, false, ctx.Err()
+	}
+	if err != nil {
+		return w.unreachable(ctx, j, a, err)
+	}
+	if !w.unreachableSince.IsZero() {
+		w.log.printf("attempt %d: the head answers again after %s", a.N, w.o.Clock.Now().Sub(w.unreachableSince).Round(time.Second))
+	}
+	w.unreachableSince, w.detectedAt = time.Time{}, time.Time{}
+	now = w.o.Clock.Now()
+	switch hs.Status {
+	case "RUNNING":
+		if j.Status != Running {
+			a.RunningAt = &now
+			if a.UpAt != nil {
+				a.setPhase("setup", now.Sub(*a.UpAt).Seconds())
+			}
+			if _, err := w.o.Store.Transition(j.ID, Running, "", now, nil, a); err != nil {
+				return 0, false, err
+			}
+			w.log.printf("attempt %d: RUNNING", a.N)
+		}
+	case "SUCCEEDED":
+		return 0, false, w.finish(ctx, j, a, Succeeded, "", hs.ExitCode, now)
+	case "FAILED", "FAILED_SETUP", "FAILED_DRIVER":
+		return 0, false, w.userFailure(ctx, j, a, hs, now)
+	case "CANCELLED":
+		return 0, false, w.finish(ctx, j, a, Cancelled, "", hs.ExitCode, now)
+	}
+	return w.nextPoll.Sub(now), false, nil
+}
+
+// unreachable handles a poll the head did not answer. A failed poll alone
+// proves nothing (network blip, hung sshd, busy node): the cloud decides.
+// Only when it says an instance is gone or stopped is the attempt
+// preempted; a head that stays silent while the cloud says it runs is
+// given UnreachableGrace before it is declared hung.
+func (w *worker) unreachable(ctx context.Context, j *Job, a *Attempt, perr error) (time.Duration, bool, error) {
+	now := w.o.Clock.Now()
+	if w.unreachableSince.IsZero() {
+		w.unreachableSince, w.detectedAt = now, now
+		w.log.printf("attempt %d: the head did not answer (%v); asking the cloud", a.N, oneLine(perr))
+	}
+	h, err := w.o.Clusters.Healthy(ctx, a.Cluster)
+	if ctx.Err() != nil {
+		return 0, false, ctx.Err()
+	}
+	now = w.o.Clock.Now()
+	switch {
+	case err != nil:
+		w.log.printf("attempt %d: the cloud could not be asked (%v); not recovering on a guess", a.N, oneLine(err))
+	case !h.Up:
+		w.log.printf("attempt %d: the cloud confirms the cluster is gone: %s", a.N, h.Detail)
+		return 0, false, w.recover(ctx, j, a, "preempted: "+h.Detail, true, false, nil, now)
+	case now.Sub(w.unreachableSince) >= w.o.UnreachableGrace:
+		return 0, false, w.recover(ctx, j, a, fmt.Sprintf("the head did not answer for %s although the cloud reports it running",
+			now.Sub(w.unreachableSince).Round(time.Second)), false, false, nil, now)
+	default:
+		w.log.printf("attempt %d: the cloud reports every instance running; waiting (unreachable for %s of %s)", a.N,
+			now.Sub(w.unreachableSince).Round(time.Second), w.o.UnreachableGrace)
+	}
+	return max(0, w.nextPoll.Sub(now)), false, nil
+}
+
+// userFailure: the run (or setup) exited non-zero. A preempted worker can
+// make a healthy head report FAILED, so the cloud is asked first.
+func (w *worker) userFailure(ctx context.Context, j *Job, a *Attempt, hs HeadStatus, now time.Time) error {
+	if h, err := w.o.Clusters.Healthy(ctx, a.Cluster); err == nil && !h.Up {
+		return w.recover(ctx, j, a, "preempted: "+h.Detail, true, false, hs.ExitCode, now)
+	}
+	code := "unknown"
+	if hs.ExitCode != nil {
+		code = strconv.Itoa(*hs.ExitCode)
+	}
+	rc := j.Spec.Recovery
+	switch {
+	case rc.recoverExit(hs.ExitCode):
+		return w.recover(ctx, j, a, "exit code "+code+" is in recover_on_exit_codes", false, false, hs.ExitCode, now)
+	case j.Restarts < rc.MaxRestartsOnErrors:
+		return w.recover(ctx, j, a, fmt.Sprintf("user code failed with exit code %s (restart %d of %d)", code,
+			j.Restarts+1, rc.MaxRestartsOnErrors), false, true, hs.ExitCode, now)
+	}
+	status, what := Failed, "the run"
+	if hs.Status == "FAILED_SETUP" {
+		status, what = FailedSetup, "setup"
+	}
+	reason := fmt.Sprintf("%s exited with code %s", what, code)
+	if rc.MaxRestartsOnErrors > 0 {
+		reason += fmt.Sprintf(" after %d restart(s) (max_restarts_on_errors: %d)", j.Restarts, rc.MaxRestartsOnErrors)
+	}
+	return w.finish(ctx, j, a, status, reason, hs.ExitCode, now)
+}
+
+// recover ends attempt a and moves the job to RECOVERING in one write;
+// relaunch (the next passes) saves logs, destroys a's cluster and starts
+// the next attempt.
+func (w *worker) recover(ctx context.Context, j *Job, a *Attempt, reason string, preempted, counted bool, code *int, now time.Time) error {
+	w.endAttempt(a, reason, code, now)
+	a.Preempted = preempted
+	if !w.detectedAt.IsZero() {
+		a.setPhase("detect", now.Sub(w.detectedAt).Seconds())
+	}
+	w.log.printf("attempt %d ended: %s → RECOVERING", a.N, reason)
+	_, err := w.o.Store.Transition(j.ID, Recovering, reason, now, func(j *Job) {
+		j.Recoveries++
+		if counted {
+			j.Restarts++
+		}
+	}, a)
+	w.unreachableSince, w.detectedAt = time.Time{}, time.Time{}
+	return err
+}
+
+func (w *worker) endAttempt(a *Attempt, reason string, code *int, now time.Time) {
+	w.stopFollow()
+	a.Phase, a.EndReason, a.ExitCode = PhaseEnded, reason, code
+	if a.EndedAt == nil {
+		a.EndedAt = &now
+	}
+}
+
+// relaunch continues a recovery from wherever it stopped: logs, teardown,
+// then the next attempt's record (the launch step takes it from there).
+func (w *worker) relaunch(ctx context.Context, j *Job, a *Attempt, atts []*Attempt, now time.Time) error {
+	if j.Status != Recovering {
+		// Ended but not recovering and not terminal: finish the move.
+		_, err := w.o.Store.Transition(j.ID, Recovering, a.EndReason, now, func(j *Job) { j.Recoveries++ })
+		return err
+	}
+	if !a.Cleaned {
+		w.saveLogs(ctx, a)
+		start := w.o.Clock.Now()
+		if err := w.teardown(ctx, a); err != nil {
+			return err
+		}
+		a.setPhase("teardown", w.o.Clock.Now().Sub(start).Seconds())
+		if err := w.o.Store.PutAttempt(a); err != nil {
+			return err
+		}
+	}
+	blocked := append([]Location(nil), a.Blocked...)
+	var prefer *Location
+	loc := Location{Cloud: a.Cloud, Region: a.Region}
+	switch {
+	case j.Spec.Recovery.Strategy == Failover && a.Region != "":
+		prefer = &loc // same region first, then anywhere
+	case a.Preempted && !j.Spec.PinnedRegion && a.Region != "":
+		blocked = append(blocked, loc)
+	}
+	next := w.newAttempt(j, a.N+1, blocked, prefer, w.o.Clock.Now())
+	w.resumed = false
+	w.nextLaunch = time.Time{}
+	w.launchFailures = 0
+	w.log.printf("attempt %d: relaunching as attempt %d (recovery %d)", a.N, next.N, j.Recoveries)
+	return w.o.Store.PutAttempt(next)
+}
+
+// finish writes a terminal state, then destroys the attempt's cluster
+// (the terminal pass retries the teardown until it succeeds).
+func (w *worker) finish(ctx context.Context, j *Job, a *Attempt, to Status, reason string, code *int, now time.Time) error {
+	if a.Phase != PhaseEnded {
+		w.endAttempt(a, firstNonEmpty(reason, string(to)), code, now)
+	}
+	w.log.printf("attempt %d: job %s%s", a.N, to, prefixed(": ", reason))
+	if _, err := w.o.Store.Transition(j.ID, to, reason, now, nil, a); err != nil {
+		return err
+	}
+	w.saveLogs(ctx, a)
+	return w.teardown(ctx, a)
+}
+
+func (w *worker) cancel(ctx context.Context, j *Job, a *Attempt) error {
+	now := w.o.Clock.Now()
+	if a != nil && a.Phase == PhaseRunning && a.HeadJob > 0 {
+		cctx, cancel := context.WithTimeout(ctx, w.o.StatusTimeout)
+		_ = w.o.Clusters.CancelJob(cctx, a.Cluster, a.HeadJob)
+		cancel()
+	}
+	if a != nil && a.Phase != PhaseEnded {
+		w.endAttempt(a, "cancelled", nil, now)
+		if err := w.o.Store.PutAttempt(a); err != nil {
+			return err
+		}
+	}
+	if a != nil {
+		w.saveLogs(ctx, a)
+	}
+	atts, err := w.o.Store.Attempts(j.ID)
+	if err != nil {
+		return err
+	}
+	for _, x := range atts {
+		if !x.Cleaned {
+			if err := w.teardown(ctx, x); err != nil {
+				return err
+			}
+		}
+	}
+	_, err = w.o.Store.Transition(j.ID, Cancelled, "", w.o.Clock.Now(), nil)
+	w.log.printf("job CANCELLED; every cluster destroyed")
+	return err
+}
+
+// teardown destroys attempt a's cluster and records it, with the mark
+// written only after Down succeeded.
+func (w *worker) teardown(ctx context.Context, a *Attempt) error {
+	w.log.printf("attempt %d: destroying cluster %s", a.N, a.Cluster)
+	if err := w.o.Clusters.Down(ctx, a.Cluster); err != nil {
+		w.log.printf("attempt %d: teardown failed (will retry): %v", a.N, err)
+		return fmt.Errorf("tearing down %s: %w", a.Cluster, err)
+	}
+	a.Cleaned = true
+	return w.o.Store.PutAttempt(a)
+}
+
+func blockedNote(b []Location) string {
+	if len(b) == 0 {
+		return ""
+	}
+	s := " (avoiding"
+	for _, l := range b {
+		s += " " + l.String()
+	}
+	return s + ")"
+}
+
+func spotWord(spot bool) string {
+	if spot {
+		return "spot"
+	}
+	return "on-demand"
+}
+
+func oneLine(err error) string {
+	s := err.Error()
+	for i, r := range s {
+		if r == '\n' {
+			s = s[:i]
+			break
+		}
+	}
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func prefixed(p, s string) string {
+	if s == "" {
+		return ""
+	}
+	return p + s
+}
