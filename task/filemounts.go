@@ -21,7 +21,7 @@ var storageModes = []string{"MOUNT", "COPY", "MOUNT_CACHED"}
 type rawSubst struct {
 	workdir    *Workdir
 	fileMounts []FileMount
-	service    any
+	service    *Service
 	volumes    any
 }
 
@@ -234,7 +234,9 @@ func (t *Task) finalize(checkPaths bool) diag.Diagnostics {
 		}
 	}
 	if t.raw.service != nil {
-		t.Service, _ = substituteAny(t.raw.service, env).(map[string]any)
+		svc, sds := t.raw.service.substituted(env, t.Source)
+		t.Service = svc
+		ds = append(ds, sds...)
 	}
 	if t.raw.volumes != nil {
 		t.Volumes, _ = substituteAny(t.raw.volumes, env).(map[string]any)

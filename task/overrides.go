@@ -75,10 +75,8 @@ func (p *Pipeline) ApplyOverrides(o Overrides, getenv func(string) string) diag.
 		}
 		if t.raw == nil {
 			// A Task built in code: its current values are the "as written" ones.
-			var svc, vols any
-			if t.Service != nil {
-				svc = map[string]any(t.Service)
-			}
+			var vols any
+			svc := t.Service
 			if t.Volumes != nil {
 				vols = map[string]any(t.Volumes)
 			}

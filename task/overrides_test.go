@@ -186,13 +186,13 @@ func TestSecretsNeverPrinted(t *testing.T) {
 func TestOverridesOnTaskBuiltInCode(t *testing.T) {
 	v := "b"
 	tk := &Task{Name: "t", NumNodes: 1, Envs: []EnvVar{{Key: "B", Value: &v}},
-		FileMounts: []FileMount{{Dst: "/d", Src: "s3://$B"}}, Service: map[string]any{"x": "$B"},
+		FileMounts: []FileMount{{Dst: "/d", Src: "s3://$B"}}, Service: &Service{Readiness: ReadinessProbe{Path: "/$B"}},
 		Resources: ResourceSet{Items: []Resources{{DiskSizeGB: 256}}}}
 	pl := &Pipeline{Tasks: []*Task{tk}}
 	if ds := pl.ApplyOverrides(Overrides{CPUs: "4"}, nil); ds.HasErrors() {
 		t.Fatal(ds)
 	}
-	if len(tk.FileMounts) != 1 || tk.FileMounts[0].Src != "s3://b" || tk.Service["x"] != "b" || tk.Resources.Items[0].CPUs.Value != 4 {
+	if len(tk.FileMounts) != 1 || tk.FileMounts[0].Src != "s3://b" || tk.Service.Readiness.Path != "/b" || tk.Resources.Items[0].CPUs.Value != 4 {
 		t.Errorf("task = %+v %v", tk.FileMounts, tk.Service)
 	}
 }

@@ -201,7 +201,7 @@ func (p *parser) parseTask(n *yaml.Node) *Task {
 				p.typeError(v, pr.path, "a mapping")
 				continue
 			}
-			t.raw.service = p.toAny(v, pr.path, 0)
+			t.raw.service = p.parseService(v)
 		case "volumes":
 			if v.Kind != yaml.MappingNode {
 				p.typeError(v, pr.path, "a mapping")

@@ -72,7 +72,7 @@ outputs:
 	if pool := mustTask(t, "pool:\n  workers: 2\n").Pool; pool["workers"] != 2 {
 		t.Errorf("pool = %v", pool)
 	}
-	if tk.Service["replicas"] != 2 || tk.Volumes["/mnt/vol"] != "my-volume" {
+	if tk.Service == nil || tk.Service.Replicas.MinReplicas != 2 || tk.Service.Readiness.Path != "/health" || tk.Volumes["/mnt/vol"] != "my-volume" {
 		t.Errorf("service/pool/volumes = %v %v %v", tk.Service, tk.Pool, tk.Volumes)
 	}
 	if tk.Inputs["s3://bucket/data"] != 100 || tk.Outputs["gs://out/x"] != 1.5 {
@@ -180,8 +180,9 @@ file_mounts:
     name: $BUCKET-st
     source: [/local/$UNKNOWN]
 service:
-  readiness_probe: /health?t=$TOKEN
-  port: $PORT
+  readiness_probe:
+    path: /health?t=$TOKEN
+    headers: {X-Port: $PORT}
 volumes:
   /v: vol-$BUCKET
 resources:
@@ -199,7 +200,7 @@ run: echo ${BUCKET}
 	if st.Name != "my-bucket-st" || st.Source[0] != "/local/$UNKNOWN" {
 		t.Errorf("storage = %+v", st)
 	}
-	if tk.Service["readiness_probe"] != "/health?t=tok" || tk.Service["port"] != "8080" {
+	if tk.Service.Readiness.Path != "/health?t=tok" || tk.Service.Readiness.Headers["X-Port"] != "8080" {
 		t.Errorf("service = %v", tk.Service)
 	}
 	if tk.Volumes["/v"] != "vol-my-bucket" {

@@ -31,7 +31,7 @@ type Task struct {
 	Secrets    []EnvVar
 	FileMounts []FileMount // sorted by Dst
 	Config     map[string]any
-	Service    map[string]any // parsed and kept; commands that cannot use it refuse it
+	Service    *Service // SkyServe section (nil without one); commands that cannot use it refuse it
 	Pool       map[string]any
 	Volumes    map[string]any
 	// Pipeline data flow (experimental in SkyPilot, used by the pipeline optimizer).
