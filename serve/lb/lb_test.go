@@ -63,6 +63,20 @@ func newLB(t *testing.T, opts Options) (*LoadBalancer, *httptest.Server) {
 	return lb, front
 }
 
+// waitIdle waits (bounded) until the LB's handlers have returned: a client
+// has its response a moment before the handler's deferred accounting runs.
+func waitIdle(t *testing.T, lb *LoadBalancer) { t.Helper(); waitInFlight(t, lb, 0) }
+
+func waitInFlight(t *testing.T, lb *LoadBalancer, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); lb.Stats().InFlight != n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("requests still in flight: %+v", lb.Stats())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -132,11 +146,13 @@ func TestLeastLoad(t *testing.T) {
 			t.Errorf("request %d went to %q while slow had a request in flight", i, body)
 		}
 	}
-	if s := lb.Stats(); s.PerReplica[slow.URL] != 1 || s.InFlight != 1 {
+	waitInFlight(t, lb, 1)
+	if s := lb.Stats(); s.PerReplica[slow.URL] != 1 || s.PerReplica[fast.URL] != 0 {
 		t.Errorf("stats = %+v", s)
 	}
 	close(release)
 	<-done
+	waitIdle(t, lb)
 	if s := lb.Stats(); s.InFlight != 0 || s.PerReplica[slow.URL] != 0 || s.Requests != 9 || s.Served != 9 {
 		t.Errorf("stats after = %+v", s)
 	}
@@ -330,6 +346,7 @@ func TestStatsWindowCountsOpenStreams(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	get(t, front.URL+"/short")
+	waitInFlight(t, lb, 1)
 	if s := lb.Stats(); s.Requests != 2 {
 		t.Errorf("requests = %d, want 2", s.Requests)
 	}
@@ -341,6 +358,7 @@ func TestStatsWindowCountsOpenStreams(t *testing.T) {
 	}
 	close(release)
 	<-done
+	waitIdle(t, lb)
 	if s := lb.Stats(); s.Requests != 0 {
 		t.Errorf("after the stream: %+v", s)
 	}
