@@ -25,57 +25,65 @@ const (
 	Transient Class = "transient"
 	// Unknown: nothing matched. Treated like Config (stop): an unexplained
 	// Terraform error is far more often a module problem than a capacity
-	// problem, and failing over would repeat it everywhere.
+	// problem, and failing over would repeat it everywhere. The one
+	// exception is Classification.LaunchCall (see there).
 	Unknown Class = "unknown"
 )
 
 // FailsOver reports whether the loop moves to another placement.
 func (c Class) FailsOver() bool { return c == Capacity || c == Quota || c == Spot }
 
-type rule struct {
-	class Class
-	re    *regexp.Regexp
-	// code extracts the cloud's error code when it is not the match itself.
-	code string
+// Rule is one error family of one cloud: the codes and stable phrases it is
+// printed with, in any wrapper (Terraform's "Error: creating …:" prefix,
+// SDK messages, bare spot-request status codes). Patterns are matched
+// against normalised text (see normalise): one space between words, no
+// escaped quotes, no Terraform box prefix.
+type Rule struct {
+	Class Class
+	// Code is reported when the match itself is not a code-like token.
+	Code string
+	// Pattern: codes and phrases of the family (Go regexp).
+	Pattern string
+	// Fix, when set, replaces the cloud's fix for the class (what to do).
+	Fix string
+
+	re *regexp.Regexp
 }
 
-func r(class Class, code, pattern string) rule {
-	return rule{class: class, code: code, re: regexp.MustCompile(pattern)}
+// CloudErrors is everything the classifier knows about one cloud's errors.
+// It is data so that each cloud can own its table.
+type CloudErrors struct {
+	// Rules are tried in order; the first match wins. Order matters where
+	// texts overlap (a spot "InsufficientInstanceCapacity" is spot, an AMI
+	// "AuthFailure" is config, a GCP 400 that mentions "preemptible" is config).
+	Rules []Rule
+	// Zone finds the zone a message names; the first non-empty group wins.
+	Zone *regexp.Regexp
+	// AllRegions marks a quota as project-wide (blocks every region).
+	AllRegions *regexp.Regexp
+	// LaunchCall matches text from the zone-level launch request
+	// (RunInstances, CreateFleet). An unrecognised error from it fails over
+	// to the next zone once per region (SkyPilot's AWS handler blocks the
+	// zone for every error but expired credentials; skyplan stops on the
+	// second, because a module at fault would fail everywhere). Nil: never.
+	LaunchCall *regexp.Regexp
+	// CodeOf extracts the cloud's error code from text no rule matched
+	// (the first non-empty group).
+	CodeOf *regexp.Regexp
+	// Fix says what to do about each class that stops the loop.
+	Fix map[Class]string
 }
 
-// Rules are tried in order; the first match wins. Order matters where texts
-// overlap: a spot "InsufficientInstanceCapacity" is spot, an AMI "AuthFailure"
-// is config, a GCP 400 that mentions "preemptible" is config.
-var rulesByCloud = map[string][]rule{
-	"aws": {
-		r(Config, "InvalidAMIID", `InvalidAMIID|Not authorized for images|InvalidParameter(?:Value|Combination)?\b|InvalidKeyPair|InvalidSubnet|InvalidGroup\.NotFound|InvalidBlockDeviceMapping`),
-		r(Auth, "", `InvalidClientTokenId|UnauthorizedOperation|AuthFailure|SignatureDoesNotMatch|ExpiredToken|InvalidAccessKeyId|No valid credential sources|AccessDenied`),
-		r(Spot, "", `MaxSpotInstanceCountExceeded|SpotMaxPriceTooLow|capacity-oversubscribed|InsufficientSpotInstanceCapacity|[Nn]o Spot capacity|Could not launch Spot|SpotInstanceCountExceeded`),
-		r(Transient, "RequestLimitExceeded", `RequestLimitExceeded|[Rr]equest limit exceeded|Throttling|ServiceUnavailable|ServerInternal|InternalError|\bUnavailable\b`),
-		r(Quota, "", `VcpuLimitExceeded|InstanceLimitExceeded|AddressLimitExceeded|VpcLimitExceeded|exceeds your current limit|[Yy]our quota allows`),
-		r(Capacity, "", `InsufficientInstanceCapacity|InsufficientCapacityOnHost|InsufficientHostCapacity|(Unsupported)(?::| -|\))|[Ii]nsufficient capacity|has insufficient capacity`),
-	},
-	"gcp": {
-		r(Config, "", `Invalid value for field|badRequest|HttpError 400|accessNotConfigured|Access Not Configured|CREATION_FAILED|bad request|Requested disk size cannot be smaller`),
-		r(Spot, "", `preemption\b|[Pp]reempted|Preemptible[A-Za-z]*Per`),
-		r(Quota, "QUOTA_EXCEEDED", `QUOTA_EXCEEDED|quotaExceeded|Quota '[A-Z0-9_]+' exceeded|insufficient regional quota|Quota limit '[^']+' has been exceeded|QuotaFailure`),
-		r(Transient, "", `transientError|gatewayTimeout|backendError|rateLimitExceeded|Internal error\. Please try again|\b50[234]\b|SERVICE UNAVAILABLE`),
-		r(Auth, "forbidden", `Required '[^']+' permission|permission denied|forbidden|active account selected|IAM_PERMISSION_DENIED|invalid_grant|could not find default credentials`),
-		r(Capacity, "", `ZONE_RESOURCE_POOL_EXHAUSTED(?:_WITH_DETAILS)?|no more capacity|does not have enough resources|[Ii]nsufficient reserved capacity|is currently unavailable in|was not found|[Cc]ode 8\b|RESOURCE_EXHAUSTED|insufficientCapacity|VM_MIN_COUNT_NOT_REACHED|RESOURCE_NOT_READY`),
-	},
-	"azure": {
-		r(Auth, "", `AuthorizationFailed|SubscriptionNotFound|ClientAuthenticationError|ReadOnlyDisabledSubscription|InvalidAuthenticationToken`),
-		r(Config, "", `can only be specified when|subscription ID could not be determined|InvalidParameter\b|InvalidResourceName`),
-		r(Transient, "", `RetryableError|context deadline exceeded|TooManyRequests|InternalServerError|\b50[234]\b`),
-		r(Spot, "", `(?i)spot|low ?priority`),
-		r(Quota, "", `QuotaExceeded|exceeding approved|exceeding quota|quota limits`),
-		r(Capacity, "", `SkuNotAvailable|AllocationFailed|ZonalAllocationFailed|Overconstrained(?:Zonal)?AllocationRequest|Allocation failed|not available in location`),
-	},
-}
+// errorsByCloud is filled by classify_<cloud>.go.
+var errorsByCloud = map[string]*CloudErrors{}
 
-// codeRe finds a cloud error code-looking token near the match (AWS style
-// "Code:" or "api error Code:"), used for messages and the reasons table.
-var codeRe = regexp.MustCompile(`\b([A-Z][A-Za-z]+(?:\.[A-Za-z]+)?|[A-Z][A-Z0-9_]{5,})\b`)
+func register(cloud string, ce *CloudErrors) *CloudErrors {
+	for i := range ce.Rules {
+		ce.Rules[i].re = regexp.MustCompile(ce.Rules[i].Pattern)
+	}
+	errorsByCloud[cloud] = ce
+	return ce
+}
 
 // Classification is the verdict on one failure.
 type Classification struct {
@@ -87,63 +95,153 @@ type Classification struct {
 	AllRegions bool
 	// Zone named by the message, if any ("us-east-2a").
 	Zone string
+	// LaunchCall: an Unknown error came from the zone-level launch call,
+	// so the loop may try the next zone of the region once.
+	LaunchCall bool
+	// Fix says what the user should do when the loop stops on this error.
+	Fix string
 }
 
 var (
-	awsZoneRe     = regexp.MustCompile(`Availability Zone(?: you requested)? \(([a-z]{2}-[a-z]+-\d[a-z])\)`)
-	gcpZoneRe     = regexp.MustCompile(`zones?[/ '"]+([a-z]+-[a-z]+\d-[a-z])\b|in the ([a-z]+-[a-z]+\d-[a-z]) zone|in ([a-z]+-[a-z]+\d-[a-z]):`)
-	allRegionsRe  = regexp.MustCompile(`[A-Z0-9_]+_ALL_REGIONS`)
+	// codeRe is a code-looking token: "InsufficientInstanceCapacity",
+	// "InvalidAMIID.NotFound", "QUOTA_EXCEEDED", or a spot request status
+	// code such as "capacity-not-available".
+	codeRe        = regexp.MustCompile(`^(?:[A-Z][A-Za-z]+(?:\.[A-Za-z]+)?|[A-Z][A-Z0-9_]{5,}|[a-z]+(?:-[a-z]+)+)$`)
 	whitespaceRe  = regexp.MustCompile(`\s+`)
-	literalEscape = strings.NewReplacer(`\n`, "\n", `\t`, "\t")
+	literalEscape = strings.NewReplacer(`\n`, "\n", `\t`, "\t", `\r`, "")
+	// A line broken inside a YAML/JSON-quoted string ("quota\<newline>   \ to").
+	continuationRe = regexp.MustCompile(`\\[ \t]*\n[ \t]*\\`)
+	escapedQuoteRe = regexp.MustCompile(`\\+"`)
+	boxRe          = regexp.MustCompile(`(?m)^[ \t]*[│╷╵][ \t]?`)
 )
+
+// normalise turns the forms a message is printed in (literal "\n" from
+// logs, Terraform's "│ " box, JSON-escaped quotes, YAML line
+// continuations, wrapped lines) into one line with single spaces.
+func normalise(text string) string {
+	text = literalEscape.Replace(text)
+	text = boxRe.ReplaceAllString(text, "")
+	text = continuationRe.ReplaceAllString(text, "")
+	text = escapedQuoteRe.ReplaceAllString(text, `"`)
+	return strings.TrimSpace(whitespaceRe.ReplaceAllString(text, " "))
+}
 
 // Classify decides the class of a failure text from cloud ("aws", "gcp",
 // "azure"). Text is Terraform's diagnostic summary+detail (or an SDK message).
 func Classify(cloud, text string) Classification {
-	text = literalEscape.Replace(text)
+	text = normalise(text)
 	out := Classification{Class: Unknown}
-	for _, rl := range rulesByCloud[cloud] {
-		m := rl.re.FindStringSubmatch(text)
-		if m == nil {
+	ce := errorsByCloud[cloud]
+	if ce == nil {
+		return out
+	}
+	for _, rl := range ce.Rules {
+		ms := rl.re.FindAllStringSubmatch(text, 8)
+		if ms == nil {
 			continue
 		}
-		out.Class = rl.class
-		out.Code = rl.code
-		code := m[0]
-		if len(m) > 1 && m[1] != "" {
-			code = m[1]
-		}
-		if codeRe.FindString(code) == code {
-			out.Code = code
+		out.Class, out.Code, out.Fix = rl.Class, rl.Code, rl.Fix
+		// The first code-like match names the error ("Could not launch
+		// Spot Instances. UnfulfillableCapacity - …" → UnfulfillableCapacity).
+		for _, m := range ms {
+			code := m[0]
+			if len(m) > 1 && m[1] != "" {
+				code = m[1]
+			}
+			if codeRe.MatchString(code) {
+				out.Code = code
+				break
+			}
 		}
 		break
 	}
-	switch cloud {
-	case "aws":
-		if m := awsZoneRe.FindStringSubmatch(text); m != nil {
-			out.Zone = m[1]
-		}
-	case "gcp":
-		if m := gcpZoneRe.FindStringSubmatch(text); m != nil {
-			for _, g := range m[1:] {
-				if g != "" {
-					out.Zone = g
-					break
-				}
+	if out.Class == Unknown {
+		if ce.CodeOf != nil {
+			if m := ce.CodeOf.FindStringSubmatch(text); m != nil {
+				out.Code = firstGroup(m)
 			}
 		}
-		if out.Class == Quota && allRegionsRe.MatchString(text) {
-			out.AllRegions = true
+		out.LaunchCall = ce.LaunchCall != nil && ce.LaunchCall.MatchString(text)
+	}
+	if ce.Zone != nil {
+		if m := ce.Zone.FindStringSubmatch(text); m != nil {
+			out.Zone = firstGroup(m)
 		}
+	}
+	if out.Class == Quota && ce.AllRegions != nil && ce.AllRegions.MatchString(text) {
+		out.AllRegions = true
+	}
+	if out.Fix == "" {
+		out.Fix = fixFor(out.Class, cloud)
 	}
 	return out
 }
 
+func firstGroup(m []string) string {
+	for _, g := range m[1:] {
+		if g != "" {
+			return g
+		}
+	}
+	return ""
+}
+
+// fixFor says what to do about a failure that stops the loop.
+func fixFor(c Class, cloud string) string {
+	if ce := errorsByCloud[cloud]; ce != nil && ce.Fix[c] != "" {
+		return ce.Fix[c]
+	}
+	switch c {
+	case Auth:
+		return "check the cloud credentials and permissions"
+	case Config:
+		return "the request itself is invalid (image, instance options, API not enabled, or a state lock): fix the task or the config and apply again; failing over would repeat the error"
+	}
+	return "skyplan could not classify this error, so it did not fail over: read the Terraform error above, fix the cause and apply again"
+}
+
+// wrapperRe matches the layers tools put in front of a cloud's own message:
+// Terraform's "Error:", resource addresses, provider summaries ("creating
+// EC2 Instance:"), AWS SDK v2 operation/retry/HTTP layers, azurerm's
+// "unexpected status 409 (409 Conflict) with error:".
+var wrapperRe = regexp.MustCompile(`^(?:` + strings.Join([]string{
+	`Error:`,
+	`(?:module\.[\w-]+(?:\[[^\]]*\])?\.)*[a-z0-9_]+\.[\w-]+(?:\[[^\]]*\])?:`,
+	`\* (?:module\.[\w-]+\.)*[a-z0-9_]+\.[\w-]+(?:\[[^\]]*\])?:`,
+	`(?:[Ee]rror )?(?:creating|launching|requesting|waiting for|performing|reading|updating|deleting) [^:]{1,80}?:`,
+	`operation error [\w ]+: \w+,`,
+	`exceeded maximum number of attempts, \d+,`,
+	`https? response error StatusCode: \d+,`,
+	`RequestID: [\w-]+,`,
+	`api error`,
+	`unexpected status \d+(?: \([^)]*\))? with error:`,
+}, "|") + `)\s*`)
+
+// sdkV1TailRe is AWS SDK v1's trailer ("status code: 400, request id: …").
+var sdkV1TailRe = regexp.MustCompile(`\s*status code: \d+, request id: [\w-]+\s*$`)
+
+// CloudMessage is the cloud's own message inside a wrapped error text:
+// "creating EC2 Instance: operation error EC2: RunInstances, exceeded
+// maximum number of attempts, 2, https response error StatusCode: 500,
+// RequestID: …, api error InternalError: We encountered …" becomes
+// "InternalError: We encountered …", so a reasons table shows the cause.
+func CloudMessage(text string) string {
+	s := normalise(text)
+	for i := 0; i < 12; i++ {
+		loc := wrapperRe.FindStringIndex(s)
+		if loc == nil || loc[1] == len(s) {
+			break
+		}
+		s = s[loc[1]:]
+	}
+	return sdkV1TailRe.ReplaceAllString(s, "")
+}
+
 // oneLine shortens a cloud message for progress lines and reason tables.
 func oneLine(s string, max int) string {
-	s = strings.TrimSpace(whitespaceRe.ReplaceAllString(literalEscape.Replace(s), " "))
-	if len(s) > max {
-		s = s[:max-1] + "…"
+	s = normalise(s)
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max-1]) + "…"
 	}
 	return s
 }

@@ -67,6 +67,11 @@ type Failure struct {
 	Class     Class
 	Code      string
 	Message   string
+	// Verdict is the classifier's full verdict on Message.
+	Verdict Classification
+	// Decision is what the loop did about it ("blocked zone us-east-1a",
+	// "stopped: …"); it is part of the attempt's recorded reason.
+	Decision string
 }
 
 // Outcome is a successful launch.
@@ -91,7 +96,7 @@ func (e *ExhaustedError) WriteTable(w io.Writer, numNodes int) {
 	for _, f := range e.Failures {
 		p := f.Placement
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", InfraLabel(p.Cloud, p.Region, p.Zone),
-			ResourcesLabel(numNodes, p.InstanceType, p.Accelerators, p.UseSpot), oneLine(string(f.Class)+": "+f.Message, 110))
+			ResourcesLabel(numNodes, p.InstanceType, p.Accelerators, p.UseSpot), tableReason(f))
 	}
 	tw.Flush()
 }
@@ -151,8 +156,14 @@ func (l *Launcher) round(ctx context.Context) (*Outcome, error) {
 	pending := "" // last failure line, completed with where we go next
 	first := true
 	idle := 0 // plans in a row that offered nothing to try
+	guard := unknownGuard{}
 	for {
 		p, err := l.Plan(blocked)
+		if stop := guard.check(p, err); stop != nil {
+			fmt.Fprintf(l.Log, "%s → stopping: no other zone of %s to try\n", pending, stop.Failure.Placement.Region)
+			l.forgetIfEmpty(ctx)
+			return nil, stop
+		}
 		if err != nil {
 			if pending != "" {
 				fmt.Fprintf(l.Log, "%s → no placements left\n", pending)
@@ -199,20 +210,18 @@ func (l *Launcher) round(ctx context.Context) (*Outcome, error) {
 				}
 				return nil, err
 			}
+			d := l.decide(f, pz, i+1 < len(zones), &guard, err)
+			f.Decision = d.text
 			failures = append(failures, *f)
 			l.recordAttempt(pz, f)
-			pending = fmt.Sprintf("%s error in %s (%s)", f.Class, where, codeOr(f))
-			var blocks []optimizer.Blocked
-			if f.Class.FailsOver() && !l.NoFailover {
-				c := Classification{Class: f.Class, Code: f.Code, AllRegions: strings.Contains(f.Message, "_ALL_REGIONS")}
-				blocks = BlocksFor(c, pz, pending)
-				blocked = append(blocked, blocks...)
-			}
+			pending = d.pending
+			blocks := d.blocks
+			blocked = append(blocked, blocks...)
 			// Another zone of the same region is tried on top of what this
 			// attempt created (Terraform replaces the zonal parts: subnet,
 			// instances), like SkyPilot's one-region-many-zones request;
 			// everything is destroyed before leaving the region.
-			nextZoneSameRegion := len(blocks) > 0 && blocks[0].Zone != "" && i+1 < len(zones)
+			nextZoneSameRegion := d.stop == nil && len(blocks) > 0 && blocks[0].Zone != "" && i+1 < len(zones)
 			if nextZoneSameRegion {
 				l.dirty = true
 				l.freshState = true
@@ -222,12 +231,11 @@ func (l *Launcher) round(ctx context.Context) (*Outcome, error) {
 						Fix: fmt.Sprintf("destroying what the attempt in %s created failed (%v); this can leak resources: check the cloud and run `skyplan down %s`", where, cerr, l.Cluster)}
 				}
 			}
-			if !f.Class.FailsOver() {
-				l.forgetIfEmpty(ctx)
-				return nil, &StopError{Failure: *f, Err: err, Fix: fixFor(f.Class, pz.Cloud)}
-			}
-			if l.NoFailover {
-				return nil, &StopError{Failure: *f, Err: err, Fix: fmt.Sprintf("cluster %q was UP before, so skyplan does not move it elsewhere; retry later with `skyplan start %s`, or `skyplan down %s` and apply again", l.Cluster, l.Cluster, l.Cluster)}
+			if d.stop != nil {
+				if !l.NoFailover {
+					l.forgetIfEmpty(ctx)
+				}
+				return nil, d.stop
 			}
 			if len(blocks) > 0 && blocks[0].Zone == "" {
 				regionFailed = false // already blocked the whole region (or more)
@@ -250,7 +258,7 @@ func codeOr(f *Failure) string {
 	if f.Code != "" {
 		return f.Code
 	}
-	return oneLine(f.Message, 60)
+	return oneLine(CloudMessage(f.Message), 80)
 }
 
 // attempt generates, initialises and applies one placement. A non-nil
@@ -329,7 +337,7 @@ func (l *Launcher) failure(p optimizer.Placement, err error) *Failure {
 	}
 	c := Classify(p.Cloud, te.Text())
 	msg := te.Text()
-	return &Failure{Placement: p, Class: c.Class, Code: c.Code, Message: strings.TrimSpace(msg)}
+	return &Failure{Placement: p, Class: c.Class, Code: c.Code, Message: strings.TrimSpace(msg), Verdict: c}
 }
 
 func ctxDone(err error) bool {
@@ -430,7 +438,7 @@ func (l *Launcher) recordAttempt(p optimizer.Placement, f *Failure) {
 		return
 	}
 	_ = l.Store.AddAttempt(state.Attempt{Cluster: l.Cluster, Cloud: p.Cloud, Region: p.Region, Zone: p.Zone,
-		InstanceType: p.InstanceType, UseSpot: p.UseSpot, Class: string(f.Class), Reason: oneLine(codeOr(f)+": "+f.Message, 500), At: time.Now()})
+		InstanceType: p.InstanceType, UseSpot: p.UseSpot, Class: string(f.Class), Reason: attemptReason(f), At: time.Now()})
 }
 
 func (l *Launcher) succeeded(p optimizer.Placement, nodes []state.Node, failures []Failure) (*Outcome, error) {
@@ -474,25 +482,6 @@ func MarkUp(st *state.Store, name string, p optimizer.Placement, numNodes int, n
 		}
 	}
 	return c, nil
-}
-
-// fixFor says what to do about a failure that stops the loop.
-func fixFor(c Class, cloud string) string {
-	switch c {
-	case Auth:
-		switch cloud {
-		case "aws":
-			return "check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, `aws sts get-caller-identity`) and the IAM permissions for EC2"
-		case "gcp":
-			return "check the GCP credentials (`gcloud auth application-default login`) and the project's IAM permissions"
-		case "azure":
-			return "check the Azure login (`az login`), the subscription id and the role assignments"
-		}
-		return "check the cloud credentials and permissions"
-	case Config:
-		return "the request itself is invalid (image, instance options, API not enabled, or a state lock): fix the task or the config and apply again; failing over would repeat the error"
-	}
-	return "skyplan could not classify this error, so it did not fail over: read the Terraform error above, fix the cause and apply again"
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
