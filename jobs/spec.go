@@ -46,53 +46,16 @@ type Spec struct {
 // SkyPilot's defaults; override (--job-recovery) replaces the strategy.
 func RecoveryOf(t *task.Task, override string) (Recovery, error) {
 	rc := Recovery{Strategy: EagerNextRegion}
-	var raw map[string]any
 	for _, r := range t.Resources.Items {
-		if r.JobRecovery != nil {
-			raw = r.JobRecovery
+		if jr := r.JobRecovery; jr != nil {
+			// The task parser validated these fields (task/jobrecovery.go).
+			rc = Recovery{Strategy: jr.Strategy, MaxRestartsOnErrors: jr.MaxRestartsOnErrors,
+				RecoverOnExitCodes: jr.RecoverOnExitCodes, Deadline: jr.Deadline, Duration: jr.Duration,
+				RestartOverhead: jr.RestartOverhead}
+			if rc.Strategy == "" {
+				rc.Strategy = EagerNextRegion
+			}
 			break
-		}
-	}
-	for k, v := range raw {
-		switch k {
-		case "strategy":
-			if s, ok := v.(string); ok && s != "" {
-				rc.Strategy = strings.ToUpper(s)
-			}
-		case "max_restarts_on_errors":
-			n, ok := asInt(v)
-			if !ok || n < 0 {
-				return rc, fmt.Errorf("job_recovery.max_restarts_on_errors must be a non-negative integer, got %v", v)
-			}
-			rc.MaxRestartsOnErrors = n
-		case "recover_on_exit_codes":
-			var list []any
-			switch x := v.(type) {
-			case []any:
-				list = x
-			default:
-				list = []any{x}
-			}
-			for _, e := range list {
-				n, ok := asInt(e)
-				if !ok || n < 0 || n > 255 {
-					return rc, fmt.Errorf("job_recovery.recover_on_exit_codes must be exit codes 0-255, got %v", e)
-				}
-				rc.RecoverOnExitCodes = append(rc.RecoverOnExitCodes, n)
-			}
-		case "deadline", "duration", "restart_overhead":
-			d, err := asDuration(v)
-			if err != nil {
-				return rc, fmt.Errorf("job_recovery.%s: %v", k, err)
-			}
-			switch k {
-			case "deadline":
-				rc.Deadline = d
-			case "duration":
-				rc.Duration = d
-			default:
-				rc.RestartOverhead = d
-			}
 		}
 	}
 	if override != "" {

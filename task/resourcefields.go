@@ -268,34 +268,6 @@ func (p *parser) autostop(n *yaml.Node, field string) *Autostop {
 	return nil
 }
 
-var jobRecoveryFields = []string{"strategy", "max_restarts_on_errors", "recover_on_exit_codes"}
-
-func (p *parser) jobRecovery(n *yaml.Node, field string) map[string]any {
-	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
-		return map[string]any{"strategy": strings.ToUpper(n.Value)}
-	}
-	if n.Kind != yaml.MappingNode {
-		p.typeError(n, field, "a strategy name or a mapping")
-		return nil
-	}
-	pairs, _ := p.mapping(n, field, "job_recovery", jobRecoveryFields)
-	m := map[string]any{}
-	for _, pr := range pairs {
-		v := p.toAny(pr.val, pr.path, 0)
-		if s, ok := v.(string); ok && pr.name == "strategy" {
-			v = strings.ToUpper(s)
-		}
-		if pr.name == "max_restarts_on_errors" {
-			if i, ok := v.(int); !ok || i < 0 {
-				p.errorf(pr.val, pr.path, "Invalid max_restarts_on_errors", "max_restarts_on_errors must be an integer >= 0.")
-				continue
-			}
-		}
-		m[pr.name] = v
-	}
-	return m
-}
-
 // NormalizeLocalDisk turns "nvme", "ssd:200", "100+" into "mode:size[+]"
 // (mode defaults to nvme, size to 100+).
 func NormalizeLocalDisk(s string) (string, error) {

@@ -117,7 +117,7 @@ func TestResourceScalarFields(t *testing.T) {
 	if *r.Autostop != (Autostop{Enabled: true, IdleMinutes: 600}) {
 		t.Errorf("autostop = %+v", r.Autostop)
 	}
-	if r.JobRecovery["strategy"] != "FAILOVER" || r.JobRecovery["max_restarts_on_errors"] != 3 {
+	if r.JobRecovery == nil || r.JobRecovery.Strategy != "FAILOVER" || r.JobRecovery.MaxRestartsOnErrors != 3 {
 		t.Errorf("job_recovery = %v", r.JobRecovery)
 	}
 	if !reflect.DeepEqual(r.TimeEstimateHrs, map[string]float64{"A100": 2.5, "V100": 6}) {

@@ -129,7 +129,7 @@ type Resources struct {
 	Labels          map[string]string
 	MaxHourlyCost   float64 // 0 = no cap
 	Autostop        *Autostop
-	JobRecovery     map[string]any
+	JobRecovery     *JobRecovery // resources.job_recovery; nil when not given
 	LocalDisk       string
 	TimeEstimateHrs map[string]float64 // accelerator name (or "" default) → hours, pipelines
 	// Extra keeps SkyPilot fields skyplan parses but does not use
