@@ -149,8 +149,8 @@ type fakeComponents struct {
 }
 
 func (c fakeComponents) Balancer(*Spec, func(string, ...any)) (Balancer, error) { return c.lb, nil }
-func (c fakeComponents) Scaler(*Spec) Scaler                                  { return fixedScaler{c.target} }
-func (c fakeComponents) Placer(*Spec) Placer                                  { return noPlacer{} }
+func (c fakeComponents) Scaler(*Spec) Scaler                                    { return fixedScaler{c.target} }
+func (c fakeComponents) Placer(*Spec) Placer                                    { return noPlacer{} }
 
 type bed struct {
 	t        *testing.T
