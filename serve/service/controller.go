@@ -68,8 +68,10 @@ type runtime struct {
 	reported map[int]bool
 	// failMsg explains why the newest version stopped launching.
 	failMsg string
-	log     *os.File
-	logMu   sync.Mutex
+	// probed: when each replica was last probed (ProbeInterval).
+	probed map[int]time.Time
+	log    *os.File
+	logMu  sync.Mutex
 }
 
 // New returns a controller; call Reconcile periodically and Close at exit.
@@ -252,14 +254,17 @@ func (c *Controller) runtimeFor(svc *state.Service) (*runtime, error) {
 		return rt, err
 	}
 	if rt.version != svc.Version {
-		rt.scaler = c.o.Components.Scaler(newest)
 		rt.placer = c.o.Components.Placer(newest)
+		rt.scaler = nil
 		rt.version = svc.Version
 	}
 	if rt.lb == nil && !svc.DownRequested {
 		if err := c.startBalancer(rt, svc, newest); err != nil {
 			return rt, err
 		}
+	}
+	if rt.scaler == nil && rt.lb != nil {
+		rt.scaler = c.o.Components.Scaler(newest, rt.lb)
 	}
 	return rt, nil
 }

@@ -52,7 +52,7 @@ func (c *Controller) reconcileService(ctx context.Context, svc *state.Service) e
 			c.logf(svc.Name, "replica %d: launch was interrupted (controller restart); tearing down cluster %s", r.ID, r.Cluster)
 			c.markTerminate(r, now, true, state.ReplicaFailedProvision, "launch interrupted by a controller restart", 0)
 		case state.ReplicaStarting, state.ReplicaReady, state.ReplicaNotReady:
-			if !r.Terminate {
+			if !r.Terminate && c.probeDue(rt, svc, r, now) {
 				probe = append(probe, r)
 			}
 		}
@@ -66,12 +66,28 @@ func (c *Controller) reconcileService(ctx context.Context, svc *state.Service) e
 				c.markTerminate(r, now, true, "", "service shutting down", c.o.DrainTimeout)
 			}
 		}
-	} else if newest := rt.specs[svc.Version]; newest != nil {
+	} else if newest := rt.specs[svc.Version]; newest != nil && rt.scaler != nil {
 		c.scale(rt, svc, newest, reps, busy, now)
 	}
 	c.teardown(rt, svc, reps, busy, now)
 	c.syncRotation(rt, svc, reps)
 	return c.finish(rt, svc, busy)
+}
+
+// probeDue reports whether replica r's probe interval has passed.
+func (c *Controller) probeDue(rt *runtime, svc *state.Service, r *state.Replica, now time.Time) bool {
+	if rt.probed == nil {
+		rt.probed = map[int]time.Time{}
+	}
+	interval := time.Second
+	if s, err := c.spec(rt, svc, r.Version); err == nil && s.ProbeInterval > 0 {
+		interval = s.ProbeInterval
+	}
+	if last, ok := rt.probed[r.ID]; ok && now.Sub(last) < interval {
+		return false
+	}
+	rt.probed[r.ID] = now
+	return true
 }
 
 // markTerminate records that a replica must go; teardown drains it.
@@ -132,6 +148,9 @@ func (c *Controller) probeAll(ctx context.Context, rt *runtime, svc *state.Servi
 			// Out of rotation first: the LB must not pick it while the
 			// record is written.
 			rt.lb.Remove(r.URL)
+		}
+		if act == replica.AddToRotation && r.UseSpot && rt.placer != nil {
+			rt.placer.Active(replica.Location{Cloud: r.Cloud, Region: r.Region, Zone: r.Zone, UseSpot: true})
 		}
 		if err := c.o.Store.PutReplica(r); err != nil {
 			c.logf(svc.Name, "replica %d: recording %s: %v", r.ID, r.Status, err)
@@ -205,7 +224,15 @@ func (c *Controller) scale(rt *runtime, svc *state.Service, newest *Spec, reps [
 			old = append(old, r)
 		}
 	}
-	wantSpot, wantOD := rt.scaler.Target(now, readySpot, readyOD)
+	var sr []ScaleReplica
+	for _, r := range append(append([]*state.Replica(nil), cur...), old...) {
+		in := 0
+		if rt.lb != nil && r.URL != "" {
+			in = rt.lb.InFlight(r.URL)
+		}
+		sr = append(sr, ScaleReplica{ID: r.ID, Version: r.Version, Spot: r.UseSpot, Ready: r.Status == state.ReplicaReady, InFlight: in})
+	}
+	wantSpot, wantOD := rt.scaler.Target(now, sr)
 	if !newest.UseSpot {
 		wantSpot, wantOD = 0, wantSpot+wantOD
 	}

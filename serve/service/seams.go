@@ -33,11 +33,19 @@ type Balancer interface {
 	Close() error
 }
 
+// ScaleReplica is one live replica as the autoscaler sees it.
+type ScaleReplica struct {
+	ID, Version int
+	Spot, Ready bool
+	// InFlight requests the load balancer has open to it.
+	InFlight int
+}
+
 // Scaler decides how many replicas the newest version wants.
 type Scaler interface {
-	// Target returns the number of spot and on-demand replicas wanted at
-	// now, given the replicas ready now.
-	Target(now time.Time, readySpot, readyOnDemand int) (spot, onDemand int)
+	// Target returns the number of spot and on-demand replicas of the
+	// newest version wanted at now, given every live replica.
+	Target(now time.Time, replicas []ScaleReplica) (spot, onDemand int)
 }
 
 // Placer chooses spot locations (the SkyServe spot placer).
@@ -47,14 +55,22 @@ type Placer interface {
 	Next(inUse []replica.Location) *replica.Location
 	// Preempted marks a location after a preemption or a failed launch.
 	Preempted(loc replica.Location)
+	// Active marks a location good again (a replica there became ready).
+	Active(loc replica.Location)
 }
 
 // Spec is what the controller needs from one version's task.
 type Spec struct {
-	Task   *task.Task
-	Port   int
-	Probe  replica.Probe
-	Policy replica.Policy
+	// Version is the service version this spec is of.
+	Version int
+	Task    *task.Task
+	Port    int
+	Probe   replica.Probe
+	Policy  replica.Policy
+	// ProbeInterval between readiness probes of one replica (default
+	// 1 s: a dead replica leaves the rotation within about a second;
+	// SkyServe probes every 10 s).
+	ProbeInterval time.Duration
 	// Min and Max replicas (fixed: Min == Max).
 	Min, Max int
 	// UseSpot: the task asks for spot replicas (with fallback rules).
@@ -69,6 +85,6 @@ type Spec struct {
 // its newest version (the serve packages in production; fakes in tests).
 type Components interface {
 	Balancer(s *Spec, logf func(string, ...any)) (Balancer, error)
-	Scaler(s *Spec) Scaler
+	Scaler(s *Spec, lb Balancer) Scaler
 	Placer(s *Spec) Placer
 }

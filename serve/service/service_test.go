@@ -136,12 +136,13 @@ func (b *fakeLB) rotation() []string {
 
 type fixedScaler struct{ n *int }
 
-func (s fixedScaler) Target(time.Time, int, int) (int, int) { return 0, *s.n }
+func (s fixedScaler) Target(time.Time, []ScaleReplica) (int, int) { return 0, *s.n }
 
 type noPlacer struct{}
 
 func (noPlacer) Next([]replica.Location) *replica.Location { return nil }
 func (noPlacer) Preempted(replica.Location)                {}
+func (noPlacer) Active(replica.Location)                   {}
 
 type fakeComponents struct {
 	lb     *fakeLB
@@ -149,7 +150,7 @@ type fakeComponents struct {
 }
 
 func (c fakeComponents) Balancer(*Spec, func(string, ...any)) (Balancer, error) { return c.lb, nil }
-func (c fakeComponents) Scaler(*Spec) Scaler                                    { return fixedScaler{c.target} }
+func (c fakeComponents) Scaler(*Spec, Balancer) Scaler                          { return fixedScaler{c.target} }
 func (c fakeComponents) Placer(*Spec) Placer                                    { return noPlacer{} }
 
 type bed struct {

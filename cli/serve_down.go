@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/skyplan/skyplan/diag"
+	"github.com/skyplan/skyplan/state"
+	"github.com/urfave/cli/v2"
+)
+
+func init() {
+	registerServe(func(io *IO) *cli.Command {
+		return &cli.Command{
+			Name:      "down",
+			Usage:     "tear down services: drain and destroy every replica, stop the load balancer",
+			ArgsUsage: "NAME...",
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "every service"},
+				&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation"},
+				&cli.DurationFlag{Name: "wait", Value: 30 * time.Minute, Usage: "how long to wait for the replicas to be destroyed (0: do not wait)"},
+			},
+			Action: func(c *cli.Context) error { return runServeDown(c, io) },
+		}
+	})
+}
+
+func runServeDown(c *cli.Context, io *IO) error {
+	names := c.Args().Slice()
+	if c.Bool("all") == (len(names) > 0) {
+		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Name the services or pass -a",
+			Detail: "Usage: skyplan serve down NAME... or skyplan serve down -a (see skyplan serve status)."}})
+	}
+	store, err := openStore()
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if c.Bool("all") {
+		svcs, err := store.ListServices()
+		if err != nil {
+			return err
+		}
+		for _, s := range svcs {
+			names = append(names, s.Name)
+		}
+		if len(names) == 0 {
+			fmt.Fprintln(io.Err, "No services to tear down.")
+			return nil
+		}
+	}
+	var ds diag.Diagnostics
+	var marked []string
+	for _, n := range names {
+		if _, err := store.GetService(n); errors.Is(err, state.ErrNotFound) {
+			ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: fmt.Sprintf("No service named %q", n),
+				Detail: "See `skyplan serve status` for the services skyplan knows."})
+			continue
+		} else if err != nil {
+			return err
+		}
+		marked = append(marked, n)
+	}
+	if len(marked) > 0 && !c.Bool("yes") {
+		ok, err := confirm(io, fmt.Sprintf("Tear down service(s) %v and all their replicas?", marked))
+		if err != nil || !ok {
+			return abortedOr(err)
+		}
+	}
+	for _, n := range marked {
+		// Recorded first: the controller acts on the record, also if
+		// this command is interrupted now.
+		if _, err := store.UpdateService(n, func(s *state.Service) error { s.DownRequested = true; return nil }); err != nil {
+			ds = ds.Append(err)
+		}
+	}
+	if len(marked) > 0 {
+		if _, err := ensureController(io); err != nil {
+			return err
+		}
+	}
+	wait := c.Duration("wait")
+	deadline := time.Now().Add(wait)
+	for _, n := range marked {
+		if wait <= 0 {
+			fmt.Fprintf(io.Out, "Service %s is shutting down.\n", n)
+			continue
+		}
+		fmt.Fprintf(io.Err, "Tearing down service %s...\n", n)
+		for {
+			_, err := store.GetService(n)
+			if errors.Is(err, state.ErrNotFound) {
+				fmt.Fprintf(io.Out, "Service %s torn down.\n", n)
+				break
+			}
+			if time.Now().After(deadline) {
+				ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: fmt.Sprintf("Service %s is still shutting down", n),
+					Detail: fmt.Sprintf("Its replicas were not all destroyed within %s; the controller keeps trying. See `skyplan serve status %s` and `skyplan serve logs %s --controller`.", wait, n, n)})
+				break
+			}
+			select {
+			case <-io.Interrupted.Done():
+				return io.Interrupted.Err()
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	if ds.HasErrors() {
+		return Exit(ExitFailure, ds)
+	}
+	return nil
+}

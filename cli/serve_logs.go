@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/skyplan/skyplan/diag"
+	"github.com/skyplan/skyplan/runner"
+	"github.com/skyplan/skyplan/serve/service"
+	"github.com/skyplan/skyplan/state"
+	"github.com/urfave/cli/v2"
+)
+
+func init() {
+	registerServe(func(io *IO) *cli.Command {
+		return &cli.Command{
+			Name:      "logs",
+			Usage:     "show a replica's logs, or the service's controller or load balancer log",
+			ArgsUsage: "NAME [REPLICA_ID]",
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "controller", Usage: "the service controller's log"},
+				&cli.BoolFlag{Name: "load-balancer", Usage: "the load balancer's log"},
+				&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new lines (Ctrl-C stops)"},
+			},
+			Action: func(c *cli.Context) error { return runServeLogs(c, io) },
+		}
+	})
+}
+
+func runServeLogs(c *cli.Context, io *IO) error {
+	name := c.Args().First()
+	usage := diag.Diagnostic{Severity: diag.Error, Summary: "Wrong arguments",
+		Detail: "Usage: skyplan serve logs NAME REPLICA_ID, or skyplan serve logs NAME --controller|--load-balancer."}
+	if name == "" || c.NArg() > 2 {
+		return Exit(ExitFailure, diag.Diagnostics{usage})
+	}
+	ctl, lb := c.Bool("controller"), c.Bool("load-balancer")
+	if (ctl || lb) == (c.NArg() == 2) || (ctl && lb) {
+		return Exit(ExitFailure, diag.Diagnostics{usage})
+	}
+	store, err := openStore()
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc, err := store.GetService(name)
+	if errors.Is(err, state.ErrNotFound) {
+		// Logs outlive the service: a torn-down service's files remain.
+		if _, serr := os.Stat(service.ControllerLog(name)); serr != nil || c.NArg() == 2 {
+			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: fmt.Sprintf("No service named %q", name),
+				Detail: "See `skyplan serve status` for the services skyplan knows."}})
+		}
+	} else if err != nil {
+		return err
+	}
+	if ctl || lb {
+		path := service.ControllerLog(name)
+		if lb {
+			path = service.LoadBalancerLog(name)
+		}
+		return catFile(io, path, c.Bool("follow"))
+	}
+	id, err := strconv.Atoi(c.Args().Get(1))
+	if err != nil {
+		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid replica id",
+			Detail: fmt.Sprintf("%q is not a replica id; see the ID column of `skyplan serve status %s`.", c.Args().Get(1), name)}})
+	}
+	reps, err := store.ListReplicas(svc.Name)
+	if err != nil {
+		return err
+	}
+	for _, r := range reps {
+		if r.ID == id {
+			return replicaLogs(c, io, r)
+		}
+	}
+	return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: fmt.Sprintf("Service %s has no replica %d", name, id),
+		Detail: fmt.Sprintf("See the ID column of `skyplan serve status %s`.", name)}})
+}
+
+// catFile prints a log file, and with follow keeps printing what is
+// appended until interrupted.
+func catFile(streams *IO, path string, follow bool) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "No log yet",
+			Detail: fmt.Sprintf("%s does not exist: the controller has not started this service yet.", path)}})
+	}
+	defer f.Close()
+	for {
+		if _, err := io.Copy(streams.Out, f); err != nil {
+			return err
+		}
+		if !follow {
+			return nil
+		}
+		select {
+		case <-streams.Interrupted.Done():
+			return nil
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+// replicaLogs streams the replica's job logs from its cluster's head.
+func replicaLogs(c *cli.Context, streams *IO, r *state.Replica) error {
+	if r.Status.Terminal() {
+		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: fmt.Sprintf("Replica %d is %s", r.ID, r.Status),
+			Detail: "Its cluster is gone, and its logs with it. " + r.Reason}})
+	}
+	store, err := openStore()
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	sc, err := store.GetCluster(r.Cluster)
+	if err != nil {
+		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: fmt.Sprintf("Replica %d has no cluster yet", r.ID),
+			Detail: fmt.Sprintf("Replica %d is %s; its logs are available once its cluster %s is up.", r.ID, r.Status, r.Cluster)}})
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	cl, err := runner.ClusterFromState(sc, cfg)
+	if err != nil {
+		return err
+	}
+	rn := &runner.Runner{Stderr: streams.Err}
+	_, err = rn.Logs(streams.Interrupted, cl, 0, c.Bool("follow"), streams.Out)
+	return err
+}

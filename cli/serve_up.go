@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/skyplan/skyplan/diag"
+	"github.com/skyplan/skyplan/optimizer"
+	"github.com/skyplan/skyplan/serve/service"
+	"github.com/skyplan/skyplan/state"
+	"github.com/skyplan/skyplan/task"
+	"github.com/urfave/cli/v2"
+)
+
+func init() {
+	registerServe(func(io *IO) *cli.Command {
+		return &cli.Command{
+			Name:      "up",
+			Usage:     "launch a service: plan its replicas, start the controller and load balancer, launch replicas, print the endpoint",
+			ArgsUsage: "SERVICE.yaml",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "service-name", Aliases: []string{"n"}, Usage: "the service's `NAME` (default sky-service-XXXX)"},
+				&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation (required when stdin is not a terminal)"},
+				&cli.BoolFlag{Name: "dryrun", Usage: "plan the replicas and print the plan; launch nothing"},
+				&cli.DurationFlag{Name: "wait", Value: 60 * time.Second, Usage: "how long to wait for the load balancer's endpoint"},
+			},
+			Action: func(c *cli.Context) error { return runServeUp(c, io) },
+		}
+	})
+}
+
+// servicePlan is a loaded, validated service task and its replica plan.
+type servicePlan struct {
+	path     string
+	yaml     []byte
+	task     *task.Task
+	plan     *optimizer.TaskPlan
+	min, max int
+}
+
+// loadServicePlan reads SERVICE.yaml, checks the service section as
+// SkyServe does, and plans one replica with the optimizer.
+func loadServicePlan(io *IO, path string) (*servicePlan, diag.Diagnostics) {
+	if path == "" {
+		return nil, diag.Diagnostics{{Severity: diag.Error, Summary: "Missing service file",
+			Detail: "Give the service YAML, e.g. skyplan serve up service.yaml (a task with a service: section)."}}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, diag.Diagnostics{{Severity: diag.Error, Summary: "Cannot read service file", Detail: err.Error(),
+			Subject: &diag.Range{Filename: path}}}
+	}
+	pl, ds := task.Parse(path, data, task.LoadOptions{Accelerators: knownAccelerators(), CheckLocalPaths: true})
+	if pl == nil || ds.HasErrors() {
+		return nil, ds
+	}
+	if len(pl.Tasks) != 1 {
+		return nil, append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "A service is one task",
+			Detail:  fmt.Sprintf("%s has %d task documents; SkyServe serves a single task with a service: section. Split the file.", path, len(pl.Tasks)),
+			Subject: &diag.Range{Filename: path}})
+	}
+	t := pl.Tasks[0]
+	ds = append(ds, t.ValidateService()...)
+	if ds.HasErrors() {
+		return nil, ds
+	}
+	opts, ods := optimizerOptions(io, pl)
+	ds = append(ds, ods...)
+	if ods.HasErrors() {
+		return nil, ds
+	}
+	plan, pds := optimizer.Optimize(t, opts)
+	ds = append(ds, pds...)
+	if pds.HasErrors() {
+		return nil, ds
+	}
+	sp := &servicePlan{path: path, yaml: data, task: t, plan: plan, min: t.Service.Replicas.MinReplicas, max: t.Service.Replicas.Max()}
+	return sp, ds
+}
+
+// writeServicePlan prints the replicas' considered resources and the
+// service's hourly cost at min and max replicas.
+func writeServicePlan(io *IO, w interface{ Write([]byte) (int, error) }, sp *servicePlan) {
+	fmt.Fprintln(w, "Replica resources:")
+	optimizer.WriteTable(w, sp.plan, sp.task.Resources.Ordered)
+	per := sp.plan.Chosen.HourlyCost
+	over := sp.task.Service.Replicas.NumOverprovision
+	fmt.Fprintf(w, "Cost: $%.2f/h per replica; $%.2f/h at min_replicas=%d, $%.2f/h at max_replicas=%d",
+		per, per*float64(sp.min+over), sp.min, per*float64(sp.max+over), sp.max)
+	if over > 0 {
+		fmt.Fprintf(w, " (each with %d over-provisioned replica(s))", over)
+	}
+	fmt.Fprintln(w, ".")
+}
+
+var serviceNameRE = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,48}[a-z0-9])?$`)
+
+func runServeUp(c *cli.Context, io *IO) error {
+	if c.NArg() > 1 {
+		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Too many arguments",
+			Detail: "serve up takes one service file: skyplan serve up SERVICE.yaml [-n NAME]."}})
+	}
+	name := c.String("service-name")
+	if name != "" && !serviceNameRE.MatchString(name) {
+		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid service name", Field: "--service-name",
+			Detail: fmt.Sprintf("%q: a service name starts with a lowercase letter and has only lowercase letters, digits and '-' (at most 50 characters); its replicas are clusters named NAME-ID.", name)}})
+	}
+	sp, ds := loadServicePlan(io, c.Args().First())
+	if ds.HasErrors() {
+		return Exit(ExitFailure, ds)
+	}
+	writeWarnings(c, io, ds)
+	if c.Bool("dryrun") {
+		writeServicePlan(io, io.Out, sp)
+		return nil
+	}
+	writeServicePlan(io, io.Err, sp)
+	if name == "" {
+		b := make([]byte, 2)
+		_, _ = rand.Read(b)
+		name = "sky-service-" + hex.EncodeToString(b)
+	}
+	if !c.Bool("yes") {
+		ok, err := confirm(io, fmt.Sprintf("Launch service %s (%d-%d replicas)?", name, sp.min, sp.max))
+		if err != nil || !ok {
+			return abortedOr(err)
+		}
+	}
+	store, err := openStore()
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	cwd, _ := os.Getwd()
+	abs, _ := filepath.Abs(sp.path)
+	now := time.Now()
+	err = store.CreateService(&state.Service{Name: name, Status: state.ServiceControllerInit, Version: 1,
+		UpdateMode: service.ModeRolling, CreatedAt: now},
+		state.ServiceVersion{Service: name, Version: 1, TaskYAML: string(sp.yaml), TaskPath: abs, Cwd: cwd, At: now})
+	if errors.Is(err, state.ErrServiceExists) {
+		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Service already exists", Field: "--service-name",
+			Detail: fmt.Sprintf("A service named %s exists. Use `skyplan serve update %s %s` to change it, or another -n NAME.", name, name, sp.path)}})
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := ensureController(io); err != nil {
+		return err
+	}
+	endpoint, err := waitEndpoint(io, store, name, c.Duration("wait"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Err, "Service %s is starting; replicas launch in the background.\n"+
+		"  Status:  skyplan serve status %s\n  Logs:    skyplan serve logs %s --controller\n  Down:    skyplan serve down %s\n", name, name, name, name)
+	fmt.Fprintf(io.Out, "Service %s endpoint: %s\n", name, endpoint)
+	return nil
+}
+
+// waitEndpoint waits until the controller's load balancer for name listens.
+func waitEndpoint(io *IO, store *state.Store, name string, wait time.Duration) (string, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		svc, err := store.GetService(name)
+		if err != nil {
+			return "", err
+		}
+		if svc.Endpoint != "" {
+			return svc.Endpoint, nil
+		}
+		if svc.Status == state.ServiceFailed {
+			return "", Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Service failed to start",
+				Detail: svc.Message + " See `skyplan serve logs " + name + " --controller`."}})
+		}
+		if time.Now().After(deadline) {
+			return "", Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "The controller did not start the load balancer",
+				Detail: fmt.Sprintf("No endpoint for %s within %s. See `skyplan serve logs %s --controller`; the service stays recorded (`skyplan serve down %s` removes it).", name, wait, name, name)}})
+		}
+		select {
+		case <-io.Interrupted.Done():
+			return "", io.Interrupted.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

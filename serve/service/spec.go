@@ -1,0 +1,91 @@
+package service
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/skyplan/skyplan/serve/replica"
+	"github.com/skyplan/skyplan/state"
+	"github.com/skyplan/skyplan/task"
+	"go.yaml.in/yaml/v3"
+)
+
+// SpecLoader parses service versions as `serve up` did.
+type SpecLoader struct {
+	// Accelerators are the catalog's accelerator names (task.LoadOptions).
+	Accelerators []string
+}
+
+// Load parses one version's task YAML into a Spec.
+func (l SpecLoader) Load(v state.ServiceVersion) (*Spec, error) {
+	pl, ds := task.Parse(v.TaskPath, []byte(v.TaskYAML), task.LoadOptions{Accelerators: l.Accelerators})
+	if ds.HasErrors() || pl == nil || len(pl.Tasks) != 1 {
+		return nil, fmt.Errorf("service %s version %d: %s", v.Service, v.Version, ds.Error())
+	}
+	t := pl.Tasks[0]
+	if vds := t.ValidateService(); vds.HasErrors() {
+		return nil, fmt.Errorf("service %s version %d: %s", v.Service, v.Version, vds.Error())
+	}
+	rebaseWorkdir(t, []byte(v.TaskYAML), v.Cwd)
+	return SpecFromTask(t, v.Version)
+}
+
+// rebaseWorkdir resolves a relative workdir against the directory `serve
+// up` ran in: the parser resolved it against the controller's.
+func rebaseWorkdir(t *task.Task, data []byte, cwd string) {
+	if t.Workdir == nil || t.Workdir.Path == "" || cwd == "" {
+		return
+	}
+	var raw struct {
+		Workdir any `yaml:"workdir"`
+	}
+	if yaml.Unmarshal(data, &raw) != nil {
+		return
+	}
+	p, ok := raw.Workdir.(string)
+	if !ok || p == "" || filepath.IsAbs(p) || strings.HasPrefix(p, "~") || strings.Contains(p, "$") {
+		return
+	}
+	t.Workdir.Path = filepath.Join(cwd, p)
+}
+
+// SpecFromTask turns a validated service task into a Spec.
+func SpecFromTask(t *task.Task, version int) (*Spec, error) {
+	svc := t.Service
+	if svc == nil {
+		return nil, fmt.Errorf("task has no service section")
+	}
+	port, ds := t.ServicePort()
+	if ds.HasErrors() {
+		return nil, fmt.Errorf("%s", ds.Error())
+	}
+	secs := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+	rp := svc.Readiness
+	probe := replica.Probe{Path: rp.Path, PostData: rp.PostData, Headers: rp.Headers,
+		Timeout: secs(rp.TimeoutSeconds), InitialDelay: secs(rp.InitialDelaySeconds)}
+	s := &Spec{Version: version, Task: t, Port: port, Probe: probe,
+		Policy:        replica.Policy{Probe: probe, ReplaceAfterDuration: secs(rp.FailureThresholdSeconds)},
+		ProbeInterval: secs(rp.ProbeIntervalSeconds),
+		Min:           svc.Replicas.MinReplicas, Max: svc.Replicas.Max(), LoadBalancingPolicy: svc.LoadBalancingPolicy}
+	for _, r := range t.Resources.Items {
+		if r.UseSpot {
+			s.UseSpot = true
+		}
+	}
+	if svc.TLS != nil {
+		s.TLSKeyFile, s.TLSCertFile = expand(svc.TLS.KeyFile), expand(svc.TLS.CertFile)
+	}
+	return s, nil
+}
+
+func expand(p string) string {
+	if strings.HasPrefix(p, "~/") {
+		if h, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(h, p[2:])
+		}
+	}
+	return p
+}
