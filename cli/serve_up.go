@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/skyplan/skyplan/diag"
@@ -24,15 +25,48 @@ func init() {
 			Name:      "up",
 			Usage:     "launch a service: plan its replicas, start the controller and load balancer, launch replicas, print the endpoint",
 			ArgsUsage: "SERVICE.yaml",
-			Flags: []cli.Flag{
+			Flags: append([]cli.Flag{
 				&cli.StringFlag{Name: "service-name", Aliases: []string{"n"}, Usage: "the service's `NAME` (default sky-service-XXXX)"},
 				&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation (required when stdin is not a terminal)"},
 				&cli.BoolFlag{Name: "dryrun", Usage: "plan the replicas and print the plan; launch nothing"},
 				&cli.DurationFlag{Name: "wait", Value: 60 * time.Second, Usage: "how long to wait for the load balancer's endpoint"},
-			},
+			}, serveEnvFlags()...),
 			Action: func(c *cli.Context) error { return runServeUp(c, io) },
 		}
 	})
+}
+
+// serveEnvFlags are the task overrides serve up and update take (`-n` is
+// the service name, so the other task flags are not offered).
+func serveEnvFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.GenericFlag{Name: "env", Value: &multiString{}, Usage: "K=V, or K to copy the local value (repeatable)"},
+		&cli.GenericFlag{Name: "env-file", Value: &multiString{}, Usage: "dotenv file of K=V lines (repeatable)"},
+		&cli.GenericFlag{Name: "secret", Value: &multiString{}, Usage: "K=V, or K to copy the local value (repeatable; never printed or stored in state)"},
+	}
+}
+
+// serveOverrides reads serveEnvFlags with bare K resolved from the
+// environment now (the controller runs elsewhere, later).
+func serveOverrides(c *cli.Context, io *IO) task.Overrides {
+	resolve := func(list []string) []string {
+		var out []string
+		for _, kv := range list {
+			if !strings.Contains(kv, "=") {
+				kv += "=" + io.Environ(kv)
+			}
+			out = append(out, kv)
+		}
+		return out
+	}
+	var files []string
+	for _, f := range repeatable(c, "env-file") {
+		if a, err := filepath.Abs(f); err == nil {
+			f = a
+		}
+		files = append(files, f)
+	}
+	return task.Overrides{Envs: resolve(repeatable(c, "env")), Secrets: resolve(repeatable(c, "secret")), EnvFiles: files}
 }
 
 // servicePlan is a loaded, validated service task and its replica plan.
@@ -46,7 +80,7 @@ type servicePlan struct {
 
 // loadServicePlan reads SERVICE.yaml, checks the service section as
 // SkyServe does, and plans one replica with the optimizer.
-func loadServicePlan(io *IO, path string) (*servicePlan, diag.Diagnostics) {
+func loadServicePlan(io *IO, path string, o task.Overrides, checkPaths bool) (*servicePlan, diag.Diagnostics) {
 	if path == "" {
 		return nil, diag.Diagnostics{{Severity: diag.Error, Summary: "Missing service file",
 			Detail: "Give the service YAML, e.g. skyplan serve up service.yaml (a task with a service: section)."}}
@@ -56,7 +90,7 @@ func loadServicePlan(io *IO, path string) (*servicePlan, diag.Diagnostics) {
 		return nil, diag.Diagnostics{{Severity: diag.Error, Summary: "Cannot read service file", Detail: err.Error(),
 			Subject: &diag.Range{Filename: path}}}
 	}
-	pl, ds := task.Parse(path, data, task.LoadOptions{Accelerators: knownAccelerators(), CheckLocalPaths: true})
+	pl, ds := task.Parse(path, data, task.LoadOptions{Accelerators: knownAccelerators(), CheckLocalPaths: checkPaths})
 	if pl == nil || ds.HasErrors() {
 		return nil, ds
 	}
@@ -64,6 +98,10 @@ func loadServicePlan(io *IO, path string) (*servicePlan, diag.Diagnostics) {
 		return nil, append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "A service is one task",
 			Detail:  fmt.Sprintf("%s has %d task documents; SkyServe serves a single task with a service: section. Split the file.", path, len(pl.Tasks)),
 			Subject: &diag.Range{Filename: path}})
+	}
+	ds = append(ds, pl.ApplyOverrides(o, io.Environ)...)
+	if ds.HasErrors() {
+		return nil, ds
 	}
 	t := pl.Tasks[0]
 	ds = append(ds, t.ValidateService()...)
@@ -111,7 +149,9 @@ func runServeUp(c *cli.Context, io *IO) error {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid service name", Field: "--service-name",
 			Detail: fmt.Sprintf("%q: a service name starts with a lowercase letter and has only lowercase letters, digits and '-' (at most 50 characters); its replicas are clusters named NAME-ID.", name)}})
 	}
-	sp, ds := loadServicePlan(io, c.Args().First())
+	o := serveOverrides(c, io)
+	// --dryrun only plans: local paths need not exist, as for plan --dryrun.
+	sp, ds := loadServicePlan(io, c.Args().First(), o, !c.Bool("dryrun"))
 	if ds.HasErrors() {
 		return Exit(ExitFailure, ds)
 	}
@@ -142,12 +182,15 @@ func runServeUp(c *cli.Context, io *IO) error {
 	now := time.Now()
 	err = store.CreateService(&state.Service{Name: name, Status: state.ServiceControllerInit, Version: 1,
 		UpdateMode: service.ModeRolling, CreatedAt: now},
-		state.ServiceVersion{Service: name, Version: 1, TaskYAML: string(sp.yaml), TaskPath: abs, Cwd: cwd, At: now})
+		state.ServiceVersion{Service: name, Version: 1, TaskYAML: string(sp.yaml), TaskPath: abs, Cwd: cwd, At: now, Envs: o.Envs, EnvFiles: o.EnvFiles})
 	if errors.Is(err, state.ErrServiceExists) {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Service already exists", Field: "--service-name",
 			Detail: fmt.Sprintf("A service named %s exists. Use `skyplan serve update %s %s` to change it, or another -n NAME.", name, name, sp.path)}})
 	}
 	if err != nil {
+		return err
+	}
+	if err := service.WriteSecrets(name, 1, o.Secrets); err != nil {
 		return err
 	}
 	if _, err := ensureController(io); err != nil {

@@ -19,10 +19,10 @@ func init() {
 			Name:      "update",
 			Usage:     "roll a service to a new version of its YAML",
 			ArgsUsage: "NAME SERVICE.yaml",
-			Flags: []cli.Flag{
+			Flags: append([]cli.Flag{
 				&cli.StringFlag{Name: "mode", Value: service.ModeRolling, Usage: "rolling (new replicas ready before old ones drain) or blue_green (switch once all new replicas are ready)"},
 				&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation"},
-			},
+			}, serveEnvFlags()...),
 			Action: func(c *cli.Context) error { return runServeUpdate(c, io) },
 		}
 	})
@@ -50,7 +50,8 @@ func runServeUpdate(c *cli.Context, io *IO) error {
 	} else if err != nil {
 		return err
 	}
-	sp, ds := loadServicePlan(io, path)
+	o := serveOverrides(c, io)
+	sp, ds := loadServicePlan(io, path, o, true)
 	if ds.HasErrors() {
 		return Exit(ExitFailure, ds)
 	}
@@ -64,7 +65,14 @@ func runServeUpdate(c *cli.Context, io *IO) error {
 	}
 	cwd, _ := os.Getwd()
 	abs, _ := filepath.Abs(path)
-	v, err := store.AddServiceVersion(name, state.ServiceVersion{TaskYAML: string(sp.yaml), TaskPath: abs, Cwd: cwd, At: time.Now()}, mode)
+	svc, _ := store.GetService(name)
+	// The secrets of the version about to be recorded, first: the
+	// controller may read the version as soon as it is committed.
+	if err := service.WriteSecrets(name, svc.Version+1, o.Secrets); err != nil {
+		return err
+	}
+	v, err := store.AddServiceVersion(name, state.ServiceVersion{TaskYAML: string(sp.yaml), TaskPath: abs, Cwd: cwd, At: time.Now(),
+		Envs: o.Envs, EnvFiles: o.EnvFiles}, mode)
 	if err != nil {
 		return Exit(ExitFailure, diag.Diagnostics{}.Append(err))
 	}

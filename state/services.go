@@ -73,10 +73,19 @@ type Service struct {
 
 // ServiceVersion is the task of one version of a service.
 type ServiceVersion struct {
-	Service  string    `json:"service"`
-	Version  int       `json:"version"`
-	TaskYAML string    `json:"task_yaml"` // the service YAML as submitted
-	TaskPath string    `json:"task_path"` // where it was read from (diagnostics)
+	Service  string `json:"service"`
+	Version  int    `json:"version"`
+	TaskYAML string `json:"task_yaml"` // the service YAML as submitted
+	TaskPath string `json:"task_path"` // where it was read from (diagnostics)
+	// Cwd is the directory `serve up` ran in: relative local paths of the
+	// task resolve against it (as SkyPilot resolves them against the
+	// client's working directory), not against the controller's.
+	Cwd string `json:"cwd,omitempty"`
+	// Envs are --env overrides as K=V (bare names resolved by the CLI),
+	// EnvFiles absolute --env-file paths. --secret values are never
+	// stored here: they live in a 0600 file beside the service's logs.
+	Envs     []string  `json:"envs,omitempty"`
+	EnvFiles []string  `json:"env_files,omitempty"`
 	Mode     string    `json:"mode,omitempty"`
 	At       time.Time `json:"at"`
 }

@@ -454,7 +454,11 @@ func (c *Controller) finish(rt *runtime, svc *state.Service, busy map[int]bool) 
 			delete(c.services, svc.Name)
 			c.mu.Unlock()
 			rt.close()
-			return c.o.Store.DeleteService(svc.Name)
+			if err := c.o.Store.DeleteService(svc.Name); err != nil {
+				return err
+			}
+			RemoveSecrets(svc.Name)
+			return nil
 		}
 		c.setStatus(svc, state.ServiceShuttingDown, "")
 		return nil

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/skyplan/skyplan/serve/replica"
+	"github.com/skyplan/skyplan/skyhome"
 	"github.com/skyplan/skyplan/state"
 	"github.com/skyplan/skyplan/task"
 	"go.yaml.in/yaml/v3"
@@ -24,6 +26,14 @@ func (l SpecLoader) Load(v state.ServiceVersion) (*Spec, error) {
 	pl, ds := task.Parse(v.TaskPath, []byte(v.TaskYAML), task.LoadOptions{Accelerators: l.Accelerators})
 	if ds.HasErrors() || pl == nil || len(pl.Tasks) != 1 {
 		return nil, fmt.Errorf("service %s version %d: %s", v.Service, v.Version, ds.Error())
+	}
+	secrets, err := ReadSecrets(v.Service, v.Version)
+	if err != nil {
+		return nil, err
+	}
+	o := task.Overrides{Envs: v.Envs, EnvFiles: v.EnvFiles, Secrets: secrets}
+	if ods := pl.ApplyOverrides(o, func(string) string { return "" }); ods.HasErrors() {
+		return nil, fmt.Errorf("service %s version %d: %s", v.Service, v.Version, ods.Error())
 	}
 	t := pl.Tasks[0]
 	if vds := t.ValidateService(); vds.HasErrors() {
@@ -88,4 +98,47 @@ func expand(p string) string {
 		}
 	}
 	return p
+}
+
+// secretsPath holds one version's --secret values (K=V lines, 0600).
+func secretsPath(service string, version int) string {
+	return filepath.Join(LogDir(service), fmt.Sprintf("secrets-v%d.env", version))
+}
+
+// WriteSecrets stores a version's --secret values for the controller
+// (nothing is written without secrets). They never go to state.db.
+func WriteSecrets(service string, version int, kvs []string) error {
+	if len(kvs) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(LogDir(service), 0o700); err != nil {
+		return err
+	}
+	return skyhome.WriteFileAtomic(secretsPath(service, version), []byte(strings.Join(kvs, "\n")+"\n"), 0o600)
+}
+
+// ReadSecrets reads what WriteSecrets stored (none if there is no file).
+func ReadSecrets(service string, version int) ([]string, error) {
+	b, err := os.ReadFile(secretsPath(service, version))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// RemoveSecrets deletes a service's stored secrets (after serve down).
+func RemoveSecrets(service string) {
+	ms, _ := filepath.Glob(filepath.Join(LogDir(service), "secrets-v*.env"))
+	for _, m := range ms {
+		os.Remove(m)
+	}
 }
