@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/skyplan/skyplan/controller"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/optimizer"
 	"github.com/skyplan/skyplan/serve/service"
@@ -161,6 +162,9 @@ func runServeUp(c *cli.Context, io *IO) error {
 		return nil
 	}
 	writeServicePlan(io, io.Err, sp)
+	if err := serveControllerAvailable(); err != nil {
+		return err
+	}
 	if name == "" {
 		b := make([]byte, 2)
 		_, _ = rand.Read(b)
@@ -231,4 +235,16 @@ func waitEndpoint(io *IO, store *state.Store, name string, wait time.Duration) (
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// serveControllerAvailable refuses to record a service no controller in
+// this binary would act on.
+func serveControllerAvailable() error {
+	for _, nf := range controller.Registered() {
+		if nf.Name == "serve" {
+			return nil
+		}
+	}
+	return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "This build has no service controller",
+		Detail: "skyplan was built without the serve reconciler, so nothing would launch the replicas. Use --dryrun to plan the service."}})
 }
