@@ -92,14 +92,11 @@ func Parse(filename string, data []byte, opts LoadOptions) (*Pipeline, diag.Diag
 		bodies, idx = bodies[1:], idx[1:]
 	}
 	if len(bodies) == 0 {
-		// An empty file is a task with every default (SkyPilot does the same).
-		t := &Task{NumNodes: 1, Resources: ResourceSet{Items: []Resources{defaultResources()}},
-			Source: Source{File: filename}, raw: &rawSubst{}}
-		if pl.Name != "" {
-			t.Name = pl.Name
-		}
-		pl.Tasks = []*Task{t}
-		return pl, ds
+		// SkyPilot takes an empty file as a task with every default, which
+		// then runs nothing: almost always a wrong or unsaved file.
+		return nil, diag.Diagnostics{{Severity: diag.Error, Summary: "Empty task file",
+			Subject: &diag.Range{Filename: filename, Start: diag.Pos{Line: 1, Column: 1}, End: diag.Pos{Line: 1, Column: 1}},
+			Detail:  fmt.Sprintf("%s has no task in it (only blank lines, comments or empty documents). A task needs at least a `run:` command, e.g.\n\n  resources:\n    cpus: 2\n  run: echo hello\n\nCheck that this is the file you meant and that it is saved.", filename)}}
 	}
 	for i, b := range bodies {
 		p := &parser{file: filename, opts: opts, knownAccel: knownAccelMap(opts.Accelerators)}
@@ -324,61 +321,4 @@ func checkDependsOn(pl *Pipeline) diag.Diagnostics {
 		}
 	}
 	return ds
-}
-
-var yamlLineRE = regexp.MustCompile(`line (\d+)(?:: column (\d+))?`)
-
-// syntaxError turns a YAML error into a located diagnostic; templated
-// files get their own message.
-func syntaxError(file string, data []byte, err error) diag.Diagnostic {
-	r := &diag.Range{Filename: file}
-	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-		r.Start.Line, _ = strconv.Atoi(m[1])
-		r.Start.Column = 1
-		if m[2] != "" {
-			r.Start.Column, _ = strconv.Atoi(m[2])
-		}
-		r.End = r.Start
-	}
-	if r.Start.Line == 0 {
-		// Some yaml errors carry no line: find the first line prefix that
-		// fails with the same message.
-		if l := firstFailingLine(data, err.Error()); l > 0 {
-			r.Start, r.End = diag.Pos{Line: l, Column: 1}, diag.Pos{Line: l, Column: 1}
-		}
-	}
-	if line, col := templateMarker(data); line > 0 {
-		return templateDiag(file, &yaml.Node{Line: line, Column: col}, "")
-	}
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	msg = yamlLineRE.ReplaceAllString(msg, "")
-	msg = strings.TrimLeft(msg, ": ")
-	return diag.Diagnostic{Severity: diag.Error, Summary: "Invalid YAML",
-		Detail: "The file is not valid YAML: " + msg + ". Check indentation and quoting on this line.", Subject: r}
-}
-
-// firstFailingLine returns the first line whose prefix of the file fails
-// to parse with message msg (0 if none, or the file is too long to search).
-func firstFailingLine(data []byte, msg string) int {
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	if len(lines) > 2000 {
-		return 0
-	}
-	end := 0
-	for i, l := range lines {
-		end += len(l)
-		dec := yaml.NewDecoder(bytes.NewReader(data[:end]))
-		for {
-			var n yaml.Node
-			err := dec.Decode(&n)
-			if err == nil {
-				continue
-			}
-			if !errors.Is(err, io.EOF) && err.Error() == msg {
-				return i + 1
-			}
-			break
-		}
-	}
-	return 0
 }

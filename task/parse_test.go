@@ -81,7 +81,8 @@ outputs:
 }
 
 func TestDefaults(t *testing.T) {
-	for _, src := range []string{"", "run: echo hi\n", "resources:\n", "resources: {}\n", "---\n---\n"} {
+	// An empty file is refused (TestErrors); a task with only defaults is not.
+	for _, src := range []string{"run: echo hi\n", "resources:\n", "resources: {}\n", "---\nrun: x\n---\n"} {
 		tk := mustTask(t, src)
 		if tk.NumNodes != 1 || len(tk.Resources.Items) != 1 || tk.Resources.Ordered {
 			t.Fatalf("%q: num_nodes %d, items %d", src, tk.NumNodes, len(tk.Resources.Items))
