@@ -53,6 +53,7 @@ func runController(c *cli.Context, io *IO) error {
 		return err
 	}
 	defer store.Close()
+	daemonIO = io
 	log := slog.New(slog.NewTextHandler(io.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	log.Info("controller started", "pid", os.Getpid(), "home", skyhome.Dir())
 	ctx := io.Interrupted

@@ -25,8 +25,22 @@ type Config struct {
 	SSHCIDRs []string `yaml:"ssh_cidrs"`
 	// Backend makes each cluster's Terraform state remote (team/CI use).
 	Backend *Backend `yaml:"backend"`
+	// Jobs tunes the managed-jobs controller.
+	Jobs Jobs `yaml:"jobs"`
 	// Files lists the files that were read, lowest precedence first.
 	Files []string `yaml:"-"`
+}
+
+// Jobs are the managed-jobs controller's intervals (0 = default).
+type Jobs struct {
+	// PollSeconds between polls of each job's head (default 15; 1 in tests).
+	PollSeconds int `yaml:"poll_seconds"`
+	// UnreachableSeconds a head may stay silent while the cloud reports
+	// its instances running before the attempt is given up (default 300).
+	UnreachableSeconds int `yaml:"unreachable_seconds"`
+	// RetryGapSeconds is the first wait between launch retries during a
+	// recovery (default 60, growing ×1.6 up to 5×).
+	RetryGapSeconds int `yaml:"retry_gap_seconds"`
 }
 
 // Cloud holds per-cloud settings (SkyPilot's aws./gcp./azure. keys).

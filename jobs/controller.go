@@ -37,6 +37,9 @@ type Options struct {
 	// SpotPolicy decides spot vs on-demand for each attempt of a job with
 	// a deadline; nil keeps the task's use_spot.
 	SpotPolicy SpotPolicy
+	// Secrets returns a job's secret values by task id (see secrets.go);
+	// nil = none.
+	Secrets func(taskID string) (map[string]string, error)
 	// Wake asks the daemon for an early pass.
 	Wake func()
 }

@@ -85,6 +85,7 @@ func (w *worker) Step(ctx context.Context) (wait time.Duration, done bool, err e
 				}
 			}
 		}
+		DropSecrets(w.o.Home, j.Spec.TaskID)
 		return 0, true, nil
 	}
 	if j.CancelRequested && j.Status != Cancelling {
@@ -199,7 +200,15 @@ func (w *worker) submit(ctx context.Context, j *Job, a *Attempt, now time.Time) 
 			"SKYPLAN_MANAGED_JOB_ID":  strconv.FormatInt(j.ID, 10),
 		}
 		w.log.printf("attempt %d: submitting job %s (setup + run) on %s", a.N, name, a.Cluster)
-		id, err = w.o.Clusters.Submit(ctx, SubmitRequest{Cluster: a.Cluster, Task: j.Spec.Task, JobName: name,
+		t := j.Spec.Task
+		if w.o.Secrets != nil {
+			vals, serr := w.o.Secrets(j.Spec.TaskID)
+			if serr != nil {
+				return 0, false, serr
+			}
+			t = withSecrets(t, vals)
+		}
+		id, err = w.o.Clusters.Submit(ctx, SubmitRequest{Cluster: a.Cluster, Task: t, JobName: name,
 			Env: env, TaskID: j.Spec.TaskID, Log: w.log})
 	}
 	if ctx.Err() != nil {

@@ -23,6 +23,10 @@ type LaunchOptions struct {
 	SkipSetup bool
 	// JobName defaults to the task name.
 	JobName string
+	// TaskID, when set, is SKYPILOT_TASK_ID (a managed job keeps one id
+	// across its recoveries, so checkpoints keyed by it survive); default
+	// sky-<time>_<cluster>_<job>.
+	TaskID string
 	// BaseDir resolves relative local file_mounts sources ("" = the
 	// working directory, as SkyPilot; parsed tasks are absolute already).
 	BaseDir string
@@ -114,7 +118,11 @@ func (r *Runner) execute(ctx context.Context, cl *Cluster, t *task.Task, opts La
 			}
 		}
 	}
-	env := JobEnv{Cluster: cl, JobID: jobID, TaskID: TaskID(submitted, cl.Name, jobID), User: r.user(),
+	taskID := opts.TaskID
+	if taskID == "" {
+		taskID = TaskID(submitted, cl.Name, jobID)
+	}
+	env := JobEnv{Cluster: cl, JobID: jobID, TaskID: taskID, User: r.user(),
 		NumNodes: numNodes, Accelerators: acc, Envs: t.Envs, Secrets: t.Secrets}
 	red := NewRedactor(t.Secrets)
 	setup := t.Setup
