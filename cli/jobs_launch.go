@@ -50,7 +50,7 @@ func runJobsLaunch(c *cli.Context, io *IO) error {
 	}
 	if len(pl.Tasks) > 1 {
 		return Exit(ExitFailure, append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "Managed pipelines are not supported yet",
-			Detail: fmt.Sprintf("%s holds %d tasks; `skyplan jobs launch` takes one task. Launch each task as its own managed job, or use `skyplan apply` for the pipeline.", path, len(pl.Tasks)),
+			Detail:  fmt.Sprintf("%s holds %d tasks; `skyplan jobs launch` takes one task. Launch each task as its own managed job, or use `skyplan apply` for the pipeline.", path, len(pl.Tasks)),
 			Subject: &diag.Range{Filename: path}}))
 	}
 	t := pl.Tasks[0]
