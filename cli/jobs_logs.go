@@ -80,7 +80,7 @@ func runJobsLogs(c *cli.Context, io *IO) error {
 		return err
 	}
 	if c.Bool("controller") {
-		return catFile(io.Out, jobs.ControllerLog(skyhome.Dir(), id), fmt.Sprintf("The controller has not logged anything for job %d yet.", id), io)
+		return catJobFile(io.Out, jobs.ControllerLog(skyhome.Dir(), id), fmt.Sprintf("The controller has not logged anything for job %d yet.", id), io)
 	}
 	atts, err := js.Attempts(id)
 	if err != nil {
@@ -120,7 +120,7 @@ func runJobsLogs(c *cli.Context, io *IO) error {
 					return nil
 				}
 			}
-			return catFile(io.Out, jobs.AttemptLog(skyhome.Dir(), id, n),
+			return catJobFile(io.Out, jobs.AttemptLog(skyhome.Dir(), id, n),
 				fmt.Sprintf("Attempt %d of job %d left no logs (it ended before its job started: %s).", n, id, dashIfEmpty(a.EndReason)), io)
 		}
 	}
@@ -136,7 +136,7 @@ func followJobTo(io *IO, js *jobs.Store, id int64, n int) error {
 	return followJob(&cp, js, id, n, false)
 }
 
-func catFile(w io.Writer, path, empty string, io *IO) error {
+func catJobFile(w io.Writer, path, empty string, io *IO) error {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintln(io.Err, empty)
