@@ -2,6 +2,7 @@ package optimizer
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -151,67 +152,85 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// fuzzyAccelerators lists offered NAME:COUNT close to the request: names
-// containing the requested one with at least the requested count (SkyPilot),
-// else names within a small edit distance; cheapest first.
+// fuzzyAccelerators lists offered NAME:COUNT close to the request, best
+// first: the same accelerator at the nearest counts (ties: the larger
+// count, which satisfies the request), then names containing the requested
+// one with at least the requested count (SkyPilot's rule), cheapest first,
+// then names within a small edit distance at the nearest counts.
 func fuzzyAccelerators(cat *catalog.Catalog, clouds []string, r *task.Resources) []string {
 	want := strings.ToLower(r.Accelerator.Name)
+	n := r.Accelerator.Count
 	type cand struct {
-		label string
+		name  string
+		count float64
 		price float64
 	}
-	collect := func(match func(name string, count float64) bool) []string {
-		best := map[string]float64{}
-		for _, c := range clouds {
-			cc, err := cat.Cloud(c)
-			if err != nil {
+	offered := map[string]*cand{}
+	for _, c := range clouds {
+		cc, err := cat.Cloud(c)
+		if err != nil {
+			continue
+		}
+		rows := cc.Offers
+		if c == "gcp" {
+			rows = cc.Accelerators
+		}
+		for i := range rows {
+			o := &rows[i]
+			if o.AcceleratorName == "" || !inLocation(o, r.Infra) {
 				continue
 			}
-			rows := cc.Offers
-			if c == "gcp" {
-				rows = cc.Accelerators
+			p, ok := o.PriceFor(false)
+			if !ok {
+				continue
 			}
-			for i := range rows {
-				o := &rows[i]
-				if o.AcceleratorName == "" || !inLocation(o, r.Infra) || !match(strings.ToLower(o.AcceleratorName), o.AcceleratorCount) {
-					continue
-				}
-				p, ok := o.PriceFor(false)
-				if !ok {
-					continue
-				}
-				label := o.AcceleratorName + ":" + countText(o.AcceleratorCount)
-				if old, seen := best[label]; !seen || p < old {
-					best[label] = p
-				}
+			label := o.AcceleratorName + ":" + countText(o.AcceleratorCount)
+			if old := offered[label]; old == nil || p < old.price {
+				offered[label] = &cand{o.AcceleratorName, o.AcceleratorCount, p}
 			}
 		}
-		var cs []cand
-		for l, p := range best {
-			cs = append(cs, cand{l, p})
+	}
+	byCount := func(a, b *cand) bool {
+		da, db := math.Abs(a.count-n), math.Abs(b.count-n)
+		if da != db {
+			return da < db
+		}
+		if a.count != b.count {
+			return a.count > b.count
+		}
+		return a.price < b.price
+	}
+	byPrice := func(a, b *cand) bool { return a.price < b.price }
+	groups := []struct {
+		match func(name string, count float64) bool
+		less  func(a, b *cand) bool
+	}{
+		{func(name string, _ float64) bool { return name == want }, byCount},
+		{func(name string, count float64) bool { return name != want && strings.Contains(name, want) && count >= n }, byPrice},
+		{func(name string, _ float64) bool {
+			return name != want && !strings.Contains(name, want) && (editDistance(name, want) <= 2 || strings.Contains(want, name))
+		}, byCount},
+	}
+	var out []string
+	for _, g := range groups {
+		var cs []*cand
+		for _, c := range offered {
+			if g.match(strings.ToLower(c.name), c.count) {
+				cs = append(cs, c)
+			}
 		}
 		sort.Slice(cs, func(i, j int) bool {
-			if cs[i].price != cs[j].price {
-				return cs[i].price < cs[j].price
+			if g.less(cs[i], cs[j]) != g.less(cs[j], cs[i]) {
+				return g.less(cs[i], cs[j])
 			}
-			return cs[i].label < cs[j].label
+			return cs[i].name+countText(cs[i].count) < cs[j].name+countText(cs[j].count)
 		})
-		var out []string
 		for _, c := range cs {
-			out = append(out, c.label)
+			out = append(out, c.name+":"+countText(c.count))
 		}
-		if len(out) > 10 {
-			out = out[:10]
-		}
-		return out
 	}
-	out := collect(func(name string, count float64) bool {
-		return strings.Contains(name, want) && count >= r.Accelerator.Count
-	})
-	if len(out) == 0 {
-		out = collect(func(name string, count float64) bool {
-			return editDistance(name, want) <= 2 || strings.Contains(want, name)
-		})
+	if len(out) > 10 {
+		out = out[:10]
 	}
 	return out
 }
@@ -237,13 +256,25 @@ func noCandidateDiag(t *task.Task, items []task.Resources, numNodes int, failure
 	for _, h := range dedupe(hints) {
 		b.WriteString("\n" + h)
 	}
-	b.WriteString("\n\nHint: skyplan gpus list to list available accelerators.")
+	if anyAccelerator(items, failures) {
+		b.WriteString("\n\nHint: skyplan gpus list to list available accelerators.")
+	}
 	field := []string{"accelerators", "instance_type", "cpus", "memory", "infra"}
 	if items[failures[0].index].Accelerator == nil {
 		field = field[1:]
 	}
 	d := locatedError(t, failures[0].index, field, "Catalog does not contain any instances satisfying the request", strings.TrimRight(b.String(), "\n"))
 	return d
+}
+
+// anyAccelerator: the GPU listing helps only a request for accelerators.
+func anyAccelerator(items []task.Resources, failures []failure) bool {
+	for _, f := range failures {
+		if items[f.index].Accelerator != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func requestHints(r *task.Resources) []string {

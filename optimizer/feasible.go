@@ -138,9 +138,66 @@ func feasibleDefault(cc *catalog.CloudCatalog, r *task.Resources) cloudResult {
 	bySpot := r.UseSpot && r.MaxHourlyCost > 0
 	choices := rankTypes(cc.Name, rows, func(o *catalog.Offer) (float64, bool) { return o.PriceFor(bySpot) })
 	if len(choices) == 0 {
-		return cloudResult{reason: fmt.Sprintf("no %s default CPU instance (%s) has %s", catalog.DisplayName(cc.Name), defaultFamilyText(cc.Name), cpuMemText(cpus, mem))}
+		return cloudResult{reason: defaultMiss(cc, r, cpus)}
 	}
 	return cloudResult{choices: choices}
+}
+
+// defaultMiss says why no default CPU instance fits, naming only what the
+// user asked for and the defaults that made the difference: the memory
+// ratio applied when only cpus is set is mentioned only when an instance
+// with those cpus exists but not with that memory.
+func defaultMiss(cc *catalog.CloudCatalog, r *task.Resources, cpus *task.Quantity) string {
+	head := fmt.Sprintf("no %s default CPU instance (%s)", catalog.DisplayName(cc.Name), defaultFamilyText(cc.Name))
+	if r.CPUs == nil && r.Memory == nil {
+		return head + fmt.Sprintf(" is offered%s with skyplan's default size (cpus=%g+, memory=%gx)", locationText(r.Infra), float64(defaultVCPUs), float64(defaultMemoryPerVCPU))
+	}
+	cpusFit, memFit, largest := false, false, 0.0
+	_, mem := effectiveCPUMem(r)
+	lastType, lastDefault := "", false
+	for i := range cc.Offers {
+		o := &cc.Offers[i]
+		if o.AcceleratorName != "" || !inLocation(o, r.Infra) {
+			continue
+		}
+		if o.InstanceType != lastType {
+			lastType, lastDefault = o.InstanceType, isDefaultFamily(cc.Name, o.InstanceType)
+		}
+		if !lastDefault {
+			continue
+		}
+		largest = math.Max(largest, o.VCPUs)
+		if cpusOK(cpus, o.VCPUs) {
+			cpusFit = true
+			memFit = memFit || memOK(mem, o.MemoryGiB, o.VCPUs)
+		}
+	}
+	var want []string
+	if r.CPUs != nil {
+		want = append(want, "cpus="+quantityText(r.CPUs))
+	}
+	switch {
+	case r.Memory != nil:
+		want = append(want, "memory="+quantityText(r.Memory))
+	case cpusFit && !memFit:
+		want = append(want, fmt.Sprintf("memory=%gx (the default when memory is not set)", float64(defaultMemoryPerVCPU)))
+	}
+	s := head + " has " + strings.Join(want, " and ")
+	switch {
+	case r.CPUs != nil && !cpusFit && largest > 0:
+		s += fmt.Sprintf(" (the largest has %g vCPUs)", largest)
+	case memFit:
+		// The size exists: the market or the price cap rules it out.
+		market := "an on-demand"
+		if r.UseSpot {
+			market = "a spot"
+		}
+		s += " at " + market + " price" + capText(r)
+	}
+	if largest == 0 {
+		s = head + " is offered" + locationText(r.Infra)
+	}
+	return s
 }
 
 // feasibleVMAccelerator handles AWS and Azure, where GPUs come with the VM.
