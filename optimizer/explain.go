@@ -206,7 +206,9 @@ func fuzzyAccelerators(cat *catalog.Catalog, clouds []string, r *task.Resources)
 		less  func(a, b *cand) bool
 	}{
 		{func(name string, _ float64) bool { return name == want }, byCount},
-		{func(name string, count float64) bool { return name != want && strings.Contains(name, want) && count >= n }, byPrice},
+		{func(name string, count float64) bool {
+			return name != want && strings.Contains(name, want) && count >= n
+		}, byPrice},
 		{func(name string, _ float64) bool {
 			return name != want && !strings.Contains(name, want) && (editDistance(name, want) <= 2 || strings.Contains(want, name))
 		}, byCount},
