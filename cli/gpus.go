@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -109,45 +108,42 @@ func gpusList(c *cli.Context, io *IO) error {
 	return tw.Flush()
 }
 
-// writeGPUSummary prints one row per accelerator and cloud: the counts
-// offered and the cheapest on-demand and spot price of any count.
+// writeGPUSummary prints the default listing in SkyPilot's groups: common
+// GPUs, TPUs collapsed to one row per generation, then the others. Prices
+// belong to an instance type and region, so they are in the NAME listing.
 func writeGPUSummary(tw *tabwriter.Writer, offers []optimizer.AcceleratorOffer) {
-	type key struct{ acc, cloud string }
-	type row struct {
-		counts      []string
-		price, spot *float64
+	sum := optimizer.SummarizeAccelerators(offers)
+	section := func(head, countsHead string, rows []optimizer.AcceleratorCounts, withCloud bool) {
+		if len(rows) == 0 {
+			return
+		}
+		if withCloud {
+			fmt.Fprintf(tw, "%s\tCLOUD\t%s\n", head, countsHead)
+		} else {
+			fmt.Fprintf(tw, "%s\t%s\n", head, countsHead)
+		}
+		for _, r := range rows {
+			if withCloud {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Name, catalog.DisplayName(r.Cloud), strings.Join(r.Counts, ", "))
+			} else {
+				fmt.Fprintf(tw, "%s\t%s\n", r.Name, shortList(r.Counts, 8))
+			}
+		}
+		fmt.Fprintln(tw)
 	}
-	rows := map[key]*row{}
-	var order []key
-	for _, o := range offers {
-		k := key{o.Accelerator, o.Cloud}
-		r := rows[k]
-		if r == nil {
-			r = &row{}
-			rows[k] = r
-			order = append(order, k)
-		}
-		if n := fmtNum(o.Count); !contains(r.counts, n) {
-			r.counts = append(r.counts, n)
-		}
-		if o.Price != nil && (r.price == nil || *o.Price < *r.price) {
-			r.price = o.Price
-		}
-		if o.SpotPrice != nil && (r.spot == nil || *o.SpotPrice < *r.spot) {
-			r.spot = o.SpotPrice
-		}
+	section("COMMON_GPU", "AVAILABLE_QUANTITIES", sum.Common, true)
+	section("GOOGLE_TPU", "AVAILABLE_SLICES", sum.TPUs, false)
+	section("OTHER_GPU", "AVAILABLE_QUANTITIES", sum.Other, true)
+	fmt.Fprintln(tw, "Prices per instance type and region: skyplan gpus list NAME[:COUNT] (e.g. A100:8, tpu-v5litepod-8).")
+}
+
+// shortList joins up to max items; a longer list keeps its start and end
+// ("8, 16, 32, 64, 128, 256, …, 6144 (52 sizes)").
+func shortList(items []string, max int) string {
+	if len(items) <= max {
+		return strings.Join(items, ", ")
 	}
-	sort.SliceStable(order, func(i, j int) bool {
-		if !strings.EqualFold(order[i].acc, order[j].acc) {
-			return strings.ToLower(order[i].acc) < strings.ToLower(order[j].acc)
-		}
-		return order[i].cloud < order[j].cloud
-	})
-	fmt.Fprintln(tw, "GPU\tCLOUD\tAVAILABLE_QUANTITIES\tCHEAPEST_PRICE\tCHEAPEST_SPOT_PRICE")
-	for _, k := range order {
-		r := rows[k]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.acc, catalog.DisplayName(k.cloud), strings.Join(r.counts, ", "), money(r.price), money(r.spot))
-	}
+	return fmt.Sprintf("%s, …, %s (%d sizes)", strings.Join(items[:max-2], ", "), items[len(items)-1], len(items))
 }
 
 func similarAccelerators(names []string, want string) []string {

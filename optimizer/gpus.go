@@ -43,14 +43,15 @@ func ListAccelerators(cat *catalog.Catalog, f ListFilter) ([]AcceleratorOffer, e
 		clouds = []string{strings.ToLower(f.Cloud)}
 	}
 	cat.Preload(clouds...)
+	// Prices are aggregated per region (the cheapest zone of each), and a
+	// row without --all-regions is one region's: the cheapest on-demand
+	// region (else the cheapest spot one) with that region's spot price, so
+	// a row's prices and region always belong together.
 	type key struct{ cloud, it, acc, count, region string }
 	agg := map[key]*AcceleratorOffer{}
 	var order []key
 	add := func(cloud, it string, accName string, count float64, o *catalog.Offer, vcpus, mem, price, spot float64) {
-		k := key{cloud, it, accName, countText(count), ""}
-		if f.AllRegions {
-			k.region = o.Region
-		}
+		k := key{cloud, it, accName, countText(count), o.Region}
 		a := agg[k]
 		if a == nil {
 			a = &AcceleratorOffer{Accelerator: accName, Count: count, Cloud: cloud, InstanceType: it,
@@ -60,7 +61,7 @@ func ListAccelerators(cat *catalog.Catalog, f ListFilter) ([]AcceleratorOffer, e
 		}
 		if price >= 0 && (a.Price == nil || price < *a.Price) {
 			p := round6(price)
-			a.Price, a.Region = &p, o.Region
+			a.Price = &p
 		}
 		if spot >= 0 && (a.SpotPrice == nil || spot < *a.SpotPrice) {
 			s := round6(spot)
@@ -109,8 +110,25 @@ func ListAccelerators(cat *catalog.Catalog, f ListFilter) ([]AcceleratorOffer, e
 		}
 	}
 	out := make([]AcceleratorOffer, 0, len(order))
-	for _, k := range order {
-		out = append(out, *agg[k])
+	if f.AllRegions {
+		for _, k := range order {
+			out = append(out, *agg[k])
+		}
+	} else {
+		best := map[key]int{} // region-less key → index in out
+		for _, k := range order {
+			a := agg[k]
+			rk := k
+			rk.region = ""
+			i, seen := best[rk]
+			switch {
+			case !seen:
+				best[rk] = len(out)
+				out = append(out, *a)
+			case cheaperRegion(a, &out[i]):
+				out[i] = *a
+			}
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
@@ -127,6 +145,19 @@ func ListAccelerators(cat *catalog.Catalog, f ListFilter) ([]AcceleratorOffer, e
 		return a.Region < b.Region
 	})
 	return out, nil
+}
+
+// cheaperRegion: a's region is the better one to show: the lower on-demand
+// price (a region with one beats one without), then the lower spot price,
+// then the region name.
+func cheaperRegion(a, b *AcceleratorOffer) bool {
+	if pa, pb := priceOr(a.Price), priceOr(b.Price); pa != pb {
+		return pa < pb
+	}
+	if sa, sb := priceOr(a.SpotPrice), priceOr(b.SpotPrice); sa != sb {
+		return sa < sb
+	}
+	return a.Region < b.Region
 }
 
 func priceOr(p *float64) float64 {
