@@ -218,7 +218,9 @@ func Lookup(name string) (Policy, error) {
 	return nil, fmt.Errorf("%s", msg)
 }
 
-// Default is the policy a managed job uses when the user names none: greedy
-// spot (SkyPilot's behaviour for spot jobs), which becomes deadline-safe when
-// the job carries a deadline.
-func Default() Policy { return registry[NameGreedy] }
+// Default is the policy a spot managed job uses when the user names none:
+// skyplan's. Without a deadline it is greedy spot (SkyPilot's behaviour for
+// spot jobs: spot whenever it can be had, wait otherwise); with one it keeps
+// the deadline guarantee of safety.go. Jobs with use_spot: false and no
+// deadline run the on-demand policy.
+func Default() Policy { return registry[NameSkyplan] }

@@ -139,3 +139,44 @@ func TestUniformProgress(t *testing.T) {
 		}
 	}
 }
+
+func TestSkyplan(t *testing.T) {
+	sk, _ := Lookup(NameSkyplan)
+	if Default().Name() != NameSkyplan {
+		t.Fatalf("Default() = %s", Default().Name())
+	}
+	h, m := time.Hour, time.Minute
+	j := Job{Duration: 8 * h, Deadline: 16 * h, RestartOverhead: 6 * m}
+	step := m
+	for _, c := range []struct {
+		name string
+		o    Observation
+		want Decision
+	}{
+		{"no deadline waits for spot", Observation{Elapsed: 20 * h, Running: OnDemand, Step: step}, SpotElse(Idle)},
+		{"idle ahead waits", Observation{Elapsed: 2 * h, Done: 2 * h, Step: step}, SpotElse(Idle)},
+		{"idle behind catches up", Observation{Elapsed: 4 * h, Done: h, Step: step}, SpotElse(OnDemand)},
+		{"spot kept", Observation{Elapsed: 4 * h, Done: h, Running: Spot, Step: step}, SpotElse(OnDemand)},
+		{"on-demand warmup is never abandoned", Observation{Elapsed: 4 * h, Done: 3 * h, Running: OnDemand, Warmup: 3 * m, Step: step}, Run(OnDemand)},
+		// ep(4h+12m) = 2h06m.
+		{"on-demand behind the release point", Observation{Elapsed: 4 * h, Done: 2*h + 5*m, Running: OnDemand, Step: step}, Run(OnDemand)},
+		{"on-demand released to spot, not to idle", Observation{Elapsed: 4 * h, Done: 2*h + 7*m, Running: OnDemand, Step: step}, SpotElse(OnDemand)},
+		// ep(4h+48m) = 2h24m.
+		{"far ahead: on-demand may stop to wait", Observation{Elapsed: 4 * h, Done: 2*h + 25*m, Running: OnDemand, Step: step}, SpotElse(Idle)},
+		// slack = 16h − 7h50m − 8h = 10m: (S) holds (≥ 7m) but a spot
+		// start cannot pay for its warmup (needs 13m).
+		{"futile spot start: on-demand now", Observation{Elapsed: 7*h + 50*m, Step: step}, Run(OnDemand)},
+		{"futile switch: stay on on-demand", Observation{Elapsed: 7*h + 50*m, Running: OnDemand, Step: step}, Run(OnDemand)},
+		// slack = 13m: a spot start pays now, waiting one more step would not.
+		{"last useful spot start", Observation{Elapsed: 7*h + 47*m, Step: step}, SpotElse(OnDemand)},
+		{"(S) fails on spot", Observation{Elapsed: 7*h + 55*m, Running: Spot, Step: step}, Run(OnDemand)},
+	} {
+		jj := j
+		if c.name == "no deadline waits for spot" {
+			jj = Job{}
+		}
+		if got := sk.Decide(jj, c.o); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -2,18 +2,39 @@ package policy
 
 import "time"
 
-// skyplanPolicy: see the doc in docs/jobs.md.
-type skyplanPolicy struct {
-	odToSpot bool // switch from on-demand to spot while behind
-	hyst     int  // hysteresis in d units for leaving on-demand to idle (-1: never)
-	beta     float64
-}
+// skyplanPolicy is skyplan's own deadline policy: Uniform Progress's
+// progress line (uniform.go) as the pace, with the moves that waste slack or
+// money on the traces taken out. With d the restart overhead, Δ the step,
+// s = τ − R the slack and ep(t) the line:
+//
+//  1. No deadline: spot, else wait (like greedy).
+//  2. Condition (S) of safety.go fails: on-demand until the end. This is
+//     the deadline guarantee; every other rule only chooses among moves (S)
+//     allows.
+//  3. A spot start must pay for its own warmup: after it, (S) must still
+//     hold, so s ≥ 2d + Δ. Below that a spot start (or waiting for one) only
+//     burns slack before a certain move to on-demand, so start on-demand now.
+//  4. On spot: stay (exploitation, as in Uniform Progress).
+//  5. On on-demand: never abandon a warmup already paid for; once ahead of
+//     ep(t+2d) (Uniform Progress's release point) take spot when it can be
+//     had; leave on-demand for idle only when ahead of ep(t+8d). Uniform
+//     Progress idles as soon as it is ahead of ep(t+2d), and in a long
+//     outage that flaps: every idle spell of about 2d is followed by a new
+//     on-demand launch paying d, which costs up to a third of an all
+//     on-demand run at 100% slack (and one launch per cycle). The longer
+//     lead makes each restart overhead buy a long wait.
+//  6. Idle: behind ep(t), spot else on-demand; ahead, spot else wait.
+type skyplanPolicy struct{}
 
-func init() { register(skyplanPolicy{odToSpot: true, hyst: -1, beta: 1}) }
+// idleLead is how far ahead of the line (in restart overheads) a job on
+// on-demand must be before it stops to wait for spot (rule 5).
+const idleLead = 8
+
+func init() { register(skyplanPolicy{}) }
 
 func (skyplanPolicy) Name() string { return NameSkyplan }
 
-func (p skyplanPolicy) Decide(j Job, o Observation) Decision {
+func (skyplanPolicy) Decide(j Job, o Observation) Decision {
 	if !j.HasDeadline() {
 		return SpotElse(Idle)
 	}
@@ -22,36 +43,26 @@ func (p skyplanPolicy) Decide(j Job, o Observation) Decision {
 	}
 	d, step := j.RestartOverhead, o.Step
 	s := slack(j, o)
-	useful := s >= 2*d+step          // a spot start now can pay for its warmup
-	waitUseful := s-step >= 2*d+step // and after waiting one more step
-	behind := func(at time.Duration) bool {
-		return o.Done < time.Duration(p.beta*float64(expectedProgress(j, at)))
-	}
+	spotPays := s >= 2*d+step      // rule 3, now
+	waitPays := s-step >= 2*d+step // rule 3, after waiting one more step
+	ahead := func(lead time.Duration) bool { return o.Done >= expectedProgress(j, o.Elapsed+lead) }
 	switch o.Running {
 	case Spot:
 		return SpotElse(OnDemand)
 	case OnDemand:
-		if p.odToSpot && useful && o.Remaining(j) > 2*d {
-			if p.hyst >= 0 && !behind(o.Elapsed+time.Duration(p.hyst)*d) && waitUseful {
-				return SpotElse(Idle)
-			}
-			return SpotElse(OnDemand)
-		}
-		if p.hyst >= 0 && !behind(o.Elapsed+time.Duration(p.hyst)*d) && waitUseful {
+		switch {
+		case o.Warmup > 0 || !spotPays || !ahead(2*d):
+			return Run(OnDemand)
+		case waitPays && ahead(idleLead*d):
 			return SpotElse(Idle)
 		}
-		return Run(OnDemand)
+		return SpotElse(OnDemand)
 	}
-	if !useful {
+	switch {
+	case !spotPays:
 		return Run(OnDemand)
-	}
-	if behind(o.Elapsed) || !waitUseful {
+	case !ahead(0) || !waitPays:
 		return SpotElse(OnDemand)
 	}
 	return SpotElse(Idle)
-}
-
-// Variant returns a skyplan policy with other parameters (experiments).
-func Variant(odToSpot bool, hyst int, beta float64) Policy {
-	return skyplanPolicy{odToSpot: odToSpot, hyst: hyst, beta: beta}
 }
