@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/skyplan/skyplan/catalog"
 	"io"
+	"math"
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
+
+	"github.com/skyplan/skyplan/catalog"
 )
 
 // ConsideredRows is SkyPilot's "Considered resources" view of a plan: one
@@ -38,14 +41,18 @@ func ConsideredRows(plan *TaskPlan, ordered bool) []Placement {
 		k := key{plan.Chosen.Cloud, accelsText(plan.Chosen.Accelerators), plan.Chosen.UseSpot}
 		rows[best[k]] = *plan.Chosen
 	}
+	// SkyPilot sorts by the cost as printed (rounded to cents); rows equal
+	// in cents keep their candidate order.
 	sort.SliceStable(rows, func(i, j int) bool {
 		if ordered && rows[i].RequestIndex != rows[j].RequestIndex {
 			return rows[i].RequestIndex < rows[j].RequestIndex
 		}
-		return rows[i].HourlyCost < rows[j].HourlyCost
+		return cents(rows[i].HourlyCost) < cents(rows[j].HourlyCost)
 	})
 	return rows
 }
+
+func cents(v float64) int64 { return int64(math.Round(v * 100)) }
 
 // WriteTable prints the plan of one task the way `sky launch` does.
 func WriteTable(w io.Writer, plan *TaskPlan, ordered bool) {
@@ -83,12 +90,25 @@ func WriteConsidered(w io.Writer, plan *TaskPlan, ordered bool) {
 			gpusText(p.Accelerators), p.HourlyCost, chosen)
 	}
 	tw.Flush()
-	// Rows without the ✔ would end in padding; keep lines clean.
-	for _, line := range strings.SplitAfter(buf.String(), "\n") {
-		if line != "" {
-			io.WriteString(w, strings.TrimRight(line, " \n")+"\n")
+	// SkyPilot frames the table with dashed rules (prettytable, FRAME
+	// horizontal rules, no vertical ones): above and below the header and
+	// at the end, as wide as a padded row. Rows without the ✔ would end in
+	// padding; keep lines clean.
+	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
+	width := 0
+	for i := range lines {
+		lines[i] = strings.TrimRight(lines[i], " ")
+		width = max(width, utf8.RuneCountInString(lines[i]))
+	}
+	rule := strings.Repeat("-", width+3)
+	fmt.Fprintln(w, rule)
+	for i, line := range lines {
+		fmt.Fprintln(w, line)
+		if i == 0 {
+			fmt.Fprintln(w, rule)
 		}
 	}
+	fmt.Fprintln(w, rule)
 }
 
 func samePlacement(a, b Placement) bool {

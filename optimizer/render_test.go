@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -22,11 +23,33 @@ func ExampleWriteTable() {
 	// Estimated cost: $27.20 / hour
 	//
 	// Considered resources (1 node):
+	// --------------------------------------------------------------------------------------------
 	//  INFRA                 INSTANCE              vCPUs   Mem(GB)   GPUS     COST ($)   CHOSEN
+	// --------------------------------------------------------------------------------------------
 	//  Azure (eastus)        Standard_ND96asr_v4   96      900       A100:8   27.20      ✔
 	//  GCP (us-central1-a)   a2-highgpu-8g         96      680       A100:8   29.39
 	//  AWS (us-east-1)       p4d.24xlarge          96      1152      A100:8   32.77
 	//  AWS (us-east-1a)      p4d.24xlarge[Spot]    96      1152      A100:8   35.00
+	// --------------------------------------------------------------------------------------------
+}
+
+// Rows equal in cents keep their candidate order (SkyPilot sorts by the
+// printed cost), even when the exact costs differ below a cent.
+func TestConsideredRowsSortByCents(t *testing.T) {
+	chosen := Placement{Cloud: "gcp", Region: "us-central1", Zone: "us-central1-a", InstanceType: "n2-standard-2", VCPUs: 2, MemoryGiB: 8, HourlyCost: 0.0971}
+	plan := &TaskPlan{NumNodes: 1, Chosen: &chosen, Candidates: []Placement{
+		chosen,
+		{Cloud: "aws", Region: "us-east-1", InstanceType: "m6i.large", VCPUs: 2, MemoryGiB: 8, HourlyCost: 0.096},
+		{Cloud: "azure", Region: "eastus", InstanceType: "Standard_D2s_v5", VCPUs: 2, MemoryGiB: 8, HourlyCost: 0.0964},
+		{Cloud: "aws", Region: "us-east-1", InstanceType: "m6i.large", UseSpot: true, VCPUs: 2, MemoryGiB: 8, HourlyCost: 0.03},
+	}}
+	var got []string
+	for _, p := range ConsideredRows(plan, false) {
+		got = append(got, p.Cloud+"/"+instanceText(p))
+	}
+	if want := "aws/m6i.large[Spot] gcp/n2-standard-2 aws/m6i.large azure/Standard_D2s_v5"; strings.Join(got, " ") != want {
+		t.Errorf("rows %v, want %s", got, want)
+	}
 }
 
 func TestWriteJSONContract(t *testing.T) {

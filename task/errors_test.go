@@ -195,3 +195,15 @@ func TestMergeKeyBombIsBounded(t *testing.T) {
 		t.Fatal("expected diagnostics")
 	}
 }
+
+// api_server_access is a SkyPilot task field (API-server credential
+// injection); it is accepted, type-checked, and has no effect here.
+func TestAPIServerAccessIsKnown(t *testing.T) {
+	if _, ds := parseYAML(t, "api_server_access: false\nrun: echo hi\n"); ds.HasErrors() || len(ds) != 0 {
+		t.Errorf("api_server_access: %v", ds)
+	}
+	_, ds := parseYAML(t, "api_server_access: sometimes\nrun: echo hi\n")
+	if d := firstError(t, ds); d.Field != "api_server_access" || !strings.Contains(d.Detail, "true or false") {
+		t.Errorf("bad api_server_access: %+v", d)
+	}
+}

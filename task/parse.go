@@ -27,7 +27,7 @@ type LoadOptions struct {
 // taskFields are the top-level keys of a task document.
 var taskFields = []string{"name", "workdir", "num_nodes", "resources", "setup", "run", "envs", "secrets",
 	"file_mounts", "config", "service", "pool", "volumes", "inputs", "outputs", "event_callback",
-	"depends_on"}
+	"depends_on", "api_server_access"}
 
 var headerFields = []string{"name", "execution", "primary_tasks", "termination_delay"}
 
@@ -211,6 +211,10 @@ func (p *parser) parseTask(n *yaml.Node) *Task {
 			t.Outputs = p.dataSize(v, pr.path)
 		case "depends_on":
 			t.DependsOn = p.stringList(v, pr.path)
+		case "api_server_access":
+			// SkyPilot's API-server credential injection: there is no API
+			// server here, so a valid value has no effect.
+			p.boolean(v, pr.path)
 		}
 	}
 	t.Resources = p.parseResources(resNode, "resources")
