@@ -59,6 +59,8 @@ type attRow struct {
 	UseSpot      bool               `json:"use_spot"`
 	HourlyCost   float64            `json:"hourly_cost"`
 	StartedAt    time.Time          `json:"started_at"`
+	UpAt         *time.Time         `json:"up_at,omitempty"`
+	RunningAt    *time.Time         `json:"running_at,omitempty"`
 	EndedAt      *time.Time         `json:"ended_at,omitempty"`
 	EndReason    string             `json:"end_reason,omitempty"`
 	Cost         float64            `json:"cost"`
@@ -74,7 +76,7 @@ func jobRowOf(j *jobs.Job, atts []*jobs.Attempt, now time.Time) jobRow {
 		c := a.Cost(now)
 		r.Cost += c
 		r.Attempts = append(r.Attempts, attRow{N: a.N, Cluster: a.Cluster, Cloud: a.Cloud, Region: a.Region, Zone: a.Zone,
-			InstanceType: a.InstanceType, UseSpot: a.UseSpot, HourlyCost: a.HourlyCost, StartedAt: a.StartedAt,
+			InstanceType: a.InstanceType, UseSpot: a.UseSpot, HourlyCost: a.HourlyCost, StartedAt: a.StartedAt, UpAt: a.UpAt, RunningAt: a.RunningAt,
 			EndedAt: a.EndedAt, EndReason: a.EndReason, Cost: c, Cleaned: a.Cleaned, Phases: a.Phases})
 	}
 	if len(atts) > 0 {

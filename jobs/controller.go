@@ -24,7 +24,9 @@ type Options struct {
 	Home string
 	// Poll is the head poll interval (config jobs.poll_seconds; 15 s).
 	Poll time.Duration
-	// StatusTimeout bounds one poll of the head (default max(10 s, Poll)).
+	// StatusTimeout bounds one poll of the head (default max(3 s, 2×Poll)):
+	// a head that does not answer within it counts as a failed poll, which
+	// only makes the controller ask the cloud.
 	StatusTimeout time.Duration
 	// UnreachableGrace: a head that does not answer while the cloud says
 	// its instances run is given this long before the attempt is given up
@@ -60,7 +62,7 @@ func (o *Options) defaults() {
 		o.Poll = 15 * time.Second
 	}
 	if o.StatusTimeout <= 0 {
-		o.StatusTimeout = max(10*time.Second, o.Poll)
+		o.StatusTimeout = max(3*time.Second, 2*o.Poll)
 	}
 	if o.UnreachableGrace <= 0 {
 		o.UnreachableGrace = 5 * time.Minute
@@ -80,6 +82,7 @@ func (o *Options) defaults() {
 // worker goroutine per active job, each running the level-triggered Step.
 type Controller struct {
 	o       Options
+	started time.Time
 	mu      sync.Mutex
 	workers map[int64]context.CancelFunc
 	wg      sync.WaitGroup
@@ -90,7 +93,7 @@ var _ controller.Reconciler = (*Controller)(nil)
 // New returns the jobs controller.
 func New(o Options) *Controller {
 	o.defaults()
-	return &Controller{o: o, workers: map[int64]context.CancelFunc{}}
+	return &Controller{o: o, started: o.Clock.Now(), workers: map[int64]context.CancelFunc{}}
 }
 
 func (c *Controller) Name() string { return "jobs" }
@@ -166,7 +169,7 @@ func ClusterName(id int64, n int) string { return fmt.Sprintf("job%d-a%d", id, n
 func HeadJobName(j *Job, n int) string { return fmt.Sprintf("%s-job%d-a%d", j.Name, j.ID, n) }
 
 func (c *Controller) newWorker(id int64) *worker {
-	return &worker{c: c, o: &c.o, id: id, resumed: true}
+	return &worker{c: c, o: &c.o, id: id, resumed: true, bg: map[int]chan struct{}{}}
 }
 
 // jobLog appends to the per-job controller log and the daemon log.

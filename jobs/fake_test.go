@@ -220,6 +220,14 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
+// worker returns a worker whose background teardowns are waited for
+// before the test's directories are removed.
+func (h *harness) worker(c *Controller, id int64) *worker {
+	w := c.newWorker(id)
+	h.t.Cleanup(w.waitBackground)
+	return w
+}
+
 func (h *harness) newController() *Controller {
 	return New(Options{Store: h.store, Clusters: h.fake, Clock: h.clk, Home: h.home, Poll: time.Second,
 		UnreachableGrace: 30 * time.Second, RetryGap: 10 * time.Second})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -27,10 +28,14 @@ type worker struct {
 	detectedAt       time.Time // when the current failure was first seen
 	follow           *follower
 	log              *jobLog
+	// bg: teardowns of earlier attempts running beside the next launch.
+	bg   map[int]chan struct{}
+	bgMu sync.Mutex
 }
 
 func (w *worker) run(ctx context.Context) {
 	w.log = &jobLog{o: w.o, id: w.id}
+	defer w.waitBackground()
 	defer w.stopFollow()
 	for ctx.Err() == nil {
 		wait, done, err := w.Step(ctx)
@@ -78,6 +83,10 @@ func (w *worker) Step(ctx context.Context) (wait time.Duration, done bool, err e
 	if j.Status.Terminal() {
 		// A finished job keeps the controller only until every cluster of
 		// every attempt is gone.
+		w.waitBackground()
+		if atts, err = st.Attempts(w.id); err != nil {
+			return 0, false, err
+		}
 		for _, a := range atts {
 			if !a.Cleaned {
 				if err := w.teardown(ctx, a); err != nil {
@@ -87,6 +96,14 @@ func (w *worker) Step(ctx context.Context) (wait time.Duration, done bool, err e
 		}
 		DropSecrets(w.o.Home, j.Spec.TaskID)
 		return 0, true, nil
+	}
+	if j.Status != Cancelling {
+		// Earlier attempts' clusters are destroyed beside the current one.
+		for _, a := range atts[:max(0, len(atts)-1)] {
+			if !a.Cleaned {
+				w.teardownInBackground(ctx, a)
+			}
+		}
 	}
 	if j.CancelRequested && j.Status != Cancelling {
 		_, err := st.Transition(j.ID, Cancelling, "", now, nil)
@@ -133,7 +150,7 @@ func (w *worker) launch(ctx context.Context, j *Job, a *Attempt, now time.Time) 
 	if now.Before(w.nextLaunch) {
 		return w.nextLaunch.Sub(now), false, nil
 	}
-	if w.resumed {
+	if w.resumed && a.StartedAt.Before(w.c.started) {
 		w.log.printf("attempt %d: resuming its launch after a controller restart (cluster %s)", a.N, a.Cluster)
 	} else {
 		w.log.printf("attempt %d: launching cluster %s%s", a.N, a.Cluster, blockedNote(a.Blocked))
@@ -269,6 +286,11 @@ func (w *worker) poll(ctx context.Context, j *Job, a *Attempt, now time.Time) (t
 			w.log.printf("attempt %d: RUNNING", a.N)
 		}
 	case "SUCCEEDED":
+		if a.RunningAt == nil && a.UpAt != nil {
+			// Done before a poll saw it run: setup ended by this poll.
+			a.RunningAt = &now
+			a.setPhase("setup", now.Sub(*a.UpAt).Seconds())
+		}
 		return 0, false, w.finish(ctx, j, a, Succeeded, "", hs.ExitCode, now)
 	case "FAILED", "FAILED_SETUP", "FAILED_DRIVER":
 		return 0, false, w.userFailure(ctx, j, a, hs, now)
@@ -375,17 +397,10 @@ func (w *worker) relaunch(ctx context.Context, j *Job, a *Attempt, atts []*Attem
 		_, err := w.o.Store.Transition(j.ID, Recovering, a.EndReason, now, func(j *Job) { j.Recoveries++ })
 		return err
 	}
-	if !a.Cleaned {
-		w.saveLogs(ctx, a)
-		start := w.o.Clock.Now()
-		if err := w.teardown(ctx, a); err != nil {
-			return err
-		}
-		a.setPhase("teardown", w.o.Clock.Now().Sub(start).Seconds())
-		if err := w.o.Store.PutAttempt(a); err != nil {
-			return err
-		}
-	}
+	// The dead attempt's logs are saved now; its cluster is destroyed in
+	// the background while the next attempt launches (a different
+	// cluster), so teardown does not add to the recovery time.
+	w.saveLogs(ctx, a)
 	blocked := append([]Location(nil), a.Blocked...)
 	var prefer *Location
 	loc := Location{Cloud: a.Cloud, Region: a.Region}
@@ -400,7 +415,53 @@ func (w *worker) relaunch(ctx context.Context, j *Job, a *Attempt, atts []*Attem
 	w.nextLaunch = time.Time{}
 	w.launchFailures = 0
 	w.log.printf("attempt %d: relaunching as attempt %d (recovery %d)", a.N, next.N, j.Recoveries)
-	return w.o.Store.PutAttempt(next)
+	if err := w.o.Store.PutAttempt(next); err != nil {
+		return err
+	}
+	if !a.Cleaned {
+		w.teardownInBackground(ctx, a)
+	}
+	return nil
+}
+
+// teardownInBackground destroys attempt a's cluster unless that is already
+// under way; the Cleaned mark is written when Down succeeded, so a crash
+// leaves it for the next controller.
+func (w *worker) teardownInBackground(ctx context.Context, a *Attempt) {
+	w.bgMu.Lock()
+	defer w.bgMu.Unlock()
+	if _, busy := w.bg[a.N]; busy {
+		return
+	}
+	done := make(chan struct{})
+	w.bg[a.N] = done
+	go func() {
+		defer func() {
+			w.bgMu.Lock()
+			delete(w.bg, a.N)
+			w.bgMu.Unlock()
+			close(done)
+		}()
+		start := w.o.Clock.Now()
+		if err := w.teardown(ctx, a); err != nil {
+			return // retried by the next pass
+		}
+		a.setPhase("teardown", w.o.Clock.Now().Sub(start).Seconds())
+		_ = w.o.Store.PutAttempt(a)
+	}()
+}
+
+// waitBackground waits for background teardowns (the worker is exiting).
+func (w *worker) waitBackground() {
+	w.bgMu.Lock()
+	var chans []chan struct{}
+	for _, c := range w.bg {
+		chans = append(chans, c)
+	}
+	w.bgMu.Unlock()
+	for _, c := range chans {
+		<-c
+	}
 }
 
 // finish writes a terminal state, then destroys the attempt's cluster
@@ -433,6 +494,7 @@ func (w *worker) cancel(ctx context.Context, j *Job, a *Attempt) error {
 	if a != nil {
 		w.saveLogs(ctx, a)
 	}
+	w.waitBackground()
 	atts, err := w.o.Store.Attempts(j.ID)
 	if err != nil {
 		return err

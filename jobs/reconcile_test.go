@@ -14,7 +14,7 @@ import (
 func TestJobSucceedsAndLeavesNothing(t *testing.T) {
 	h := newHarness(t)
 	id := h.submit(Recovery{})
-	w := h.ctl.newWorker(id)
+	w := h.worker(h.ctl, id)
 	h.drive(w, 20, is(Running))
 	j := h.drive(w, 200, nil)
 	if j.Status != Succeeded || j.Recoveries != 0 || j.EndedAt == nil || j.StartedAt == nil {
@@ -46,7 +46,7 @@ func TestPreemptionRecoversInAnotherRegionWithinTwoPolls(t *testing.T) {
 	h := newHarness(t)
 	h.fake.runFor = 10 * time.Minute
 	id := h.submit(Recovery{})
-	w := h.ctl.newWorker(id)
+	w := h.worker(h.ctl, id)
 	h.drive(w, 20, is(Running))
 	first := h.fake.cluster(ClusterName(id, 1))
 	first.gone, first.unreachable = true, true // the cloud took the spot instance
@@ -73,6 +73,7 @@ func TestPreemptionRecoversInAnotherRegionWithinTwoPolls(t *testing.T) {
 	if j.Status != Succeeded || len(h.fake.liveNames()) != 0 {
 		t.Fatalf("job %s, live %v", j.Status, h.fake.liveNames())
 	}
+	atts, _ = h.store.Attempts(id)
 	for _, k := range []string{"detect", "teardown", "apply", "setup"} {
 		if _, ok := atts[1].Phases[k]; !ok && k != "detect" && k != "teardown" {
 			t.Errorf("attempt 2 lacks phase %s: %v", k, atts[1].Phases)
@@ -87,7 +88,7 @@ func TestPinnedRegionIsNotBlocked(t *testing.T) {
 	h := newHarness(t)
 	h.fake.runFor = 10 * time.Minute
 	id, _ := h.store.Add("pinned", Spec{Task: &task.Task{Name: "pinned", NumNodes: 1}, Recovery: Recovery{Strategy: EagerNextRegion}, PinnedRegion: true}, h.clk.Now())
-	w := h.ctl.newWorker(id)
+	w := h.worker(h.ctl, id)
 	h.drive(w, 20, is(Running))
 	h.fake.cluster(ClusterName(id, 1)).gone = true
 	h.drive(w, 10, is(Recovering))
@@ -103,7 +104,7 @@ func TestFailoverTriesTheSameRegionFirst(t *testing.T) {
 	h.fake.runFor = 10 * time.Minute
 	h.fake.regions = []string{"us-west-2", "us-east-1"}
 	id := h.submit(Recovery{Strategy: Failover})
-	w := h.ctl.newWorker(id)
+	w := h.worker(h.ctl, id)
 	h.drive(w, 20, is(Running))
 	h.fake.cluster(ClusterName(id, 1)).gone = true
 	h.drive(w, 40, func(j *Job) bool { return j.Status == Running && j.Recoveries == 1 })
@@ -119,7 +120,7 @@ func TestUnreachableHeadWithHealthyCloudIsNotRecovered(t *testing.T) {
 	h := newHarness(t)
 	h.fake.runFor = 10 * time.Minute
 	id := h.submit(Recovery{})
-	w := h.ctl.newWorker(id)
+	w := h.worker(h.ctl, id)
 	h.drive(w, 20, is(Running))
 	c := h.fake.cluster(ClusterName(id, 1))
 	c.unreachable = true
@@ -146,7 +147,7 @@ func TestHungHeadBeyondGraceIsRecovered(t *testing.T) {
 	h := newHarness(t)
 	h.fake.runFor = 10 * time.Minute
 	id := h.submit(Recovery{})
-	w := h.ctl.newWorker(id)
+	w := h.worker(h.ctl, id)
 	h.drive(w, 20, is(Running))
 	h.fake.cluster(ClusterName(id, 1)).unreachable = true
 	start := h.clk.Now()
@@ -164,7 +165,7 @@ func TestMaxRestartsOnErrors(t *testing.T) {
 	h := newHarness(t)
 	h.fake.outcome = func(string, int) (string, int) { return "FAILED", 1 }
 	id := h.submit(Recovery{MaxRestartsOnErrors: 2})
-	j := h.drive(h.ctl.newWorker(id), 2000, nil)
+	j := h.drive(h.worker(h.ctl, id), 2000, nil)
 	if j.Status != Failed || j.Restarts != 2 || j.Recoveries != 2 {
 		t.Fatalf("job %s restarts %d recoveries %d", j.Status, j.Restarts, j.Recoveries)
 	}
@@ -190,7 +191,7 @@ func TestRecoverOnExitCodesIsNotCounted(t *testing.T) {
 		return "SUCCEEDED", 0
 	}
 	id := h.submit(Recovery{RecoverOnExitCodes: []int{33}})
-	j := h.drive(h.ctl.newWorker(id), 2000, nil)
+	j := h.drive(h.worker(h.ctl, id), 2000, nil)
 	if j.Status != Succeeded || j.Restarts != 0 || j.Recoveries != 2 {
 		t.Fatalf("job %s restarts %d recoveries %d (%s)", j.Status, j.Restarts, j.Recoveries, j.FailureReason)
 	}
@@ -200,7 +201,7 @@ func TestSetupFailureWithoutRestartsIsFailedSetup(t *testing.T) {
 	h := newHarness(t)
 	h.fake.outcome = func(string, int) (string, int) { return "FAILED_SETUP", 2 }
 	id := h.submit(Recovery{})
-	j := h.drive(h.ctl.newWorker(id), 2000, nil)
+	j := h.drive(h.worker(h.ctl, id), 2000, nil)
 	if j.Status != FailedSetup || !strings.Contains(j.FailureReason, "setup exited with code 2") {
 		t.Fatalf("job %s (%s)", j.Status, j.FailureReason)
 	}
@@ -210,7 +211,7 @@ func TestCancelDuringRecovery(t *testing.T) {
 	h := newHarness(t)
 	h.fake.runFor = 10 * time.Minute
 	id := h.submit(Recovery{})
-	w := h.ctl.newWorker(id)
+	w := h.worker(h.ctl, id)
 	h.drive(w, 20, is(Running))
 	h.fake.cluster(ClusterName(id, 1)).gone = true
 	// The relaunch finds no capacity anywhere: the job stays RECOVERING.
@@ -243,7 +244,7 @@ func TestFirstLaunchWithoutResourcesFails(t *testing.T) {
 		return LaunchError(ErrNoResource, errors.New("every placement refused: InsufficientInstanceCapacity"))
 	}
 	id := h.submit(Recovery{})
-	j := h.drive(h.ctl.newWorker(id), 20, nil)
+	j := h.drive(h.worker(h.ctl, id), 20, nil)
 	if j.Status != FailedNoResource || !strings.Contains(j.FailureReason, "InsufficientInstanceCapacity") {
 		t.Fatalf("job %s (%s)", j.Status, j.FailureReason)
 	}
@@ -251,7 +252,7 @@ func TestFirstLaunchWithoutResourcesFails(t *testing.T) {
 		return LaunchError(ErrPrecheck, errors.New("no AWS credentials"))
 	}
 	id = h.submit(Recovery{})
-	j = h.drive(h.ctl.newWorker(id), 20, nil)
+	j = h.drive(h.worker(h.ctl, id), 20, nil)
 	if j.Status != FailedPrechecks || !strings.Contains(j.FailureReason, "credentials") {
 		t.Fatalf("job %s (%s)", j.Status, j.FailureReason)
 	}
@@ -266,7 +267,7 @@ func TestRestartAfterEveryStepNeverDuplicates(t *testing.T) {
 	id := h.submit(Recovery{})
 	preempted := false
 	for i := 0; i < 400; i++ {
-		w := h.newController().newWorker(id) // everything in memory is lost
+		w := h.worker(h.newController(), id) // everything in memory is lost
 		wait, done, err := w.Step(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -280,8 +281,10 @@ func TestRestartAfterEveryStepNeverDuplicates(t *testing.T) {
 			preempted = true
 			h.fake.cluster(ClusterName(id, 1)).gone = true
 		}
-		if n := len(h.fake.liveNames()); n > 1 {
-			t.Fatalf("step %d: %d live clusters %v", i, n, h.fake.liveNames())
+		// At most the current attempt's cluster and the previous one's,
+		// being destroyed beside it.
+		if live := h.fake.liveNames(); len(live) > 2 {
+			t.Fatalf("step %d: live clusters %v", i, live)
 		}
 	}
 	j, _ := h.store.Get(id)
@@ -298,7 +301,7 @@ func TestRestartAfterEveryStepNeverDuplicates(t *testing.T) {
 func TestRestartBetweenSubmitAndRecordFindsTheJob(t *testing.T) {
 	h := newHarness(t)
 	id := h.submit(Recovery{})
-	w := h.ctl.newWorker(id)
+	w := h.worker(h.ctl, id)
 	h.drive(w, 20, func(j *Job) bool {
 		atts, _ := h.store.Attempts(id)
 		return len(atts) == 1 && atts[0].Phase == PhaseSubmitting
@@ -308,7 +311,7 @@ func TestRestartBetweenSubmitAndRecordFindsTheJob(t *testing.T) {
 	if _, err := h.fake.Submit(context.Background(), SubmitRequest{Cluster: ClusterName(id, 1), JobName: HeadJobName(j, 1)}); err != nil {
 		t.Fatal(err)
 	}
-	j = h.drive(h.newController().newWorker(id), 200, nil)
+	j = h.drive(h.worker(h.newController(), id), 200, nil)
 	if j.Status != Succeeded || h.fake.submits != 1 {
 		t.Fatalf("job %s, %d submits", j.Status, h.fake.submits)
 	}

@@ -248,12 +248,25 @@ func (s *Store) ActiveIDs() ([]int64, error) {
 // "attempt 2 ended" and "job RECOVERING" are never seen apart). It refuses
 // to leave a terminal state, so a late writer cannot resurrect a job.
 func (s *Store) Transition(id int64, to Status, reason string, at time.Time, mutate func(j *Job), attempts ...*Attempt) (*Job, error) {
-	tx, err := s.db.BeginTx(context.Background(), nil)
+	ctx := context.Background()
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	j, err := scanJob(tx.QueryRow(`SELECT `+jobCols+` FROM managed_jobs WHERE id=?`, id))
+	defer conn.Close()
+	// BEGIN IMMEDIATE takes the write lock before the read: a deferred
+	// transaction that reads and then writes can fail with SQLITE_BUSY at
+	// once (no busy wait) when another writer came in between.
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return nil, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			conn.ExecContext(ctx, "ROLLBACK")
+		}
+	}()
+	j, err := scanJob(conn.QueryRowContext(ctx, `SELECT `+jobCols+` FROM managed_jobs WHERE id=?`, id))
 	if err != nil {
 		return nil, err
 	}
@@ -276,6 +289,7 @@ func (s *Store) Transition(id int64, to Status, reason string, at time.Time, mut
 	if mutate != nil {
 		mutate(j)
 	}
+	tx := connExec{ctx, conn}
 	_, err = tx.Exec(`UPDATE managed_jobs SET status=?, failure_reason=?, started_at=?, ended_at=?, recoveries=?, restarts=?, updated_at=? WHERE id=?`,
 		string(j.Status), j.FailureReason, nanos(j.StartedAt), nanos(j.EndedAt), j.Recoveries, j.Restarts, at.UnixNano(), id)
 	if err != nil {
@@ -292,8 +306,19 @@ func (s *Store) Transition(id int64, to Status, reason string, at time.Time, mut
 			return nil, err
 		}
 	}
-	return j, tx.Commit()
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return nil, err
+	}
+	committed = true
+	return j, nil
 }
+
+type connExec struct {
+	ctx  context.Context
+	conn *sql.Conn
+}
+
+func (c connExec) Exec(q string, args ...any) (sql.Result, error) { return c.conn.ExecContext(c.ctx, q, args...) }
 
 // RequestCancel marks a job for cancellation (the controller acts on it).
 // It reports false for a job that has already ended.
