@@ -318,7 +318,9 @@ type connExec struct {
 	conn *sql.Conn
 }
 
-func (c connExec) Exec(q string, args ...any) (sql.Result, error) { return c.conn.ExecContext(c.ctx, q, args...) }
+func (c connExec) Exec(q string, args ...any) (sql.Result, error) {
+	return c.conn.ExecContext(c.ctx, q, args...)
+}
 
 // RequestCancel marks a job for cancellation (the controller acts on it).
 // It reports false for a job that has already ended.
