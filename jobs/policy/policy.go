@@ -104,6 +104,10 @@ type Observation struct {
 	// Warmup is the restart overhead the running instance still has to pay
 	// before it makes progress (0 once it is productive, or when Idle).
 	Warmup time.Duration
+	// Launches counts the instances launched for this job so far (first
+	// start, recoveries, switches), each of which paid a restart overhead:
+	// the number of the controller's attempt records.
+	Launches int
 	// Step bounds the wall time until the next decision (the controller's
 	// poll interval, the simulator's tick). Deadline-safe policies keep a
 	// margin of one Step, because nothing can change course before then.

@@ -160,9 +160,10 @@ func TestSkyplan(t *testing.T) {
 		{"on-demand warmup is never abandoned", Observation{Elapsed: 4 * h, Done: 3 * h, Running: OnDemand, Warmup: 3 * m, Step: step}, Run(OnDemand)},
 		// ep(4h+12m) = 2h06m.
 		{"on-demand behind the release point", Observation{Elapsed: 4 * h, Done: 2*h + 5*m, Running: OnDemand, Step: step}, Run(OnDemand)},
-		{"on-demand released to spot, not to idle", Observation{Elapsed: 4 * h, Done: 2*h + 7*m, Running: OnDemand, Step: step}, SpotElse(OnDemand)},
+		{"first launches: released to spot or idle", Observation{Elapsed: 4 * h, Done: 2*h + 7*m, Running: OnDemand, Launches: 1, Step: step}, SpotElse(Idle)},
+		{"after 4 launches: released to spot, not to idle", Observation{Elapsed: 4 * h, Done: 2*h + 7*m, Running: OnDemand, Launches: 4, Step: step}, SpotElse(OnDemand)},
 		// ep(4h+48m) = 2h24m.
-		{"far ahead: on-demand may stop to wait", Observation{Elapsed: 4 * h, Done: 2*h + 25*m, Running: OnDemand, Step: step}, SpotElse(Idle)},
+		{"far ahead: on-demand may stop to wait", Observation{Elapsed: 4 * h, Done: 2*h + 25*m, Running: OnDemand, Launches: 9, Step: step}, SpotElse(Idle)},
 		// slack = 16h − 7h50m − 8h = 10m: (S) holds (≥ 7m) but a spot
 		// start cannot pay for its warmup (needs 13m).
 		{"futile spot start: on-demand now", Observation{Elapsed: 7*h + 50*m, Step: step}, Run(OnDemand)},

@@ -17,18 +17,34 @@ import "time"
 //  4. On spot: stay (exploitation, as in Uniform Progress).
 //  5. On on-demand: never abandon a warmup already paid for; once ahead of
 //     ep(t+2d) (Uniform Progress's release point) take spot when it can be
-//     had; leave on-demand for idle only when ahead of ep(t+8d). Uniform
-//     Progress idles as soon as it is ahead of ep(t+2d), and in a long
-//     outage that flaps: every idle spell of about 2d is followed by a new
-//     on-demand launch paying d, which costs up to a third of an all
-//     on-demand run at 100% slack (and one launch per cycle). The longer
-//     lead makes each restart overhead buy a long wait.
+//     had. Leave on-demand for idle when ahead of ep(t+2d) too, as Uniform
+//     Progress does, but only for the job's first few launches; after
+//     that, only when ahead of ep(t+8d). Uniform Progress's short lead
+//     flaps in a long outage: every idle spell of about 2d is followed by
+//     a new on-demand launch paying d, which costs up to a third of an all
+//     on-demand run at 100% slack (and a launch per cycle). The first idle
+//     spells are cheap bets that the outage ends soon; once several
+//     launches went by without spot holding, the long lead makes each
+//     further restart overhead buy a long wait.
 //  6. Idle: behind ep(t), spot else on-demand; ahead, spot else wait.
 type skyplanPolicy struct{}
 
 // idleLead is how far ahead of the line (in restart overheads) a job on
 // on-demand must be before it stops to wait for spot (rule 5).
 const idleLead = 8
+
+// idleLeadAfter is how many launches the job may make with Uniform
+// Progress's short lead (2d) before the long one applies (rule 5).
+const idleLeadAfter = 4
+
+// leadFor is the lead over the line, in restart overheads, that a job on
+// on-demand needs before it stops to wait for spot, given its launches.
+func leadFor(launches int) time.Duration {
+	if launches < idleLeadAfter {
+		return 2
+	}
+	return idleLead
+}
 
 func init() { register(skyplanPolicy{}) }
 
@@ -53,7 +69,7 @@ func (skyplanPolicy) Decide(j Job, o Observation) Decision {
 		switch {
 		case o.Warmup > 0 || !spotPays || !ahead(2*d):
 			return Run(OnDemand)
-		case waitPays && ahead(idleLead*d):
+		case waitPays && ahead(leadFor(o.Launches)*d):
 			return SpotElse(Idle)
 		}
 		return SpotElse(OnDemand)

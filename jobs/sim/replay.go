@@ -125,11 +125,12 @@ func Replay(t Trace, p policy.Policy, c Config) (Result, error) {
 			res.Preemptions++
 		}
 		obs := policy.Observation{
-			Elapsed: time.Duration(i) * g.Step,
-			Done:    time.Duration(done) * g.Step,
-			Running: running,
-			Warmup:  time.Duration(warm) * g.Step,
-			Step:    g.Step,
+			Elapsed:  time.Duration(i) * g.Step,
+			Done:     time.Duration(done) * g.Step,
+			Running:  running,
+			Warmup:   time.Duration(warm) * g.Step,
+			Launches: res.Starts,
+			Step:     g.Step,
 		}
 		next := p.Decide(job, obs).Resolve(running, func() bool { return avail })
 		if next != running {
