@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // The embedded snapshot stores each cloud's parsed offers in a compact
@@ -204,6 +205,10 @@ func WriteSnapshot(srcDir, outDir string) error {
 		if err := writeGzip(filepath.Join(outDir, name+".bin.gz"), encodeSnapshot(cc)); err != nil {
 			return err
 		}
+	}
+	// The date messages quote ("not in the bundled snapshot of …").
+	if err := os.WriteFile(filepath.Join(outDir, "SNAPSHOT_DATE"), []byte(time.Now().UTC().Format(time.DateOnly)+"\n"), 0o644); err != nil {
+		return err
 	}
 	for _, f := range []string{"aws/images.csv", "aws/az_mappings.csv"} {
 		raw, err := os.ReadFile(filepath.Join(srcDir, filepath.FromSlash(f)))

@@ -15,6 +15,17 @@ import (
 	"github.com/skyplan/skyplan/skyhome"
 )
 
+// OfflineError: the catalog server could not be reached at all.
+type OfflineError struct {
+	Host string
+	Err  error
+}
+
+func (e *OfflineError) Error() string {
+	return fmt.Sprintf("cannot reach %s (offline, or a proxy or firewall blocks it): %v", e.Host, e.Err)
+}
+func (e *OfflineError) Unwrap() error { return e.Err }
+
 // UpdatedFile reports one catalog file replaced by Update.
 type UpdatedFile struct {
 	File string // "aws/vms.csv"
@@ -83,6 +94,10 @@ func fetch(ctx context.Context, from, file string) ([]byte, string, error) {
 	req.Header.Set("User-Agent", "skyplan")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
+		if ctx.Err() == nil && req.URL != nil {
+			// No HTTP answer at all: DNS, refused, timeout, TLS.
+			return nil, url, &OfflineError{Host: req.URL.Host, Err: err}
+		}
 		return nil, url, fmt.Errorf("downloading %s: %w", url, err)
 	}
 	defer resp.Body.Close()

@@ -71,3 +71,26 @@ func FuzzValidateVMs(f *testing.F) {
 		}
 	})
 }
+
+func TestStatusNamesSourceDateAndRows(t *testing.T) {
+	st, err := Embedded().Status()
+	if err != nil || len(st) != 3 {
+		t.Fatalf("%v %v", st, err)
+	}
+	for _, s := range st {
+		if !s.Embedded || s.Source != "embedded snapshot" || s.Date != SnapshotDate() || s.Offers == 0 {
+			t.Errorf("embedded status %+v", s)
+		}
+	}
+	if d := SnapshotDate(); len(d) != len("2006-01-02") {
+		t.Errorf("snapshot date %q", d)
+	}
+	c, err := LoadDir("../testdata/catalog-small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err = c.Status()
+	if err != nil || st[0].Cloud != "aws" || st[0].Embedded || !strings.HasSuffix(st[0].Source, "aws/vms.csv") || st[0].Offers != 5 || st[0].Date == "" {
+		t.Errorf("dir status %+v %v", st, err)
+	}
+}

@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"text/tabwriter"
 
 	"github.com/skyplan/skyplan/catalog"
 	"github.com/skyplan/skyplan/diag"
@@ -16,28 +19,77 @@ func init() {
 			Usage: "manage the price catalogs",
 			Subcommands: []*cli.Command{{
 				Name:  "update",
-				Usage: "replace the price catalogs with newer SkyPilot v8 CSVs",
-				Description: "Reads <cloud>/vms.csv (and aws/images.csv, aws/az_mappings.csv) from a directory or an\n" +
-					"http(s) base URL (e.g. https://raw.githubusercontent.com/skypilot-org/skypilot-catalog/master/catalogs/v8),\n" +
-					"checks their columns, and replaces the copies under $SKYPLAN_HOME/catalogs, which skyplan\n" +
-					"prefers over the snapshot built into the binary. Nothing is replaced if any file is invalid.",
+				Usage: "replace the price catalogs with SkyPilot's current v8 CSVs",
+				Description: "Without --from, downloads SkyPilot's published catalogs (" + catalog.SkyPilotCatalogURL + ",\n" +
+					"or $SKYPLAN_CATALOG_URL) for AWS, GCP and Azure. --from reads <cloud>/vms.csv (and aws/images.csv,\n" +
+					"aws/az_mappings.csv) from a directory or another http(s) base URL. The files are checked and\n" +
+					"replace the copies under $SKYPLAN_HOME/catalogs, which skyplan prefers over the snapshot built\n" +
+					"into the binary. Nothing is replaced if any file is invalid.",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "from", Required: true, Usage: "`DIR|URL` holding <cloud>/<file>.csv"},
+					&cli.StringFlag{Name: "from", Usage: "`DIR|URL` holding <cloud>/<file>.csv (default: SkyPilot's published catalogs)"},
 				},
-				Action: func(c *cli.Context) error {
-					dest := skyhome.Path("catalogs")
-					updated, err := catalog.Update(io.Interrupted, c.String("from"), dest)
-					if err != nil {
-						return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Catalog update failed",
-							Detail: err.Error() + ". The current catalogs were left unchanged.", Field: "--from"}})
-					}
-					for _, u := range updated {
-						fmt.Fprintf(io.Out, "updated %-20s %7d rows  (from %s)\n", u.File, u.Rows, u.From)
-					}
-					fmt.Fprintf(io.Err, "Catalogs in %s now take precedence over the built-in snapshot.\n", dest)
-					return nil
+				Action: func(c *cli.Context) error { return catalogUpdate(c, io) },
+			}, {
+				Name:  "status",
+				Usage: "show where each cloud's catalog comes from, its date and row counts",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "`FORMAT`: table or json"},
 				},
+				Action: func(c *cli.Context) error { return catalogStatus(c, io) },
 			}},
 		}
 	})
+}
+
+func catalogUpdate(c *cli.Context, io *IO) error {
+	from, field := c.String("from"), "--from"
+	if from == "" {
+		from, field = catalog.SkyPilotCatalogURL, ""
+		if u := io.Environ("SKYPLAN_CATALOG_URL"); u != "" {
+			from = u
+		}
+		fmt.Fprintf(io.Err, "Downloading SkyPilot's catalogs from %s …\n", from)
+	}
+	dest := skyhome.Path("catalogs")
+	updated, err := catalog.Update(io.Interrupted, from, dest)
+	if err != nil {
+		detail := err.Error() + ". The current catalogs were left unchanged."
+		var off *catalog.OfflineError
+		if errors.As(err, &off) {
+			detail += " To update without this connection, copy SkyPilot's catalogs/v8 folder (<cloud>/vms.csv) to this machine and run `skyplan catalog update --from DIR`."
+		}
+		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Catalog update failed", Detail: detail, Field: field}})
+	}
+	for _, u := range updated {
+		fmt.Fprintf(io.Out, "updated %-20s %7d rows  (from %s)\n", u.File, u.Rows, u.From)
+	}
+	fmt.Fprintf(io.Err, "Catalogs in %s now take precedence over the built-in snapshot.\n", dest)
+	return nil
+}
+
+func catalogStatus(c *cli.Context, io *IO) error {
+	out := c.String("output")
+	if out != "table" && out != "json" {
+		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid --output",
+			Detail: fmt.Sprintf("Got %q; use -o table or -o json.", out), Field: "--output"}})
+	}
+	cat, err := catalog.Load()
+	if err != nil {
+		return Exit(ExitFailure, diag.Diagnostics{}.Append(err))
+	}
+	st, err := cat.Status()
+	if err != nil {
+		return Exit(ExitFailure, diag.Diagnostics{}.Append(err))
+	}
+	if out == "json" {
+		enc := json.NewEncoder(io.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"catalogs": st})
+	}
+	tw := tabwriter.NewWriter(io.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLOUD\tSOURCE\tDATE\tOFFERS\tACCELERATOR_ROWS")
+	for _, s := range st {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\n", catalog.DisplayName(s.Cloud), s.Source, s.Date, s.Offers, s.Accelerators)
+	}
+	return tw.Flush()
 }

@@ -210,6 +210,7 @@ func planItem(t *task.Task, r *task.Resources, idx, numNodes int, opts Options, 
 	}
 	var out []Placement
 	var missingType []string
+	var missingIn []*catalog.CloudCatalog
 	for _, c := range clouds {
 		cc, err := opts.Catalog.Cloud(c)
 		if err != nil {
@@ -223,6 +224,7 @@ func planItem(t *task.Task, r *task.Resources, idx, numNodes int, opts Options, 
 		}
 		if res.missingType {
 			missingType = append(missingType, catalog.DisplayName(c))
+			missingIn = append(missingIn, cc)
 			fail.reasons = append(fail.reasons, res.reason)
 			continue
 		}
@@ -254,12 +256,8 @@ func planItem(t *task.Task, r *task.Resources, idx, numNodes int, opts Options, 
 		}
 	}
 	if r.InstanceType != "" && len(missingType) == len(clouds) && len(clouds) > 0 {
-		summary := fmt.Sprintf("Invalid instance type %q", r.InstanceType)
-		detail := fmt.Sprintf("Invalid instance type %q for any cloud among [%s]. Check the spelling, or run `skyplan gpus list` to see offered types.", r.InstanceType, strings.Join(missingType, ", "))
-		if len(clouds) == 1 {
-			detail = fmt.Sprintf("Invalid instance type %q for cloud %s. Check the spelling, or pick another cloud.", r.InstanceType, missingType[0])
-		}
-		ds = append(ds, locatedError(t, idx, []string{"instance_type"}, summary, detail))
+		summary := fmt.Sprintf("Instance type %q is not in the catalog", r.InstanceType)
+		ds = append(ds, locatedError(t, idx, []string{"instance_type"}, summary, missingTypeText(r.InstanceType, missingIn)))
 	}
 	if len(out) == 0 && r.Accelerator != nil {
 		fail.fuzzy = fuzzyAccelerators(opts.Catalog, clouds, r)
