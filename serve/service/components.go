@@ -27,12 +27,14 @@ type ServeComponents struct {
 	// QueueTimeout: how long a request waits while no replica is ready
 	// (0: the LB's default, 120 s).
 	QueueTimeout time.Duration
+	// Window is the request-rate window (0: SkyServe's 60 s).
+	Window time.Duration
 }
 
 // Balancer implements Components.
 func (c ServeComponents) Balancer(s *Spec, logf func(string, ...any)) (Balancer, error) {
 	b, err := lb.New(lb.Options{Policy: s.LoadBalancingPolicy, CertFile: s.TLSCertFile, KeyFile: s.TLSKeyFile,
-		Now: c.Now, QueueTimeout: c.QueueTimeout, ErrorLog: log.New(logWriter(logf), "", 0)})
+		Now: c.Now, QueueTimeout: c.QueueTimeout, Window: c.Window, ErrorLog: log.New(logWriter(logf), "", 0)})
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +92,7 @@ func (c ServeComponents) Scaler(s *Spec, b Balancer) Scaler {
 	if now == nil {
 		now = time.Now
 	}
-	a := autoscale.New(s.Task.Service.Replicas, autoscale.Options{Spot: s.UseSpot, Now: now, Version: s.Version})
+	a := autoscale.New(s.Task.Service.Replicas, autoscale.Options{Spot: s.UseSpot, Now: now, Version: s.Version, Window: c.Window})
 	sc := &scaler{a: a}
 	if bb, ok := b.(*balancer); ok {
 		sc.lb = bb.lb

@@ -68,10 +68,13 @@ type runtime struct {
 	reported map[int]bool
 	// failMsg explains why the newest version stopped launching.
 	failMsg string
-	// probed: when each replica was last probed (ProbeInterval).
-	probed map[int]time.Time
-	log    *os.File
-	logMu  sync.Mutex
+	// probed: when each replica was last probed (ProbeInterval);
+	// upChecked: when its cluster was last refreshed after a failure.
+	probed    map[int]time.Time
+	upMu      sync.Mutex
+	upChecked map[int]time.Time
+	log       *os.File
+	logMu     sync.Mutex
 }
 
 // New returns a controller; call Reconcile periodically and Close at exit.

@@ -90,6 +90,23 @@ func (c *Controller) probeDue(rt *runtime, svc *state.Service, r *state.Replica,
 	return true
 }
 
+// upCheckEvery bounds how often a failing replica's cluster is refreshed.
+const upCheckEvery = 5 * time.Second
+
+func (c *Controller) upCheckDue(rt *runtime, r *state.Replica, now time.Time) bool {
+	rt.upMu.Lock()
+	defer rt.upMu.Unlock()
+	if rt.upChecked == nil {
+		rt.upChecked = map[int]time.Time{}
+	}
+	last, ok := rt.upChecked[r.ID]
+	if r.Status == state.ReplicaReady || !ok || now.Sub(last) >= upCheckEvery {
+		rt.upChecked[r.ID] = now
+		return true
+	}
+	return false
+}
+
 // markTerminate records that a replica must go; teardown drains it.
 func (c *Controller) markTerminate(r *state.Replica, now time.Time, purge bool, final state.ReplicaStatus, reason string, drain time.Duration) {
 	r.Terminate, r.Purge, r.Reason = true, purge, reason
@@ -125,10 +142,11 @@ func (c *Controller) probeAll(ctx context.Context, rt *runtime, svc *state.Servi
 			if err == nil {
 				return
 			}
-			// Ask whether the cluster is still there: on every failure of
-			// a replica that served (it may be preempted: replace it now),
-			// now and then while one is starting.
-			if r.Status != state.ReplicaStarting || (r.ConsecutiveFailures+1)%6 == 0 {
+			// Ask whether the cluster is still there (a refresh: for a
+			// cloud, a Terraform refresh, so not on every probe): at once
+			// when a serving replica first fails (preempted: replace it
+			// now), then at most every upCheckEvery.
+			if c.upCheckDue(rt, r, now) {
 				uctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 				up, uerr := c.o.Clusters.Up(uctx, r.Cluster)
 				cancel()
