@@ -81,6 +81,7 @@ func (b *balancer) Remove(url string) {
 	}
 }
 
+func (b *balancer) Replicas() []string         { return b.lb.Replicas() }
 func (b *balancer) InFlight(url string) int    { return b.lb.Stats().PerReplica[url] }
 func (b *balancer) Serve(l net.Listener) error { return b.lb.Serve(l) }
 func (b *balancer) Close() error               { return b.lb.Shutdown(closeCtx()) }

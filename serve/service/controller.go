@@ -146,6 +146,17 @@ func (c *Controller) removeFromRotation(service, url string) {
 	}
 }
 
+// Rotation is the replicas service's load balancer sends requests to now.
+func (c *Controller) Rotation(service string) []string {
+	c.mu.Lock()
+	rt := c.services[service]
+	c.mu.Unlock()
+	if rt == nil || rt.lb == nil {
+		return nil
+	}
+	return rt.lb.Replicas()
+}
+
 // Endpoint is a running service's load balancer URL ("" if not running).
 func (c *Controller) Endpoint(service string) string {
 	svc, err := c.o.Store.GetService(service)

@@ -74,12 +74,17 @@ func (c *Controller) reconcileService(ctx context.Context, svc *state.Service) e
 	return c.finish(rt, svc, busy)
 }
 
+// DefaultProbeInterval between two probes of a replica. SkyServe probes
+// every 10 s; a dead replica should leave the rotation within a second,
+// and a GET twice a second is nothing for a serving replica.
+const DefaultProbeInterval = 500 * time.Millisecond
+
 // probeDue reports whether replica r's probe interval has passed.
 func (c *Controller) probeDue(rt *runtime, svc *state.Service, r *state.Replica, now time.Time) bool {
 	if rt.probed == nil {
 		rt.probed = map[int]time.Time{}
 	}
-	interval := time.Second
+	interval := DefaultProbeInterval
 	if s, err := c.spec(rt, svc, r.Version); err == nil && s.ProbeInterval > 0 {
 		interval = s.ProbeInterval
 	}
@@ -141,6 +146,11 @@ func (c *Controller) probeAll(ctx context.Context, rt *runtime, svc *state.Servi
 			obs[i].ProbeErr = err
 			if err == nil {
 				return
+			}
+			if r.Status == state.ReplicaReady && s.Policy.Defaults().NotReadyAfter <= 1 {
+				// Out of rotation the moment the probe fails, not after
+				// the cluster refresh below (seconds on a cloud).
+				rt.lb.Remove(r.URL)
 			}
 			// Ask whether the cluster is still there (a refresh: for a
 			// cloud, a Terraform refresh, so not on every probe): at once

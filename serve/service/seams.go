@@ -26,6 +26,8 @@ type Balancer interface {
 	SetReplicas(urls []string)
 	// Remove takes url out of rotation at once (a replica is gone).
 	Remove(url string)
+	// Replicas is the rotation now.
+	Replicas() []string
 	// InFlight is the number of requests url is serving (drain).
 	InFlight(url string) int
 	// Serve serves on l until Close.
@@ -68,8 +70,7 @@ type Spec struct {
 	Probe   replica.Probe
 	Policy  replica.Policy
 	// ProbeInterval between readiness probes of one replica (default
-	// 1 s: a dead replica leaves the rotation within about a second;
-	// SkyServe probes every 10 s).
+	// DefaultProbeInterval).
 	ProbeInterval time.Duration
 	// Min and Max replicas (fixed: Min == Max).
 	Min, Max int

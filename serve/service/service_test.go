@@ -121,6 +121,7 @@ func (b *fakeLB) Remove(url string) {
 	}
 	b.urls = keep
 }
+func (b *fakeLB) Replicas() []string { return b.rotation() }
 func (b *fakeLB) InFlight(url string) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
