@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/skyplan/skyplan/diag"
@@ -29,6 +30,8 @@ type serveClusters struct {
 }
 
 var _ replica.Clusters = (*serveClusters)(nil)
+
+var poolPickMu sync.Mutex
 
 func (sc *serveClusters) dialTimeout() time.Duration {
 	if sc.DialTimeout > 0 {
@@ -90,6 +93,10 @@ func (sc *serveClusters) launchOnPool(ctx context.Context, name string, t *task.
 	if !ok {
 		return fmt.Errorf("SSH node pool %q is not defined in %s (defined: %v)", poolName, sshpool.Path(), sshpool.Names(pools))
 	}
+	// The store's lock is per process; replicas launch concurrently in
+	// this one, so hosts are also picked under an in-process mutex.
+	poolPickMu.Lock()
+	defer poolPickMu.Unlock()
 	release, err := sc.jc.store.Lock("sshpool/"+pool.Name, "serve launch")
 	if err != nil {
 		return err

@@ -9,9 +9,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/skyplan/skyplan/controller"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/provision"
 	"github.com/skyplan/skyplan/runner"
+	"github.com/skyplan/skyplan/skyhome"
 	"github.com/skyplan/skyplan/state"
 	"github.com/urfave/cli/v2"
 )
@@ -29,6 +31,10 @@ func init() {
 		}
 	})
 }
+
+// serveAutostart lets status restart a dead controller (off in this
+// package's unit tests, whose binary is not skyplan).
+var serveAutostart = true
 
 // serviceView is one service with its replicas, as status shows it.
 type serviceView struct {
@@ -50,6 +56,17 @@ func runServeStatus(c *cli.Context, io *IO) error {
 	views, ds := loadServiceViews(store, c.Args().Slice())
 	if ds.HasErrors() {
 		return Exit(ExitFailure, ds)
+	}
+	if len(views) > 0 && serveAutostart && serveControllerAvailable() == nil {
+		// Services need their controller: if it died (a crash, kill -9,
+		// a reboot) start it again; it resumes from state.db.
+		if st, err := controller.Probe(controller.FilesIn(skyhome.Dir())); err == nil && !st.Running {
+			fmt.Fprintln(io.Err, "The controller was not running; starting it (services resume where they were).")
+			if _, err := ensureController(io); err != nil {
+				ds = ds.Append(err)
+				writeWarnings(c, io, ds)
+			}
+		}
 	}
 	if out == "json" {
 		return writeServicesJSON(io.Out, views)

@@ -15,6 +15,8 @@ import (
 func seedService(t *testing.T) {
 	t.Helper()
 	t.Setenv("SKYPLAN_HOME", t.TempDir())
+	serveAutostart = false
+	t.Cleanup(func() { serveAutostart = true })
 	store, err := state.Open(skyhome.StateDB())
 	if err != nil {
 		t.Fatal(err)
