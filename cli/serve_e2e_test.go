@@ -25,7 +25,7 @@ import (
 // loopback address, behind the real load balancer, launched and torn down
 // through cluster.Manager by a controller running in this process.
 type poolBed struct {
-	t     *testing.T
+	t     testing.TB
 	nodes *sshdtest.Cluster
 	store *state.Store
 	ctl   *service.Controller
@@ -52,7 +52,7 @@ run: |
   exec python3 -m http.server %d --bind $SKYPILOT_NODE_IPS
 `
 
-func startPoolBed(t *testing.T, nodes int) *poolBed {
+func startPoolBed(t testing.TB, nodes int) *poolBed {
 	if testing.Short() {
 		t.Skip("SSH node pool end-to-end test skipped in -short mode")
 	}
@@ -103,7 +103,7 @@ func (b *poolBed) shutdown() {
 	b.ctl.Close()
 }
 
-func freePortOn(t *testing.T, nodes []*sshdtest.Node) int {
+func freePortOn(t testing.TB, nodes []*sshdtest.Node) int {
 	for try := 0; try < 20; try++ {
 		l, err := net.Listen("tcp", nodes[0].IP+":0")
 		if err != nil {
