@@ -71,6 +71,9 @@ type runtime struct {
 	// probed: when each replica was last probed (ProbeInterval);
 	// upChecked: when its cluster was last refreshed after a failure.
 	probed    map[int]time.Time
+	probeMu   sync.Mutex
+	probing   map[int]bool                // probes in flight
+	results   map[int]replica.Observation // arrived, not yet applied
 	upMu      sync.Mutex
 	upChecked map[int]time.Time
 	log       *os.File

@@ -52,7 +52,7 @@ func (c *Controller) reconcileService(ctx context.Context, svc *state.Service) e
 			c.logf(svc.Name, "replica %d: launch was interrupted (controller restart); tearing down cluster %s", r.ID, r.Cluster)
 			c.markTerminate(r, now, true, state.ReplicaFailedProvision, "launch interrupted by a controller restart", 0)
 		case state.ReplicaStarting, state.ReplicaReady, state.ReplicaNotReady:
-			if !r.Terminate && c.probeDue(rt, svc, r, now) {
+			if !r.Terminate {
 				probe = append(probe, r)
 			}
 		}
@@ -129,49 +129,81 @@ func (c *Controller) markTerminate(r *state.Replica, now time.Time, purge bool, 
 	}
 }
 
-// probeAll probes replicas in parallel and applies each transition.
+// probeWait bounds how long a pass waits for the probes it started. A
+// probe that takes longer (a hung replica, a slow cloud refresh) keeps
+// running; its result is applied by a later pass, so one stuck replica
+// never stalls the service's other replicas or the rest of the pass.
+const probeWait = time.Second
+
+// probeAll starts the due probes (at most one in flight per replica),
+// waits up to probeWait, and applies every result that has arrived.
 func (c *Controller) probeAll(ctx context.Context, rt *runtime, svc *state.Service, reps []*state.Replica, now time.Time) {
+	rt.probeMu.Lock()
+	if rt.probing == nil {
+		rt.probing, rt.results = map[int]bool{}, map[int]replica.Observation{}
+	}
+	rt.probeMu.Unlock()
 	var wg sync.WaitGroup
-	obs := make([]replica.Observation, len(reps))
-	for i, r := range reps {
+	for _, r := range reps {
 		s, err := c.spec(rt, svc, r.Version)
 		if err != nil {
-			obs[i].ProbeErr = err
 			continue
 		}
+		rt.probeMu.Lock()
+		busy := rt.probing[r.ID]
+		rt.probeMu.Unlock()
+		if busy || !c.probeDue(rt, svc, r, now) {
+			continue
+		}
+		rt.probeMu.Lock()
+		rt.probing[r.ID] = true
+		rt.probeMu.Unlock()
 		wg.Add(1)
-		go func(i int, r *state.Replica, s *Spec) {
+		go func(r state.Replica, s *Spec) {
 			defer wg.Done()
-			err := s.Probe.Do(ctx, c.o.ProbeClient, r.URL)
-			obs[i].ProbeErr = err
-			if err == nil {
-				return
+			var obs replica.Observation
+			obs.ProbeErr = s.Probe.Do(ctx, c.o.ProbeClient, r.URL)
+			if obs.ProbeErr != nil {
+				if r.Status == state.ReplicaReady && s.Policy.Defaults().NotReadyAfter <= 1 {
+					// Out of rotation the moment the probe fails, not
+					// after the cluster refresh below (seconds on a cloud).
+					rt.lb.Remove(r.URL)
+				}
+				// Ask whether the cluster is still there (a refresh: for a
+				// cloud, a Terraform refresh, so not on every probe): at
+				// once when a serving replica first fails (preempted:
+				// replace it now), then at most every upCheckEvery.
+				if c.upCheckDue(rt, &r, now) {
+					uctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+					up, uerr := c.o.Clusters.Up(uctx, r.Cluster)
+					cancel()
+					obs.ClusterGone = uerr == nil && !up
+				}
 			}
-			if r.Status == state.ReplicaReady && s.Policy.Defaults().NotReadyAfter <= 1 {
-				// Out of rotation the moment the probe fails, not after
-				// the cluster refresh below (seconds on a cloud).
-				rt.lb.Remove(r.URL)
-			}
-			// Ask whether the cluster is still there (a refresh: for a
-			// cloud, a Terraform refresh, so not on every probe): at once
-			// when a serving replica first fails (preempted: replace it
-			// now), then at most every upCheckEvery.
-			if c.upCheckDue(rt, r, now) {
-				uctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-				up, uerr := c.o.Clusters.Up(uctx, r.Cluster)
-				cancel()
-				obs[i].ClusterGone = uerr == nil && !up
-			}
-		}(i, r, s)
+			rt.probeMu.Lock()
+			rt.results[r.ID] = obs
+			delete(rt.probing, r.ID)
+			rt.probeMu.Unlock()
+		}(*r, s)
 	}
-	wg.Wait()
-	for i, r := range reps {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(probeWait):
+	case <-ctx.Done():
+	}
+	for _, r := range reps {
+		rt.probeMu.Lock()
+		obs, ok := rt.results[r.ID]
+		delete(rt.results, r.ID)
+		rt.probeMu.Unlock()
 		s := rt.specs[r.Version]
-		if s == nil {
+		if !ok || s == nil {
 			continue
 		}
 		before := r.Status
-		act := replica.Transition(r, obs[i], now, s.Policy)
+		act := replica.Transition(r, obs, now, s.Policy)
 		if act == replica.RemoveFromRotation || act == replica.Teardown {
 			// Out of rotation first: the LB must not pick it while the
 			// record is written.
@@ -186,8 +218,8 @@ func (c *Controller) probeAll(ctx context.Context, rt *runtime, svc *state.Servi
 		}
 		if before != r.Status {
 			msg := ""
-			if obs[i].ProbeErr != nil {
-				msg = ": " + obs[i].ProbeErr.Error()
+			if obs.ProbeErr != nil {
+				msg = ": " + obs.ProbeErr.Error()
 			}
 			c.logf(svc.Name, "replica %d: %s → %s%s", r.ID, before, r.Status, msg)
 		}

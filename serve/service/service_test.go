@@ -25,6 +25,8 @@ type fakeClusters struct {
 	status  map[string]int // HTTP status the replica's /health answers
 	downs   map[string]int
 	fail    map[string]error // launch errors by cluster name
+	hang    chan struct{}    // when set, replicas in hung answer only once it is closed
+	hung    map[string]bool
 	port    int
 }
 
@@ -52,6 +54,15 @@ func (f *fakeClusters) Launch(ctx context.Context, name string, t *task.Task, lo
 		code = c
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		hang, hung := f.hang, f.hung[name]
+		f.mu.Unlock()
+		if hung && hang != nil {
+			select {
+			case <-hang:
+			case <-r.Context().Done():
+			}
+		}
 		w.WriteHeader(code)
 		fmt.Fprintf(w, "%s\n", name)
 	})}
@@ -435,4 +446,49 @@ func TestBlueGreenSwitchesOnlyWhenNewVersionComplete(t *testing.T) {
 	if n := len(b.clusters.alive()); n != 2 {
 		t.Fatalf("%d clusters alive, want the 2 new ones", n)
 	}
+}
+
+func TestHungReplicaDoesNotDelayOthers(t *testing.T) {
+	b := newBed(t, 2)
+	b.pass(time.Second)
+	b.pass(time.Second)
+	reps := b.list()
+	hung, dead := reps[0], reps[1]
+	release := make(chan struct{})
+	defer close(release)
+	b.clusters.mu.Lock()
+	b.clusters.hang, b.clusters.hung = release, map[string]bool{hung.Cluster: true}
+	b.clusters.mu.Unlock()
+	b.clusters.kill(dead.Cluster)
+	b.pass(time.Second)
+	byID := map[int]*state.Replica{}
+	for _, r := range b.list() {
+		byID[r.ID] = r
+	}
+	if r := byID[dead.ID]; r.Status != state.ReplicaPreempted {
+		t.Fatalf("dead replica is %s in the pass where a hung probe is still running; want PREEMPTED", r.Status)
+	}
+	if r := byID[hung.ID]; r.Status != state.ReplicaReady {
+		t.Fatalf("hung replica is %s; its probe (2 s timeout) has no result yet", r.Status)
+	}
+	if inRot(b.lb.rotation(), dead.URL) {
+		t.Fatal("dead replica still in rotation")
+	}
+	// The hung probe times out; a later pass applies it: NOT_READY.
+	time.Sleep(2500 * time.Millisecond)
+	b.pass(time.Second)
+	for _, r := range b.list() {
+		if r.ID == hung.ID && r.Status != state.ReplicaNotReady {
+			t.Fatalf("hung replica after its probe timed out: %s (%s)", r.Status, r.LastProbeError)
+		}
+	}
+}
+
+func inRot(urls []string, u string) bool {
+	for _, x := range urls {
+		if x == u {
+			return true
+		}
+	}
+	return false
 }
