@@ -21,13 +21,6 @@ import (
 // Version is set at build time with -ldflags "-X github.com/skyplan/skyplan/cli.Version=…".
 var Version = "0.1.0-dev"
 
-// Exit codes (documented in `skyplan help exit-codes`).
-const (
-	ExitOK      = 0
-	ExitFailure = 1
-	ExitChanges = 2 // plan --detailed-exitcode: changes present
-)
-
 // IO carries the streams a command writes to. stdout is for results only
 // (tables, JSON); progress and logs go to stderr.
 type IO struct {
@@ -39,9 +32,13 @@ type IO struct {
 	ErrTTY      bool
 	Environ     func(string) string // os.Getenv in production
 	Interrupted context.Context     // cancelled on SIGINT/SIGTERM
+
+	view *view // chosen once per command (view.go)
 }
 
-// ExitError carries a specific exit code (and optional diagnostics) up to Main.
+// ExitError carries a specific exit code (and optional diagnostics) up to
+// Main; Code 0 with warnings is a success that still has something to say.
+// Exit codes are listed in exitcodes.go.
 type ExitError struct {
 	Code  int
 	Diags diag.Diagnostics
@@ -51,6 +48,21 @@ func (e *ExitError) Error() string { return fmt.Sprintf("exit %d: %s", e.Code, e
 
 // Exit returns an error that makes Main exit with code, rendering diags.
 func Exit(code int, diags diag.Diagnostics) error { return &ExitError{Code: code, Diags: diags} }
+
+// done ends a command that succeeded: its warnings, if any, are rendered
+// with the result.
+func done(ds diag.Diagnostics) error {
+	if ds.HasErrors() {
+		return Exit(ExitFailure, ds)
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	return Exit(ExitOK, ds)
+}
+
+// fail ends a command with an error (and the warnings gathered so far).
+func fail(ds diag.Diagnostics, items ...any) error { return Exit(ExitFailure, ds.Append(items...)) }
 
 var registry []func(*IO) *cli.Command
 
@@ -64,6 +76,10 @@ func NewApp(streams *IO) *cli.App {
 		cmds = append(cmds, f(streams))
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
+	for _, c := range cmds {
+		onUsageError(streams, c)
+	}
+	var jsonDiags bool
 	return &cli.App{
 		Name:                 "skyplan",
 		Usage:                "plan, compile and run ML tasks on any cloud through Terraform",
@@ -76,8 +92,32 @@ func NewApp(streams *IO) *cli.App {
 		EnableBashCompletion: true,
 		ExitErrHandler:       func(*cli.Context, error) {}, // Main decides the exit code
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "json-diagnostics", Usage: "render errors and warnings as JSON on stderr"},
+			&cli.BoolFlag{Name: "json-diagnostics", Destination: &jsonDiags, Usage: "render errors and warnings as JSON on stderr"},
 		},
+		Before: func(*cli.Context) error {
+			if jsonDiags {
+				streams.view = &view{jsonDiags: true}
+			}
+			return nil
+		},
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid usage", Detail: err.Error() + ". See `skyplan --help`."}})
+		},
+	}
+}
+
+// onUsageError makes a command's flag errors diagnostics in the command's
+// view (a JSON document when -o json was parsed before the bad flag).
+func onUsageError(streams *IO, c *cli.Command) {
+	c.OnUsageError = func(ctx *cli.Context, err error, _ bool) error {
+		if f := ctx.String("output"); f != "" {
+			streams.useView(f)
+		}
+		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid usage",
+			Detail: fmt.Sprintf("%v. See `skyplan %s --help`.", err, c.Name)}})
+	}
+	for _, sc := range c.Subcommands {
+		onUsageError(streams, sc)
 	}
 }
 
@@ -106,20 +146,17 @@ func Run(streams *IO, args []string) int {
 		streams.Interrupted = context.Background()
 	}
 	app := NewApp(streams)
-	jsonDiags := false
-	for _, a := range args[1:] {
-		if a == "--json-diagnostics" || a == "-o=json" || a == "--output=json" {
-			jsonDiags = true
-		}
-	}
-	for i := 1; i+1 < len(args); i++ {
-		if (args[i] == "-o" || args[i] == "--output") && args[i+1] == "json" {
-			jsonDiags = true
-		}
-	}
+	streams.view = nil
 	err := runRecovered(app, streams.Interrupted, interspersedArgs(app, args))
+	code, diags := outcome(err)
+	streams.render(diags)
+	return code
+}
+
+// outcome is the exit code and diagnostics an app run ended with.
+func outcome(err error) (int, diag.Diagnostics) {
 	if err == nil {
-		return ExitOK
+		return ExitOK, nil
 	}
 	code := ExitFailure
 	var diags diag.Diagnostics
@@ -136,14 +173,7 @@ func Run(streams *IO, args []string) int {
 	default:
 		diags = diags.Append(err)
 	}
-	if len(diags) > 0 {
-		if jsonDiags {
-			_ = diag.WriteJSON(streams.Err, diags)
-		} else {
-			diag.WriteText(streams.Err, diags)
-		}
-	}
-	return code
+	return code, diags
 }
 
 // runRecovered runs the app and turns a panic into a diagnostic: users get

@@ -1,271 +1,272 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/skyplan/skyplan/cluster"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/optimizer"
-	"github.com/skyplan/skyplan/provision"
-	"github.com/skyplan/skyplan/runner"
 	"github.com/skyplan/skyplan/state"
 	"github.com/skyplan/skyplan/task"
 	"github.com/urfave/cli/v2"
 )
 
-func init() {
-	register(func(io *IO) *cli.Command {
-		flags := append(taskFlags(),
-			&cli.StringFlag{Name: "cluster", Aliases: []string{"c"}, Usage: "cluster `NAME` (default: the task's name)"},
-			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation (required when stdin is not a terminal)"},
-			&cli.BoolFlag{Name: "provision-only", Usage: "stop once the infrastructure is up (no setup/run)"},
-			&cli.BoolFlag{Name: "retry-until-up", Aliases: []string{"r"}, Usage: "when every placement fails, start over after a pause until one works"},
-			&cli.BoolFlag{Name: "detach-run", Aliases: []string{"d"}, Usage: "submit the job and return without streaming its logs"},
-			&cli.StringSliceFlag{Name: "ssh-cidr", Usage: "`CIDR` allowed to SSH to the nodes (repeatable; default: ssh_cidrs from config)"},
-			&cli.BoolFlag{Name: "down", Usage: "tear the cluster down after the job ends, whatever its result (with -d: autodown on the head once idle)"},
-			&cli.BoolFlag{Name: "keep", Usage: "pipelines: keep each task's cluster after the task (default: torn down once the task is done)"},
-			&cli.IntFlag{Name: "idle-minutes-to-autostop", Aliases: []string{"i"}, Value: -1, Usage: "stop the cluster after `N` idle minutes (with --down: tear it down)"},
-		)
-		return &cli.Command{
-			Name:      "apply",
-			Aliases:   []string{"launch"},
-			Usage:     "provision a task's cluster through Terraform (with zone/region/cloud fallback), or apply a saved plan",
-			ArgsUsage: "TASK.yaml | PLANFILE",
-			Description: "With a task: optimise, compile, show the plan, ask `Proceed? [y/N]` (unless -y), then apply, failing over\n" +
-				"to the next best placement on capacity/quota errors. With a PLANFILE from `skyplan plan --out`: apply\n" +
-				"exactly that plan, no re-optimisation; a plan made before the state changed is refused.\n" +
-				"Then wait for SSH on every node, sync the workdir and file mounts, upload bucket sources, run setup and\n" +
-				"run, stream the logs and exit with the job's exit code. Applying to a cluster that is UP reuses it when\n" +
-				"the task fits (no provisioning). `skyplan launch` is the same command.",
-			Flags:  flags,
-			Action: func(c *cli.Context) error { return runApply(c, io) },
-		}
-	})
+// ApplyOptions are `skyplan apply`'s (alias launch) flags and argument.
+type ApplyOptions struct {
+	IO   *IO
+	Task TaskOptions
+	// Arg is a task YAML or a saved plan.
+	Arg           string
+	Cluster       string
+	Yes           bool
+	ProvisionOnly bool
+	RetryUntilUp  bool
+	Detach        bool
+	SSHCIDRs      cli.StringSlice
+	Down          bool
+	Keep          bool
+	IdleMinutes   int
+	NArgs         int
 }
 
-func runApply(c *cli.Context, io *IO) error {
-	if c.NArg() != 1 {
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "apply takes one argument",
-			Detail: "Give a task file (skyplan apply task.yaml -c NAME) or a saved plan (skyplan apply PLANFILE)."}})
+func init() { register(func(io *IO) *cli.Command { return newApplyCmd(io, runApply) }) }
+
+func newApplyCmd(io *IO, runF func(*ApplyOptions) error) *cli.Command {
+	o := &ApplyOptions{IO: io}
+	flags := append(o.Task.flags(),
+		&cli.StringFlag{Name: "cluster", Aliases: []string{"c"}, Destination: &o.Cluster, Usage: "cluster `NAME` (default: the task's name)"},
+		&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Destination: &o.Yes, Usage: "do not ask for confirmation (required when stdin is not a terminal)"},
+		&cli.BoolFlag{Name: "provision-only", Destination: &o.ProvisionOnly, Usage: "stop once the infrastructure is up (no setup/run)"},
+		&cli.BoolFlag{Name: "retry-until-up", Aliases: []string{"r"}, Destination: &o.RetryUntilUp, Usage: "when every placement fails, start over after a pause until one works"},
+		&cli.BoolFlag{Name: "detach-run", Aliases: []string{"d"}, Destination: &o.Detach, Usage: "submit the job and return without streaming its logs"},
+		&cli.StringSliceFlag{Name: "ssh-cidr", Destination: &o.SSHCIDRs, Usage: "`CIDR` allowed to SSH to the nodes (repeatable; default: ssh_cidrs from config)"},
+		&cli.BoolFlag{Name: "down", Destination: &o.Down, Usage: "tear the cluster down after the job ends, whatever its result (with -d: autodown on the head once idle)"},
+		&cli.BoolFlag{Name: "keep", Destination: &o.Keep, Usage: "pipelines: keep each task's cluster after the task (default: torn down once the task is done)"},
+		&cli.IntFlag{Name: "idle-minutes-to-autostop", Aliases: []string{"i"}, Value: -1, Destination: &o.IdleMinutes, Usage: "stop the cluster after `N` idle minutes (with --down: tear it down)"},
+	)
+	return &cli.Command{
+		Name:      "apply",
+		Aliases:   []string{"launch"},
+		Usage:     "provision a task's cluster through Terraform (with zone/region/cloud fallback), or apply a saved plan",
+		ArgsUsage: "TASK.yaml | PLANFILE",
+		Description: "With a task: optimise, compile, show the plan, ask `Proceed? [y/N]` (unless -y), then apply, failing over\n" +
+			"to the next best placement on capacity/quota errors. With a PLANFILE from `skyplan plan --out`: apply\n" +
+			"exactly that plan, no re-optimisation; a plan made before the state changed is refused.\n" +
+			"Then wait for SSH on every node, sync the workdir and file mounts, upload bucket sources, run setup and\n" +
+			"run, stream the logs and exit with the job's exit code. Applying to a cluster that is UP reuses it when\n" +
+			"the task fits (no provisioning). `skyplan launch` is the same command.",
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			o.Arg, o.NArgs = c.Args().First(), c.NArg()
+			return runF(o)
+		},
 	}
-	arg := c.Args().First()
-	if !looksLikeTask(arg) {
-		if _, err := os.Stat(planMetaPath(arg)); err == nil {
-			return applySavedPlan(c, io, arg)
-		}
-		if _, err := os.Stat(arg); err == nil {
-			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Not a skyplan plan",
-				Detail:  fmt.Sprintf("%s is neither a task YAML nor a plan saved by `skyplan plan --out` (its %s is missing).", arg, filepath.Base(planMetaPath(arg))),
-				Subject: &diag.Range{Filename: arg}}})
-		}
-	}
-	return applyTask(c, io, arg)
 }
 
-func applyTask(c *cli.Context, io *IO, path string) error {
-	pl, ds := loadTaskFromFlags(c, io, path)
+func runApply(o *ApplyOptions) error {
+	io := o.IO
+	io.useView("text")
+	if o.NArgs != 1 {
+		return fail(nil, diag.Diagnostic{Severity: diag.Error, Summary: "apply takes one argument",
+			Detail: "Give a task file (skyplan apply task.yaml -c NAME) or a saved plan (skyplan apply PLANFILE)."})
+	}
+	if !looksLikeTask(o.Arg) {
+		if _, err := os.Stat(cluster.SavedPlanSidecar(o.Arg)); err == nil {
+			return applySavedPlan(o)
+		}
+		if _, err := os.Stat(o.Arg); err == nil {
+			return fail(nil, diag.Diagnostic{Severity: diag.Error, Summary: "Not a skyplan plan",
+				Detail:  fmt.Sprintf("%s is neither a task YAML nor a plan saved by `skyplan plan --out` (its %s is missing).", o.Arg, filepath.Base(cluster.SavedPlanSidecar(o.Arg))),
+				Subject: &diag.Range{Filename: o.Arg}})
+		}
+	}
+	return applyTask(o)
+}
+
+func applyTask(o *ApplyOptions) error {
+	io, path := o.IO, o.Arg
+	pl, ds := o.Task.load(io, "apply", path)
 	if ds.HasErrors() {
-		return Exit(ExitFailure, ds)
+		return fail(ds)
 	}
 	ds = append(ds, refuseUnplannable(pl)...)
 	if ds.HasErrors() {
-		return Exit(ExitFailure, ds)
+		return fail(ds)
 	}
 	if len(pl.Tasks) > 1 {
-		return applyPipeline(c, io, pl, path, ds)
+		return applyPipeline(o, pl, ds)
 	}
 	t := pl.Tasks[0]
-	applyAutostopFlags(c, t)
-	if !c.Bool("yes") && !io.InTTY {
-		_, err := confirm(io, "")
-		return err
-	}
-	name := clusterName(c.String("cluster"), t, path)
-	if done, err := reuseUpCluster(c, io, t, name); done {
-		return err
+	o.applyAutostop(t)
+	if !o.Yes && !io.InTTY {
+		return fail(ds, needConfirmation())
 	}
 	opts, ods := optimizerOptions(io, pl)
+	ds = append(ds, ods...)
 	if ods.HasErrors() {
-		return Exit(ExitFailure, append(ds, ods...))
+		return fail(ds)
 	}
-	plan, pds := optimizer.Optimize(t, opts)
-	ds = append(ds, pds...)
-	if pds.HasErrors() || plan == nil || plan.Chosen == nil {
-		return Exit(ExitFailure, ds)
+	m, closeM, err := openManager(io, true)
+	if err != nil {
+		return fail(ds, err)
 	}
-	writeWarnings(c, io, ds)
-	optimizer.WriteTable(io.Err, plan, t.Resources.Ordered)
-	if plan.Chosen.Cloud == "ssh" {
-		if !c.Bool("yes") {
-			if ok, err := confirm(io, fmt.Sprintf("Launching cluster %q on SSH node pool %s. Proceed?", name, plan.Chosen.Region)); err != nil || !ok {
-				return abortedOr(err)
+	defer closeM()
+	name := clusterName(o.Cluster, t, path)
+	req := o.launchRequest(name, t, path)
+	req.Optimizer = opts
+	req.Planned = func(plan *optimizer.TaskPlan) { optimizer.WriteTable(io.Err, plan, t.Resources.Ordered) }
+	res, lds := m.Launch(io.Interrupted, req)
+	return o.finish(m, name, res, append(ds, lds...))
+}
+
+// launchRequest is what the flags ask of one cluster's launch.
+func (o *ApplyOptions) launchRequest(name string, t *task.Task, path string) cluster.LaunchRequest {
+	req := cluster.LaunchRequest{Cluster: name, Task: t, SSHCIDRs: o.SSHCIDRs.Value(), RetryUntilUp: o.RetryUntilUp,
+		ProvisionOnly: o.ProvisionOnly, Detach: o.Detach, TaskFile: path}
+	if !o.Yes {
+		req.Confirm = confirmPlacement(o.IO, name)
+	}
+	return req
+}
+
+// confirmPlacement asks before a placement is applied (Terraform's
+// summary) or an SSH node pool's hosts are taken (no summary).
+func confirmPlacement(io *IO, name string) func(optimizer.Placement, *cluster.ChangeSummary) (bool, error) {
+	return func(p optimizer.Placement, s *cluster.ChangeSummary) (bool, error) {
+		if p.Cloud == "ssh" {
+			return confirm(io, fmt.Sprintf("Launching cluster %q on SSH node pool %s. Proceed?", name, p.Region))
+		}
+		what := "no changes"
+		if s != nil {
+			what = fmt.Sprintf("%d to add, %d to change, %d to destroy", s.Add, s.Change, s.Remove)
+		}
+		return confirm(io, fmt.Sprintf("Cluster %q in %s (%s, $%.2f/h). Proceed?", name,
+			cluster.InfraLabel(p.Cloud, p.Region, p.Zone), what, p.HourlyCost))
+	}
+}
+
+// finish prints a launch's result, tears the cluster down after the job
+// with --down, and exits with the job's code.
+func (o *ApplyOptions) finish(m *cluster.Manager, name string, res *cluster.LaunchResult, ds diag.Diagnostics) error {
+	io := o.IO
+	if res != nil && res.Cluster != nil && !res.Reused {
+		printUp(io, res.Cluster)
+	}
+	var job *cluster.JobResult
+	if res != nil {
+		job = res.Job
+	}
+	err := jobExit(io, name, job, o.Detach, ds)
+	code, ds := outcome(err)
+	if res != nil && res.Cluster != nil && o.Down && !o.Detach && !o.ProvisionOnly {
+		fmt.Fprintf(io.Err, "--down: tearing down cluster %s …\n", name)
+		if _, dds := m.Down(io.Interrupted, cluster.DownRequest{Cluster: name}); dds.HasErrors() {
+			if ds.HasErrors() {
+				fmt.Fprintf(io.Err, "Tearing down %s failed: %v. Run `skyplan down %s`.\n", name, dds.Error(), name)
+			} else {
+				ds = append(ds, dds...)
 			}
+		} else {
+			fmt.Fprintf(io.Err, "Cluster %s torn down.\n", name)
 		}
-		err := launchOnSSHPool(c, io, t, *plan.Chosen, name, c.Bool("detach-run"))
-		return downAfterJob(c, io, nil, name, err)
 	}
-	return launchOnCloud(c, io, t, name, path, optimizerPlanner(t, opts), !c.Bool("yes"))
+	if code == ExitOK && ds.HasErrors() {
+		code = ExitFailure
+	}
+	return Exit(code, ds)
 }
 
-// launchOnCloud provisions cluster name through Terraform with planner's
-// placements (fallback on capacity errors), then runs t on it. ask
-// confirms each placement before it is applied.
-func launchOnCloud(c *cli.Context, io *IO, t *task.Task, name, path string, planner provision.Planner, ask bool) error {
-	sess, err := openClusterSession(io, name, "apply")
-	if err != nil {
-		return err
+// jobExit ends a command that ran a job: an error when skyplan could not
+// run it, else the job's exit code with its failure described.
+func jobExit(io *IO, name string, job *cluster.JobResult, detach bool, ds diag.Diagnostics) error {
+	if ds.HasErrors() {
+		return fail(ds)
 	}
-	defer sess.close()
-	cfg, store, ws := sess.cfg, sess.store, sess.ws
-	l := &provision.Launcher{
-		Cluster: name, NumNodes: t.NumNodes, WS: ws, Store: store,
-		Plan:         planner,
-		Generate:     clusterGenerator(io, t, name, cfg, c.StringSlice("ssh-cidr")),
-		Log:          io.Err,
-		RetryUntilUp: c.Bool("retry-until-up"),
-		Extra:        map[string]string{"task": absPath(path)},
+	ds = append(ds, jobDiags(io, name, job, detach)...)
+	if job != nil && job.ExitCode != 0 && !detach {
+		return Exit(job.ExitCode, ds)
 	}
-	if existing, err := store.GetCluster(name); err == nil && existing.EverUp {
-		if !taskFits(t, existing) {
-			return Exit(ExitFailure, diag.Diagnostics{misfitDiag(t, existing)})
-		}
-		if existing.Status == state.StatusStopped {
-			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Cluster is stopped",
-				Detail: fmt.Sprintf("Cluster %q is STOPPED. Start it with `skyplan start %s`, then apply again.", name, name)}})
-		}
-		// A cluster that was UP stays where it is (SkyPilot): only its
-		// previous placement is tried, and nothing is moved on failure.
-		l.Plan = provision.CandidatePlanner([]optimizer.Placement{placementOf(existing)})
-		l.NoFailover = true
-	}
-	if ask {
-		l.Confirm = func(p optimizer.Placement, s *provision.ChangeSummary) (bool, error) {
-			what := "no changes"
-			if s != nil {
-				what = fmt.Sprintf("%d to add, %d to change, %d to destroy", s.Add, s.Change, s.Remove)
-			}
-			return confirm(io, fmt.Sprintf("Cluster %q in %s (%s, $%.2f/h). Proceed?", name,
-				provision.InfraLabel(p.Cloud, p.Region, p.Zone), what, p.HourlyCost))
-		}
-	}
-	out, err := l.Launch(io.Interrupted)
-	if err != nil {
-		return launchError(io, err, name, t.NumNodes)
-	}
-	printUp(io, out.Cluster)
-	if c.Bool("provision-only") {
-		return nil
-	}
-	return runOnCluster(c, io, store, t, out.Cluster)
+	return done(ds)
 }
 
-// runOnCluster hands a freshly provisioned cluster to the runner (setup,
-// run, logs), as the SSH-pool path does.
-func runOnCluster(c *cli.Context, io *IO, store *state.Store, t *task.Task, sc *state.Cluster) error {
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	cl, err := runner.ClusterFromState(sc, cfg)
-	if err != nil {
-		return err
-	}
-	r := &runner.Runner{Stderr: io.Err, Store: store}
-	baseDir := ""
-	if t.Source.File != "" {
-		baseDir = filepath.Dir(t.Source.File)
-	}
-	if err := uploadBuckets(io.Interrupted, io, t, sc, baseDir); err != nil {
-		return downAfterJob(c, io, store, sc.Name, Exit(ExitFailure, diag.Diagnostics{}.Append(err)))
-	}
-	res, err := r.Launch(io.Interrupted, cl, t, runner.LaunchOptions{Detach: c.Bool("detach-run"), BaseDir: baseDir})
-	return downAfterJob(c, io, store, sc.Name, jobResult(io, sc.Name, res, err, c.Bool("detach-run")))
-}
-
-// applyAutostopFlags wires -i N and --down into the task's autostop policy.
-// --down without -d is done here, after the job (downAfterJob); with -d
-// skyplan is gone when the job ends, so the head tears itself down once
-// idle (SkyPilot's autodown).
-func applyAutostopFlags(c *cli.Context, t *task.Task) {
-	idle := c.Int("idle-minutes-to-autostop")
-	down := c.Bool("down") && c.Bool("detach-run")
+// jobDiags describes a job's end: the job id on stdout when detached, a
+// failure as an error diagnostic, success as a note on stderr.
+func jobDiags(io *IO, name string, job *cluster.JobResult, detach bool) diag.Diagnostics {
 	switch {
-	case idle >= 0:
-		withAutostop(t, idle, c.Bool("down"))
-	case down:
+	case job == nil:
+		return nil
+	case detach:
+		fmt.Fprintln(io.Out, job.ID)
+		return nil
+	case job.ExitCode != 0:
+		return diag.Diagnostics{{Severity: diag.Error, Summary: job.Message,
+			Detail: fmt.Sprintf("Logs: %s (and `skyplan logs %s %d`).", job.LogDir, name, job.ID)}}
+	}
+	fmt.Fprintf(io.Err, "Job %d on cluster %s succeeded. Logs: %s\n", job.ID, name, job.LogDir)
+	return nil
+}
+
+// applyAutostop wires -i N and --down into the task's autostop policy.
+// --down without -d is done after the job (finish); with -d skyplan is
+// gone when the job ends, so the head tears itself down once idle
+// (SkyPilot's autodown).
+func (o *ApplyOptions) applyAutostop(t *task.Task) {
+	switch {
+	case o.IdleMinutes >= 0:
+		withAutostop(t, o.IdleMinutes, o.Down)
+	case o.Down && o.Detach:
 		withAutostop(t, 1, true)
 	}
 }
 
-// downAfterJob tears the cluster down after a foreground job when --down
-// was given. The command still exits with the job's result (jobErr); a
-// failed teardown is reported, and is the error only when the job succeeded.
-func downAfterJob(c *cli.Context, io *IO, store *state.Store, name string, jobErr error) error {
-	if !c.Bool("down") || c.Bool("detach-run") || c.Bool("provision-only") {
-		return jobErr
-	}
-	if store == nil {
-		s, err := openStore()
-		if err != nil {
-			return errors.Join(jobErr, err)
+// withAutostop sets the autostop policy of every candidate (apply -i N,
+// --down with -d), keeping a hook or wait_for the task already gave.
+func withAutostop(t *task.Task, idleMinutes int, down bool) {
+	for i := range t.Resources.Items {
+		a := t.Resources.Items[i].Autostop
+		if a == nil {
+			a = &task.Autostop{}
 		}
-		defer s.Close()
-		store = s
+		cp := *a
+		cp.Enabled, cp.IdleMinutes = true, idleMinutes
+		cp.Down = cp.Down || down
+		t.Resources.Items[i].Autostop = &cp
 	}
-	fmt.Fprintf(io.Err, "--down: tearing down cluster %s …\n", name)
-	if err := downOne(io, store, name); err != nil {
-		if jobErr != nil {
-			fmt.Fprintf(io.Err, "Tearing down %s failed: %v. Run `skyplan down %s`.\n", name, err, name)
-			return jobErr
-		}
-		return err
-	}
-	fmt.Fprintf(io.Err, "Cluster %s torn down.\n", name)
-	return jobErr
 }
 
-func launchError(io *IO, err error, name string, numNodes int) error {
-	var ex *provision.ExhaustedError
-	if errors.As(err, &ex) {
-		fmt.Fprintln(io.Err, "Reasons for provision failures:")
-		ex.WriteTable(io.Err, numNodes)
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Failed to provision all possible launchable resources",
-			Detail: "Every placement failed (see the table above). Relax the task's resource requirements, try other clouds, or run again with --retry-until-up."}})
-	}
-	if errors.Is(err, provision.ErrAborted) {
-		return abortedOr(nil)
-	}
-	return Exit(ExitFailure, terraformDiags(err, name))
-}
-
-func abortedOr(err error) error {
+// applySavedPlan applies exactly a plan saved by `skyplan plan --out`,
+// then runs the plan's task (unless --provision-only).
+func applySavedPlan(o *ApplyOptions) error {
+	io := o.IO
+	meta, err := cluster.ReadSavedPlan(o.Arg)
 	if err != nil {
-		return err
+		return fail(nil, err)
 	}
-	return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Aborted", Detail: "Nothing was created."}})
+	var ds diag.Diagnostics
+	req := cluster.ApplySavedRequest{PlanFile: o.Arg, Detach: o.Detach}
+	if !o.ProvisionOnly && meta.Task != "" {
+		pl, tds := o.Task.load(io, "apply", meta.Task)
+		if ds = tds; ds.HasErrors() {
+			return fail(ds)
+		}
+		req.Task = pl.Tasks[0]
+	}
+	m, closeM, err := openManager(io, true)
+	if err != nil {
+		return fail(ds, err)
+	}
+	defer closeM()
+	res, ads := m.ApplySaved(io.Interrupted, req)
+	return o.finish(m, meta.Cluster, res, append(ds, ads...))
 }
 
 // printUp writes the result: the cluster and its nodes (stdout).
 func printUp(io *IO, c *state.Cluster) {
-	fmt.Fprintf(io.Out, "Cluster %s is UP: %s, %s, $%.4f/h\n", c.Name, provision.InfraLabel(c.Cloud, c.Region, c.Zone),
-		provision.ResourcesLabel(c.NumNodes, c.InstanceType, c.Accelerators, c.UseSpot), c.HourlyCost)
+	fmt.Fprintf(io.Out, "Cluster %s is UP: %s, %s, $%.4f/h\n", c.Name, cluster.InfraLabel(c.Cloud, c.Region, c.Zone),
+		cluster.ResourcesLabel(c.NumNodes, c.InstanceType, c.Accelerators, c.UseSpot), c.HourlyCost)
 	for _, n := range c.Nodes {
 		fmt.Fprintf(io.Out, "  node %d  %s  private %s  public %s\n", n.Rank, n.InstanceID, n.PrivateIP, n.PublicIP)
 	}
-}
-
-// placementOf is the placement a cluster was launched with.
-func placementOf(sc *state.Cluster) optimizer.Placement {
-	return optimizer.Placement{Cloud: sc.Cloud, Region: sc.Region, Zone: sc.Zone,
-		InstanceType: sc.InstanceType, Accelerators: sc.Accelerators, UseSpot: sc.UseSpot,
-		HourlyCost: sc.HourlyCost, NumNodes: sc.NumNodes}
-}
-
-func absPath(p string) string {
-	if a, err := filepath.Abs(p); err == nil {
-		return a
-	}
-	return p
 }

@@ -1,17 +1,15 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 
+	"github.com/skyplan/skyplan/cluster"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/optimizer"
 	"github.com/skyplan/skyplan/pipeline"
-	"github.com/skyplan/skyplan/provision"
 	"github.com/skyplan/skyplan/task"
-	"github.com/urfave/cli/v2"
 )
 
 // applyPipeline runs a pipeline's tasks in order, each on the placement the
@@ -20,70 +18,84 @@ import (
 // buckets the tasks declare. A task's cluster is torn down once the task
 // has finished, since no later task runs on it (--keep keeps them all); a
 // failing task stops the pipeline and is named.
-func applyPipeline(c *cli.Context, io *IO, pl *task.Pipeline, path string, ds diag.Diagnostics) error {
-	if c.Bool("detach-run") || c.Bool("provision-only") {
-		return Exit(ExitFailure, append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "Pipelines run in the foreground",
-			Detail: "Each task of a pipeline starts after the previous one finished, so -d/--detach-run and --provision-only do not apply. Run the pipeline without them, or apply its tasks one by one."}))
+func applyPipeline(o *ApplyOptions, pl *task.Pipeline, ds diag.Diagnostics) error {
+	io, path := o.IO, o.Arg
+	if o.Detach || o.ProvisionOnly {
+		return fail(ds, diag.Diagnostic{Severity: diag.Error, Summary: "Pipelines run in the foreground",
+			Detail: "Each task of a pipeline starts after the previous one finished, so -d/--detach-run and --provision-only do not apply. Run the pipeline without them, or apply its tasks one by one."})
 	}
-	if !c.Bool("yes") && !io.InTTY {
-		_, err := confirm(io, "")
-		return err
+	if !o.Yes && !io.InTTY {
+		return fail(ds, needConfirmation())
 	}
 	opts, ods := optimizerOptions(io, pl)
+	ds = append(ds, ods...)
 	if ods.HasErrors() {
-		return Exit(ExitFailure, append(ds, ods...))
+		return fail(ds)
 	}
 	res, rds := pipeline.Optimize(pl, pipeline.Options{Optimizer: opts})
 	ds = append(ds, rds...)
 	if rds.HasErrors() || res == nil || res.Best == nil {
-		return Exit(ExitFailure, ds)
+		return fail(ds)
 	}
-	writeWarnings(c, io, ds)
 	_ = res.WriteText(io.Err)
-	base := pipelineName(c.String("cluster"), pl, path)
+	base := pipelineName(o.Cluster, pl, path)
 	steps := make([]pipelineStep, len(pl.Tasks))
 	for i, t := range pl.Tasks {
 		steps[i] = pipelineStep{task: t, name: base + "-" + taskLabel(t, i), chosen: choiceFor(res, t, i)}
 		if steps[i].chosen == nil {
-			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "No placement for a pipeline task",
-				Detail: fmt.Sprintf("The pipeline optimizer chose nothing for task %q.", taskLabel(t, i))}})
+			return fail(ds, diag.Diagnostic{Severity: diag.Error, Summary: "No placement for a pipeline task",
+				Detail: fmt.Sprintf("The pipeline optimizer chose nothing for task %q.", taskLabel(t, i))})
 		}
 	}
-	if !c.Bool("yes") {
+	if !o.Yes {
 		var lines []string
 		for _, s := range steps {
-			lines = append(lines, fmt.Sprintf("  %s on %s", s.name, provision.InfraLabel(s.chosen.Cloud, s.chosen.Region, s.chosen.Zone)))
+			lines = append(lines, fmt.Sprintf("  %s on %s", s.name, cluster.InfraLabel(s.chosen.Cloud, s.chosen.Region, s.chosen.Zone)))
 		}
 		q := fmt.Sprintf("Run pipeline %s, one cluster per task:\n%s\nProceed?", base, strings.Join(lines, "\n"))
 		if ok, err := confirm(io, q); err != nil || !ok {
-			return abortedOr(err)
+			return fail(ds, abortedOr(err))
 		}
 	}
+	m, closeM, err := openManager(io, true)
+	if err != nil {
+		return fail(ds, err)
+	}
+	defer closeM()
+	step := *o
+	step.Yes = true // confirmed above, once for the whole pipeline
 	for i, s := range steps {
 		fmt.Fprintf(io.Err, "Pipeline %s: task %d/%d %q on cluster %s …\n", base, i+1, len(steps), taskLabel(s.task, i), s.name)
-		err := runPipelineStep(c, io, s, res.Candidates, i, path)
+		req := step.launchRequest(s.name, s.task, path)
+		req.Optimizer = opts
+		req.Candidates = candidatesFor(s, res.Candidates, i)
+		lres, lds := m.Launch(io.Interrupted, req)
+		err := step.finish(m, s.name, lres, lds)
+		code, why := outcome(err)
 		// --down already tore the cluster down after the job.
-		if !c.Bool("keep") && !c.Bool("down") {
-			if derr := downPipelineCluster(io, s.name); derr != nil && err == nil {
-				err = derr
+		if !o.Keep && !o.Down {
+			if _, gone := m.Get(s.name); !gone.HasErrors() {
+				if _, dds := m.Down(io.Interrupted, cluster.DownRequest{Cluster: s.name}); dds.HasErrors() && code == ExitOK {
+					code, why = ExitFailure, append(why, dds...)
+				}
 			}
 		}
-		if err != nil {
-			code := ExitFailure
-			var why diag.Diagnostics
-			var ee *ExitError
-			if errors.As(err, &ee) {
-				code, why = ee.Code, ee.Diags
-			} else {
-				why = why.Append(err)
-			}
-			return Exit(code, append(why, diag.Diagnostic{Severity: diag.Error,
+		ds = append(ds, why...)
+		if code != ExitOK {
+			return Exit(code, append(ds, diag.Diagnostic{Severity: diag.Error,
 				Summary: fmt.Sprintf("Pipeline %s stopped at task %q (%d/%d)", base, taskLabel(s.task, i), i+1, len(steps)),
-				Detail:  fmt.Sprintf("The later tasks did not run. Fix the task and run the pipeline again; cluster %s was %s.", s.name, keptOrDown(c))}))
+				Detail:  fmt.Sprintf("The later tasks did not run. Fix the task and run the pipeline again; cluster %s was %s.", s.name, keptOrDown(o.Keep))}))
 		}
 	}
 	fmt.Fprintf(io.Err, "Pipeline %s: all %d tasks succeeded.\n", base, len(steps))
-	return nil
+	return done(ds)
+}
+
+func abortedOr(err error) any {
+	if err != nil {
+		return err
+	}
+	return aborted()
 }
 
 type pipelineStep struct {
@@ -92,13 +104,9 @@ type pipelineStep struct {
 	chosen *optimizer.Placement
 }
 
-// runPipelineStep provisions (or picks pool hosts for) one task at its
-// chosen placement, falling back to the task's other candidates.
-func runPipelineStep(c *cli.Context, io *IO, s pipelineStep, cands [][]optimizer.Placement, i int, path string) error {
-	if s.chosen.Cloud == "ssh" {
-		err := launchOnSSHPool(c, io, s.task, *s.chosen, s.name, false)
-		return downAfterJob(c, io, nil, s.name, err)
-	}
+// candidatesFor is one task's chosen placement, then its other candidates
+// (its fallback order).
+func candidatesFor(s pipelineStep, cands [][]optimizer.Placement, i int) []optimizer.Placement {
 	order := []optimizer.Placement{*s.chosen}
 	if i < len(cands) {
 		for _, p := range cands[i] {
@@ -107,28 +115,11 @@ func runPipelineStep(c *cli.Context, io *IO, s pipelineStep, cands [][]optimizer
 			}
 		}
 	}
-	for j := range order {
-		if order[j].NumNodes == 0 {
-			order[j].NumNodes = s.task.NumNodes
-		}
-	}
-	return launchOnCloud(c, io, s.task, s.name, path, provision.CandidatePlanner(order), false)
+	return order
 }
 
-func downPipelineCluster(io *IO, name string) error {
-	store, err := openStore()
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	if _, err := store.GetCluster(name); err != nil {
-		return nil // never created (provisioning failed and cleaned up)
-	}
-	return downOne(io, store, name)
-}
-
-func keptOrDown(c *cli.Context) string {
-	if c.Bool("keep") {
+func keptOrDown(keep bool) string {
+	if keep {
 		return "kept (--keep)"
 	}
 	return "torn down"

@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -18,6 +18,7 @@ import (
 
 func init() {
 	register(func(io *IO) *cli.Command {
+		o := &CheckOptions{IO: io}
 		return &cli.Command{
 			Name:      "check",
 			Usage:     "check which clouds have working credentials (and cache the enabled set for plans)",
@@ -27,22 +28,27 @@ func init() {
 				"credentials are detected and reported as not verified. The enabled clouds are cached in\n" +
 				"$SKYPLAN_HOME/enabled_clouds.json; plans consider only those unless a task pins a cloud.\n" +
 				"Exits 1 when none of the checked clouds is enabled.",
-			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "`FORMAT`: table or json"},
-			},
-			Action: func(c *cli.Context) error { return runCheck(c, io) },
+			Flags:  []cli.Flag{outputFlag(&o.Output, "table", "table or json")},
+			Action: func(c *cli.Context) error { o.Clouds = c.Args().Slice(); o.ctx = c.Context; return runCheck(o) },
 		}
 	})
 }
 
-func runCheck(c *cli.Context, io *IO) error {
-	format := c.String("output")
-	if format != "table" && format != "json" {
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid output format",
-			Detail: fmt.Sprintf("-o must be table or json, got %q.", format), Field: "--output"}})
+// CheckOptions are `skyplan check`'s flags and arguments.
+type CheckOptions struct {
+	IO     *IO
+	Output string
+	Clouds []string
+	ctx    context.Context
+}
+
+func runCheck(o *CheckOptions) error {
+	io := o.IO
+	if err := io.chooseView(o.Output, "table", "json"); err != nil {
+		return err
 	}
 	var clouds []string
-	for _, a := range c.Args().Slice() {
+	for _, a := range o.Clouds {
 		name := strings.ToLower(a)
 		if !isCheckCloud(name) {
 			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: fmt.Sprintf("Unknown cloud %q", a),
@@ -54,7 +60,7 @@ func runCheck(c *cli.Context, io *IO) error {
 	if err != nil {
 		return err
 	}
-	results, err := cloudcheck.Check(c.Context, clouds, cloudcheck.Options{
+	results, err := cloudcheck.Check(o.ctx, clouds, cloudcheck.Options{
 		Home: skyhome.Dir(), Environ: os.Environ(), Config: cfg, Progress: io.Err,
 	})
 	if err != nil {
@@ -65,14 +71,10 @@ func runCheck(c *cli.Context, io *IO) error {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Cannot save the enabled clouds",
 			Detail: err.Error() + ". Check that $SKYPLAN_HOME is writable."}})
 	}
-	if format == "json" {
-		enc := json.NewEncoder(io.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
+	if io.jsonView() {
+		io.setResult(struct {
 			Clouds []cloudcheck.Result `json:"clouds"`
-		}{results}); err != nil {
-			return err
-		}
+		}{results})
 	} else {
 		tw := tabwriter.NewWriter(io.Out, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "CLOUD\tENABLED\tDETAIL")
@@ -96,14 +98,14 @@ func runCheck(c *cli.Context, io *IO) error {
 			Detail:  r.Reason + ". " + r.Fix})
 	}
 	if !anyEnabled {
-		return Exit(ExitFailure, disabled)
+		return fail(disabled)
 	}
-	for _, d := range disabled {
-		fmt.Fprintf(io.Err, "%s: %s\n", d.Summary, d.Detail)
+	for i := range disabled { // some cloud works: the others are warnings
+		disabled[i].Severity = diag.Warning
 	}
 	fmt.Fprintf(io.Err, "Enabled clouds: %s (saved to %s; plans consider only these unless a task pins a cloud).\n",
 		strings.Join(cache.Clouds, ", "), cloudcheck.CachePath())
-	return nil
+	return done(disabled)
 }
 
 // useEnabledClouds restricts opts to the clouds the last `skyplan check`

@@ -3,122 +3,117 @@ package cli
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 
-	"github.com/skyplan/skyplan/compiler"
-	"github.com/skyplan/skyplan/config"
+	"github.com/skyplan/skyplan/cluster"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/optimizer"
-	"github.com/skyplan/skyplan/skyhome"
 	"github.com/urfave/cli/v2"
 )
 
-func init() {
-	register(func(io *IO) *cli.Command {
-		flags := append(taskFlags(),
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "`DIR` to write the root module to (\"-\" prints main.tf to stdout)"},
-			&cli.StringFlag{Name: "cluster", Aliases: []string{"c"}, Usage: "cluster `NAME` (default: the task's name)"},
-			&cli.StringSliceFlag{Name: "ssh-cidr", Usage: "`CIDR` allowed to SSH to the nodes (repeatable; default: ssh_cidrs from config)"},
-		)
-		return &cli.Command{
-			Name:      "compile",
-			Usage:     "compile a task's cheapest placement into a standalone Terraform root module",
-			ArgsUsage: "TASK.yaml -o DIR",
-			Description: "Writes DIR/main.tf, DIR/skyplan.auto.tfvars.json and DIR/modules/<cloud> (plus DIR/buckets for\n" +
-				"persistent buckets), so `cd DIR && terraform init && terraform plan` works without skyplan.",
-			Flags:  flags,
-			Action: func(c *cli.Context) error { return runCompile(c, io) },
-		}
-	})
+// CompileOptions are `skyplan compile`'s flags and argument.
+type CompileOptions struct {
+	IO       *IO
+	Task     TaskOptions
+	Path     string
+	NArgs    int
+	OutDir   string
+	Output   string
+	Cluster  string
+	SSHCIDRs cli.StringSlice
 }
 
-func runCompile(c *cli.Context, io *IO) error {
-	out := c.String("output")
-	if out == "" {
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Missing output directory",
-			Detail: "Give the directory to write with -o DIR, or -o - to print main.tf.", Field: "--output"}})
+func init() { register(func(io *IO) *cli.Command { return newCompileCmd(io, runCompile) }) }
+
+func newCompileCmd(io *IO, runF func(*CompileOptions) error) *cli.Command {
+	o := &CompileOptions{IO: io}
+	flags := append(o.Task.flags(),
+		&cli.StringFlag{Name: "out-dir", Destination: &o.OutDir, Usage: "`DIR` to write the root module to (\"-\" prints main.tf to stdout)"},
+		outputFlag(&o.Output, "text", "text (compile writes Terraform files, not JSON: give --out-dir)"),
+		&cli.StringFlag{Name: "cluster", Aliases: []string{"c"}, Destination: &o.Cluster, Usage: "cluster `NAME` (default: the task's name)"},
+		&cli.StringSliceFlag{Name: "ssh-cidr", Destination: &o.SSHCIDRs, Usage: "`CIDR` allowed to SSH to the nodes (repeatable; default: ssh_cidrs from config)"},
+	)
+	return &cli.Command{
+		Name:      "compile",
+		Usage:     "compile a task's cheapest placement into a standalone Terraform root module",
+		ArgsUsage: "TASK.yaml --out-dir DIR",
+		Description: "Writes DIR/main.tf, DIR/skyplan.auto.tfvars.json and DIR/modules/<cloud> (plus DIR/buckets for\n" +
+			"persistent buckets), so `cd DIR && terraform init && terraform plan` works without skyplan.",
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			o.Path, o.NArgs = c.Args().First(), c.NArg()
+			return runCompile(o)
+		},
 	}
-	if c.NArg() > 1 {
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Too many arguments",
-			Detail: "compile takes one task file; put flags before or after it."}})
+}
+
+func runCompile(o *CompileOptions) error {
+	io := o.IO
+	io.useView(o.Output)
+	if o.Output != "text" {
+		return fail(nil, diag.Diagnostic{Severity: diag.Error, Summary: "compile writes Terraform, not " + o.Output,
+			Detail: fmt.Sprintf("-o is the output format everywhere, and compile has only text. Write the module with --out-dir DIR (e.g. skyplan compile %s --out-dir %s), or --out-dir - to print main.tf.", orTask(o.Path), outDirHint(o.Output)),
+			Field:  "--output"})
 	}
-	path := c.Args().First()
-	pl, ds := loadTaskFromFlags(c, io, path)
+	if o.OutDir == "" {
+		return fail(nil, diag.Diagnostic{Severity: diag.Error, Summary: "Missing output directory",
+			Detail: "Give the directory to write with --out-dir DIR, or --out-dir - to print main.tf.", Field: "--out-dir"})
+	}
+	if o.NArgs > 1 {
+		return fail(nil, diag.Diagnostic{Severity: diag.Error, Summary: "Too many arguments",
+			Detail: "compile takes one task file; put flags before or after it."})
+	}
+	pl, ds := o.Task.load(io, "compile", o.Path)
 	if ds.HasErrors() {
-		return Exit(ExitFailure, ds)
+		return fail(ds)
 	}
 	ds = append(ds, refuseUnplannable(pl)...)
 	if len(pl.Tasks) != 1 {
 		ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "compile takes a single task",
-			Detail: fmt.Sprintf("%s holds a pipeline of %d tasks; compile one task file at a time.", path, len(pl.Tasks))})
+			Detail: fmt.Sprintf("%s holds a pipeline of %d tasks; compile one task file at a time.", o.Path, len(pl.Tasks))})
 	}
 	if ds.HasErrors() {
-		return Exit(ExitFailure, ds)
+		return fail(ds)
 	}
 	t := pl.Tasks[0]
 	opts, ods := optimizerOptions(io, pl)
 	if ods.HasErrors() {
-		return Exit(ExitFailure, ods)
+		return fail(ds, ods)
 	}
 	plan, pds := optimizer.Optimize(t, opts)
 	ds = append(ds, pds...)
 	if pds.HasErrors() {
-		return Exit(ExitFailure, ds)
+		return fail(ds)
 	}
 	if plan == nil || plan.Chosen == nil {
-		return Exit(ExitFailure, append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "No feasible placement",
-			Detail: "The optimizer found no cloud, region and instance type for this task."}))
+		return fail(ds, diag.Diagnostic{Severity: diag.Error, Summary: "No feasible placement",
+			Detail: "The optimizer found no cloud, region and instance type for this task."})
 	}
-	cfg, cds := config.Load(".")
+	m, closeM, err := openManager(io, true)
+	if err != nil {
+		return fail(ds, err)
+	}
+	defer closeM()
+	name := clusterName(o.Cluster, t, o.Path)
+	p := *plan.Chosen
+	if p.NumNodes == 0 {
+		p.NumNodes = t.NumNodes
+	}
+	req := cluster.CompileRequest{Cluster: name, Task: t, Placement: p, SSHCIDRs: o.SSHCIDRs.Value(),
+		Command: regenerateCommand(o.Path, o.OutDir, o.Cluster)}
+	if o.OutDir != "-" {
+		req.OutDir = o.OutDir
+	}
+	res, cds := m.Compile(req)
 	ds = append(ds, cds...)
 	if cds.HasErrors() {
-		return Exit(ExitFailure, ds)
+		return fail(ds)
 	}
-	_, pub, err := skyhome.EnsureSSHKey()
-	if err != nil {
-		return Exit(ExitFailure, ds.Append(fmt.Errorf("skyplan SSH key: %w", err)))
+	if o.OutDir == "-" {
+		if _, err := io.Out.Write(res.MainTF); err != nil {
+			return fail(ds, err)
+		}
+		return done(ds)
 	}
-	name := c.String("cluster")
-	if name == "" {
-		name = t.Name
-	}
-	if name == "" {
-		name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	}
-	placement := *plan.Chosen
-	if placement.NumNodes == 0 {
-		placement.NumNodes = t.NumNodes
-	}
-	if placement.Request == nil && placement.RequestIndex < len(t.Resources.Items) {
-		placement.Request = &t.Resources.Items[placement.RequestIndex]
-	}
-	in := compiler.Input{
-		ClusterName:    name,
-		Task:           t,
-		Placement:      placement,
-		SSHPublicKey:   pub,
-		SSHCIDRs:       c.StringSlice("ssh-cidr"),
-		SkyplanVersion: Version,
-		Command:        regenerateCommand(path, out, c.String("cluster")),
-	}
-	if cat, err := loadCatalog(); err == nil && cat != nil { // loaded by optimizerOptions
-		in.Images = cat
-	}
-	in.ApplyConfig(cfg)
-	m, mds := compiler.Compile(in)
-	ds = append(ds, mds...)
-	if mds.HasErrors() {
-		return Exit(ExitFailure, ds)
-	}
-	writeWarnings(c, io, ds)
-	if out == "-" {
-		_, err := io.Out.Write(m.Files[compiler.MainFile])
-		return err
-	}
-	if err := m.WriteDir(out); err != nil {
-		return Exit(ExitFailure, diag.Diagnostics{}.Append(fmt.Errorf("writing %s: %w", out, err)))
-	}
-	p := placement
 	where := p.Region
 	if p.Zone != "" {
 		where += "/" + p.Zone
@@ -130,16 +125,31 @@ func runCompile(c *cli.Context, io *IO) error {
 		market = "spot"
 	}
 	fmt.Fprintf(io.Err, "Wrote Terraform for cluster %q: %s %s, %d× %s (%s), $%.2f/h. Next: cd %s && terraform init && terraform plan\n",
-		name, p.Cloud, where, p.NumNodes, p.InstanceType, market, p.HourlyCost, out)
-	for _, f := range m.Paths() {
-		fmt.Fprintln(io.Out, filepath.Join(out, filepath.FromSlash(f)))
+		name, p.Cloud, where, p.NumNodes, p.InstanceType, market, p.HourlyCost, o.OutDir)
+	for _, f := range res.Paths {
+		fmt.Fprintln(io.Out, filepath.Join(o.OutDir, filepath.FromSlash(f)))
 	}
-	return nil
+	return done(ds)
+}
+
+func orTask(p string) string {
+	if p == "" {
+		return "task.yaml"
+	}
+	return p
+}
+
+// outDirHint is the directory the user probably meant by -o DIR.
+func outDirHint(format string) string {
+	if format == "json" || format == "" {
+		return "out"
+	}
+	return format
 }
 
 // regenerateCommand is the command line written into the generated header.
 func regenerateCommand(task, out, cluster string) string {
-	cmd := "skyplan compile " + task + " -o " + out
+	cmd := "skyplan compile " + task + " --out-dir " + out
 	if cluster != "" {
 		cmd += " -c " + cluster
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -19,6 +18,7 @@ var costReportNow = time.Now
 
 func init() {
 	register(func(io *IO) *cli.Command {
+		o := &CostReportOptions{IO: io}
 		return &cli.Command{
 			Name:  "cost-report",
 			Usage: "show what clusters cost: duration × the hourly price recorded at launch",
@@ -26,10 +26,10 @@ func init() {
 				"launch time (not today's catalog) and its duration. Spot preemptions and autostops that\n" +
 				"skyplan did not see make the figures estimates, as in SkyPilot's cost-report.",
 			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "`FORMAT`: table or json"},
-				&cli.IntFlag{Name: "days", Value: 30, Usage: "report launches that were up during the last `N` days"},
+				outputFlag(&o.Output, "table", "table or json"),
+				&cli.IntFlag{Name: "days", Value: 30, Destination: &o.Days, Usage: "report launches that were up during the last `N` days"},
 			},
-			Action: func(c *cli.Context) error { return runCostReport(c, io) },
+			Action: func(*cli.Context) error { return runCostReport(o) },
 		}
 	})
 }
@@ -46,13 +46,19 @@ type costRow struct {
 	Cost            float64    `json:"cost"`
 }
 
-func runCostReport(c *cli.Context, io *IO) error {
-	format := c.String("output")
-	if format != "table" && format != "json" {
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid output format",
-			Detail: fmt.Sprintf("-o must be table or json, got %q.", format), Field: "--output"}})
+// CostReportOptions are `skyplan cost-report`'s flags.
+type CostReportOptions struct {
+	IO     *IO
+	Output string
+	Days   int
+}
+
+func runCostReport(o *CostReportOptions) error {
+	io := o.IO
+	if err := io.chooseView(o.Output, "table", "json"); err != nil {
+		return err
 	}
-	days := c.Int("days")
+	days := o.Days
 	if days < 1 {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid number of days",
 			Detail: fmt.Sprintf("--days must be 1 or more, got %d.", days), Field: "--days"}})
@@ -84,14 +90,13 @@ func runCostReport(c *cli.Context, io *IO) error {
 		rows = append(rows, row)
 	}
 
-	if format == "json" {
-		enc := json.NewEncoder(io.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+	if io.jsonView() {
+		io.setResult(struct {
 			Days      int       `json:"days"`
 			Launches  []costRow `json:"launches"`
 			TotalCost float64   `json:"total_cost"`
 		}{days, rows, total})
+		return nil
 	}
 	if len(rows) == 0 {
 		fmt.Fprintf(io.Err, "No clusters were up in the last %d days.\n", days)

@@ -1,101 +1,60 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
+	"github.com/skyplan/skyplan/cluster"
 	"github.com/skyplan/skyplan/diag"
-	"github.com/skyplan/skyplan/provision"
-	"github.com/skyplan/skyplan/skyhome"
-	"github.com/skyplan/skyplan/state"
 	"github.com/urfave/cli/v2"
 )
 
-func init() {
-	register(func(io *IO) *cli.Command {
-		return &cli.Command{
-			Name:      "down",
-			Usage:     "destroy everything of one or more clusters",
-			ArgsUsage: "CLUSTER...",
-			Flags: []cli.Flag{
-				&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation (required when stdin is not a terminal)"},
-			},
-			Action: func(c *cli.Context) error { return runDown(c, io) },
-		}
-	})
+// DownOptions are `skyplan down`'s flags and arguments.
+type DownOptions struct {
+	IO       *IO
+	Clusters []string
+	Yes      bool
 }
 
-func runDown(c *cli.Context, io *IO) error {
-	names := c.Args().Slice()
-	if len(names) == 0 {
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "No cluster named",
-			Detail: "Give the clusters to destroy: skyplan down NAME... (see skyplan status)."}})
+func init() { register(func(io *IO) *cli.Command { return newDownCmd(io, runDown) }) }
+
+func newDownCmd(io *IO, runF func(*DownOptions) error) *cli.Command {
+	o := &DownOptions{IO: io}
+	return &cli.Command{
+		Name:      "down",
+		Usage:     "destroy everything of one or more clusters",
+		ArgsUsage: "CLUSTER...",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Destination: &o.Yes, Usage: "do not ask for confirmation (required when stdin is not a terminal)"},
+		},
+		Action: func(c *cli.Context) error { o.Clusters = c.Args().Slice(); return runF(o) },
 	}
-	if !c.Bool("yes") {
-		ok, err := confirm(io, fmt.Sprintf("Destroy cluster(s) %v and everything in them?", names))
+}
+
+func runDown(o *DownOptions) error {
+	io := o.IO
+	io.useView("text")
+	if len(o.Clusters) == 0 {
+		return fail(nil, diag.Diagnostic{Severity: diag.Error, Summary: "No cluster named",
+			Detail: "Give the clusters to destroy: skyplan down NAME... (see skyplan status)."})
+	}
+	if !o.Yes {
+		ok, err := confirm(io, fmt.Sprintf("Destroy cluster(s) %v and everything in them?", o.Clusters))
 		if err != nil || !ok {
-			return abortedOr(err)
+			return fail(nil, abortedOr(err))
 		}
 	}
-	store, err := openStore()
+	m, closeM, err := openManager(io, false)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer closeM()
 	var ds diag.Diagnostics
-	for _, name := range names {
-		if err := downOne(io, store, name); err != nil {
-			ds = ds.Append(err)
-			continue
-		}
-		fmt.Fprintf(io.Out, "Cluster %s destroyed.\n", name)
-	}
-	if ds.HasErrors() {
-		return Exit(ExitFailure, ds)
-	}
-	return nil
-}
-
-func downOne(io *IO, store *state.Store, name string) error {
-	release, err := lockCluster(store, name, "down")
-	if err != nil {
-		return err
-	}
-	defer release()
-	sc, err := store.GetCluster(name)
-	dir := skyhome.ClusterDir(name)
-	switch {
-	case errors.Is(err, state.ErrNotFound):
-		// No record, but a directory may hold state from an interrupted
-		// run whose record was lost: destroy it anyway.
-		if _, serr := os.Stat(dir); serr != nil {
-			return diag.Diagnostic{Severity: diag.Error, Summary: fmt.Sprintf("No cluster named %q", name),
-				Detail: "See `skyplan status` for the clusters skyplan knows."}
-		}
-	case err != nil:
-		return err
-	case sc.Cloud == "ssh":
-		// SSH node pools: skyplan created nothing; release the hosts.
-		_ = store.EndLaunch(name, "TERMINATED", timeNow())
-		return store.DeleteCluster(name)
-	default:
-		if d := sc.Extra["terraform_dir"]; d != "" {
-			dir = d
+	for _, name := range o.Clusters {
+		_, dds := m.Down(io.Interrupted, cluster.DownRequest{Cluster: name})
+		ds = append(ds, dds...)
+		if !dds.HasErrors() {
+			fmt.Fprintf(io.Out, "Cluster %s destroyed.\n", name)
 		}
 	}
-	ws, err := openWorkspace(io, dir)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(io.Err, "Destroying cluster %s …\n", name)
-	if err := provision.Down(io.Interrupted, ws, store, name); err != nil {
-		return diag.Diagnostics{}.Append(terraformDiags(err, name))
-	}
-	if _, err := os.Stat(filepath.Join(dir, provision.BucketsDir, "main.tf")); err == nil {
-		fmt.Fprintf(io.Err, "Persistent buckets of %s are kept (their Terraform root is %s); remove them with `terraform -chdir=%s destroy` when the data is no longer needed.\n",
-			name, filepath.Join(dir, provision.BucketsDir), filepath.Join(dir, provision.BucketsDir))
-	}
-	return nil
+	return done(ds)
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 func init() {
 	register(func(io *IO) *cli.Command {
+		o := &GPUsOptions{IO: io}
 		return &cli.Command{
 			Name:  "gpus",
 			Usage: "list offered accelerators and their prices",
@@ -26,46 +26,54 @@ func init() {
 				Description: "Without NAME: one row per accelerator, count and cloud. With NAME: one row per cloud,\n" +
 					"instance type and count (GCP prices include the host VM). --all-regions: one row per region.",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "infra", Usage: "only `CLOUD[/REGION]` (aws, gcp, azure)"},
-					&cli.BoolFlag{Name: "all-regions", Usage: "show the price in every region"},
-					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "`FORMAT`: table or json"},
+					&cli.StringFlag{Name: "infra", Destination: &o.Infra, Usage: "only `CLOUD[/REGION]` (aws, gcp, azure)"},
+					&cli.BoolFlag{Name: "all-regions", Destination: &o.AllRegions, Usage: "show the price in every region"},
+					outputFlag(&o.Output, "table", "table or json"),
 				},
-				Action: func(c *cli.Context) error { return gpusList(c, io) },
+				Action: func(c *cli.Context) error { o.Args = c.Args().Slice(); return gpusList(o) },
 			}},
 		}
 	})
 }
 
-func gpusList(c *cli.Context, io *IO) error {
+// GPUsOptions are `skyplan gpus list`'s flags and argument.
+type GPUsOptions struct {
+	IO         *IO
+	Args       []string
+	Infra      string
+	AllRegions bool
+	Output     string
+}
+
+func gpusList(o *GPUsOptions) error {
+	io := o.IO
+	if err := io.chooseView(o.Output, "table", "json"); err != nil {
+		return err
+	}
 	var f optimizer.ListFilter
-	f.AllRegions = c.Bool("all-regions")
-	if c.NArg() > 1 {
+	f.AllRegions = o.AllRegions
+	if len(o.Args) > 1 {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Too many arguments",
 			Detail: "Give at most one accelerator, e.g. `skyplan gpus list A100:8`."}})
 	}
-	if c.NArg() == 1 {
-		name, count, err := task.ParseAcceleratorString(c.Args().First())
+	if len(o.Args) == 1 {
+		name, count, err := task.ParseAcceleratorString(o.Args[0])
 		if err != nil {
 			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid accelerator",
 				Detail: err.Error(), Field: "NAME[:COUNT]"}})
 		}
 		f.Name = name
-		if strings.Contains(c.Args().First(), ":") {
+		if strings.Contains(o.Args[0], ":") {
 			f.Count = count
 		}
 	}
-	if s := c.String("infra"); s != "" {
+	if s := o.Infra; s != "" {
 		in, err := task.ParseInfra(s)
 		if err != nil || (in.Cloud != "" && !contains(catalog.Clouds, in.Cloud)) {
 			detail := fmt.Sprintf("Got %q; use --infra aws, gcp/us-central1 or azure/eastus.", s)
 			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid --infra", Detail: detail, Field: "--infra"}})
 		}
 		f.Cloud, f.Region = in.Cloud, in.Region
-	}
-	out := c.String("output")
-	if out != "table" && out != "json" {
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid --output",
-			Detail: fmt.Sprintf("Got %q; use -o table or -o json.", out), Field: "--output"}})
 	}
 	cat, err := catalog.Load()
 	if err != nil {
@@ -76,9 +84,9 @@ func gpusList(c *cli.Context, io *IO) error {
 		return Exit(ExitFailure, diag.Diagnostics{}.Append(err))
 	}
 	if len(offers) == 0 && f.Name != "" {
-		detail := fmt.Sprintf("No cloud offers %s", c.Args().First())
+		detail := fmt.Sprintf("No cloud offers %s", o.Args[0])
 		if f.Cloud != "" {
-			detail += " on " + c.String("infra")
+			detail += " on " + o.Infra
 		}
 		if near := similarAccelerators(cat.AcceleratorNames(), f.Name); len(near) > 0 {
 			detail += ". Did you mean: " + strings.Join(near, ", ") + "?"
@@ -87,22 +95,21 @@ func gpusList(c *cli.Context, io *IO) error {
 		}
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Accelerator not found", Detail: detail}})
 	}
-	if out == "json" {
-		enc := json.NewEncoder(io.Out)
-		enc.SetIndent("", "  ")
+	if io.jsonView() {
 		if offers == nil {
 			offers = []optimizer.AcceleratorOffer{}
 		}
-		return enc.Encode(map[string]any{"accelerators": offers})
+		io.setResult(map[string]any{"accelerators": offers})
+		return nil
 	}
 	tw := tabwriter.NewWriter(io.Out, 0, 0, 2, ' ', 0)
 	if f.Name == "" && !f.AllRegions {
 		writeGPUSummary(tw, offers)
 	} else {
 		fmt.Fprintln(tw, "GPU\tQTY\tCLOUD\tINSTANCE_TYPE\tDEVICE_MEM\tvCPUs\tHOST_MEM\tHOURLY_PRICE\tHOURLY_SPOT_PRICE\tREGION")
-		for _, o := range offers {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.Accelerator, fmtNum(o.Count), catalog.DisplayName(o.Cloud), o.InstanceType,
-				gbText(o.DeviceMemoryGiB), dash(o.VCPUs), gbText(o.MemoryGiB), money(o.Price), money(o.SpotPrice), o.Region)
+		for _, of := range offers {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", of.Accelerator, fmtNum(of.Count), catalog.DisplayName(of.Cloud), of.InstanceType,
+				gbText(of.DeviceMemoryGiB), dash(of.VCPUs), gbText(of.MemoryGiB), money(of.Price), money(of.SpotPrice), of.Region)
 		}
 	}
 	return tw.Flush()

@@ -1,84 +1,91 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 
+	"github.com/skyplan/skyplan/cluster"
 	"github.com/skyplan/skyplan/diag"
-	"github.com/skyplan/skyplan/runner"
 	"github.com/urfave/cli/v2"
 )
 
-// `skyplan logs --status` exit codes, as `sky logs --status`.
-const (
-	ExitJobFailed      = 100
-	ExitJobNotFinished = 101
-	ExitJobNotFound    = 102
-	ExitJobCancelled   = 103
-)
-
-func init() {
-	register(func(io *IO) *cli.Command {
-		return &cli.Command{
-			Name:      "logs",
-			Usage:     "print or follow a job's logs (latest job by default)",
-			ArgsUsage: "CLUSTER [JOB_ID]",
-			Description: "With --status, prints the job's status and exits 0 (succeeded), 100 (failed), " +
-				"101 (not finished), 102 (not found) or 103 (cancelled).",
-			Flags: []cli.Flag{
-				&cli.BoolFlag{Name: "follow", Value: true, Usage: "stream until the job ends (default)"},
-				&cli.BoolFlag{Name: "no-follow", Usage: "print what is there and return"},
-				&cli.BoolFlag{Name: "status", Usage: "print the job status; the exit code tells it"},
-			},
-			Action: func(c *cli.Context) error { return runLogs(c, io) },
-		}
-	})
+// LogsOptions are `skyplan logs`'s flags and arguments.
+type LogsOptions struct {
+	IO       *IO
+	Cluster  string
+	JobArg   string // "" = the latest job
+	Follow   bool
+	NoFollow bool
+	Status   bool
 }
 
-func runLogs(c *cli.Context, io *IO) error {
+func init() { register(func(io *IO) *cli.Command { return newLogsCmd(io, runLogs) }) }
+
+func newLogsCmd(io *IO, runF func(*LogsOptions) error) *cli.Command {
+	o := &LogsOptions{IO: io}
+	return &cli.Command{
+		Name:      "logs",
+		Usage:     "print or follow a job's logs (latest job by default)",
+		ArgsUsage: "CLUSTER [JOB_ID]",
+		Description: "With --status, prints the job's status and exits 0 (succeeded), 100 (failed), " +
+			"101 (not finished), 102 (not found) or 103 (cancelled). See `skyplan help exit-codes`.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "follow", Value: true, Destination: &o.Follow, Usage: "stream until the job ends (default)"},
+			&cli.BoolFlag{Name: "no-follow", Destination: &o.NoFollow, Usage: "print what is there and return"},
+			&cli.BoolFlag{Name: "status", Destination: &o.Status, Usage: "print the job status; the exit code tells it"},
+		},
+		Action: func(c *cli.Context) error {
+			o.Cluster, o.JobArg = c.Args().First(), c.Args().Get(1)
+			return runF(o)
+		},
+	}
+}
+
+func runLogs(o *LogsOptions) error {
+	io := o.IO
+	io.useView("text")
 	id := 0
-	if c.NArg() > 1 {
-		v, err := strconv.Atoi(c.Args().Get(1))
+	if o.JobArg != "" {
+		v, err := strconv.Atoi(o.JobArg)
 		if err != nil || v < 1 {
-			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid job id",
-				Detail: fmt.Sprintf("Job ids are positive integers, got %q; `skyplan queue CLUSTER` lists them.", c.Args().Get(1))}})
+			return fail(nil, diag.Diagnostic{Severity: diag.Error, Summary: "Invalid job id",
+				Detail: fmt.Sprintf("Job ids are positive integers, got %q; `skyplan queue CLUSTER` lists them.", o.JobArg)})
 		}
 		id = v
 	}
-	r, cl, store, err := openCluster(io, c.Args().First(), false)
+	m, closeM, err := openManager(io, false)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	if c.Bool("status") {
-		j, err := r.JobStatus(io.Interrupted, cl, id)
-		if errors.Is(err, runner.ErrJobNotFound) {
-			fmt.Fprintf(io.Out, "Job %s not found on cluster %s.\n", jobLabel(id), cl.Name)
-			return Exit(ExitJobNotFound, nil)
+	defer closeM()
+	if o.Status {
+		j, ds := m.JobStatus(io.Interrupted, o.Cluster, id)
+		if ds.HasErrors() {
+			return fail(ds)
 		}
-		if err != nil {
-			return err
+		if j == nil {
+			fmt.Fprintf(io.Out, "Job %s not found on cluster %s.\n", jobLabel(id), o.Cluster)
+			return Exit(ExitJobNotFound, ds)
 		}
 		fmt.Fprintf(io.Out, "Job %d: %s\n", j.ID, j.Status)
-		return Exit(statusExitCode(j.Status), nil)
+		return Exit(jobExitCode(j.Status), ds)
 	}
-	follow := c.Bool("follow") && !c.Bool("no-follow")
-	j, err := r.Logs(io.Interrupted, cl, id, follow, io.Out)
-	if errors.Is(err, runner.ErrJobNotFound) {
-		return Exit(ExitJobNotFound, diag.Diagnostics{{Severity: diag.Error, Summary: "Job not found",
-			Detail: fmt.Sprintf("Cluster %s has no job %s; `skyplan queue %s` lists its jobs.", cl.Name, jobLabel(id), cl.Name)}})
+	follow := o.Follow && !o.NoFollow
+	j, ds := m.Logs(io.Interrupted, cluster.LogsRequest{Cluster: o.Cluster, JobID: id, Follow: follow, Out: io.Out})
+	if ds.HasErrors() {
+		return fail(ds)
 	}
-	if err != nil {
-		return err
+	if j == nil {
+		return Exit(ExitJobNotFound, append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "Job not found",
+			Detail: fmt.Sprintf("Cluster %s has no job %s; `skyplan queue %s` lists its jobs.", o.Cluster, jobLabel(id), o.Cluster)}))
 	}
 	if follow {
 		fmt.Fprintf(io.Err, "Job %d %s.\n", j.ID, j.Status)
-		if j.Status != runner.JobSucceeded && runner.Terminal(j.Status) {
-			return Exit(statusExitCode(j.Status), nil)
+		if j.Status != cluster.JobSucceeded && cluster.JobTerminal(j.Status) {
+			return Exit(jobExitCode(j.Status), ds)
 		}
 	}
-	return nil
+	return done(ds)
 }
 
 func jobLabel(id int) string {
@@ -86,16 +93,4 @@ func jobLabel(id int) string {
 		return "(latest)"
 	}
 	return strconv.Itoa(id)
-}
-
-func statusExitCode(status string) int {
-	switch status {
-	case runner.JobSucceeded:
-		return ExitOK
-	case runner.JobFailed, runner.JobFailedSetup:
-		return ExitJobFailed
-	case runner.JobCancelled:
-		return ExitJobCancelled
-	}
-	return ExitJobNotFinished
 }

@@ -7,30 +7,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/skyplan/skyplan/task"
-	"github.com/urfave/cli/v2"
+	"github.com/skyplan/skyplan/diag"
 )
 
-// runPipelinePlan drives planPipeline through a throwaway command carrying
-// the flags plan.go gives it, on the bundled example pipeline.
+// runPipelinePlan plans the bundled example pipeline (plan --dryrun).
 func runPipelinePlan(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	t.Setenv("SKYPLAN_HOME", t.TempDir())
 	var out, errb bytes.Buffer
 	streams := &IO{Out: &out, Err: &errb}
-	cmd := &cli.Command{
-		Name:  "pipeline-plan",
-		Flags: append([]cli.Flag{&cli.StringFlag{Name: "output", Aliases: []string{"o"}}}, pipelineFlags...),
-		Action: func(c *cli.Context) error {
-			p, ds := task.Load("../examples/pipeline/pipeline.yaml", task.LoadOptions{})
-			if ds.HasErrors() {
-				return Exit(ExitFailure, ds)
-			}
-			return planPipeline(c, streams, p)
-		},
+	code := Run(streams, append([]string{"skyplan", "plan", "--dryrun", "../examples/pipeline/pipeline.yaml"}, args...))
+	if code != 0 {
+		return out.String(), Exit(code, diag.Diagnostics{{Severity: diag.Error, Summary: errb.String()}})
 	}
-	app := &cli.App{Name: "skyplan", Commands: []*cli.Command{cmd}, Writer: &out, ErrWriter: &errb, ExitErrHandler: func(*cli.Context, error) {}}
-	err := app.Run(append([]string{"skyplan", "pipeline-plan"}, args...))
-	return out.String(), err
+	return out.String(), nil
 }
 
 func TestPlanPipelineText(t *testing.T) {

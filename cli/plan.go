@@ -5,91 +5,161 @@ import (
 	"os"
 	"strings"
 
+	"github.com/skyplan/skyplan/cluster"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/optimizer"
-	"github.com/skyplan/skyplan/runner/sshpool"
+	"github.com/skyplan/skyplan/pipeline"
 	"github.com/skyplan/skyplan/task"
 	"github.com/urfave/cli/v2"
 )
 
-// planTerraform is the `skyplan plan` path without --dryrun (compile the
-// chosen placements to Terraform and show terraform's plan). The compiler
-// side sets it from its own file; until then plan needs --dryrun.
-var planTerraform func(c *cli.Context, io *IO, pl *task.Pipeline, plans []*optimizer.TaskPlan, opts optimizer.Options) error
+// PlanOptions are `skyplan plan`'s flags and argument.
+type PlanOptions struct {
+	IO     *IO
+	Task   TaskOptions
+	Path   string
+	NArgs  int
+	DryRun bool
+	Output string
+	// Without --dryrun: the cluster, the saved plan and its exit code.
+	Cluster          string
+	Out              string
+	DetailedExitCode bool
+	// Pipelines.
+	Minimize        string
+	BandwidthGbps   float64
+	BandwidthGbpsOn bool
+}
 
-func planFlags() []cli.Flag {
-	flags := append(taskFlags(),
-		&cli.BoolFlag{Name: "dryrun", Usage: "only choose placements and print them; compile nothing"},
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "`FORMAT`: table, json (only the plan on stdout) or markdown (a pull-request comment; not with --dryrun)"},
+func init() { register(func(io *IO) *cli.Command { return newPlanCmd(io, runPlan) }) }
+
+func newPlanCmd(io *IO, runF func(*PlanOptions) error) *cli.Command {
+	o := &PlanOptions{IO: io}
+	flags := append(o.Task.flags(),
+		&cli.BoolFlag{Name: "dryrun", Destination: &o.DryRun, Usage: "only choose placements and print them; compile nothing"},
+		outputFlag(&o.Output, "table", "table, json (only the plan on stdout) or markdown (a pull-request comment; not with --dryrun)"),
+		&cli.StringFlag{Name: "cluster", Aliases: []string{"c"}, Destination: &o.Cluster, Usage: "cluster `NAME` the plan is for (default: the task's name)"},
+		&cli.StringFlag{Name: "out", Destination: &o.Out, Usage: "save the Terraform plan to `PLANFILE` for `skyplan apply PLANFILE` (default: in the cluster directory)"},
+		&cli.BoolFlag{Name: "detailed-exitcode", Destination: &o.DetailedExitCode, Usage: "exit 0 when there are no changes, 2 when there are, 1 on errors"},
+		&cli.StringFlag{Name: "minimize", Value: "cost", Destination: &o.Minimize, Usage: "pipeline objective: `cost` (dollars, egress included) or time (hours, transfers included)"},
+		&cli.Float64Flag{Name: "bandwidth-gbps", Value: pipeline.DefaultBandwidthGbps, Destination: &o.BandwidthGbps, Usage: "assumed `GBPS` between clouds when estimating pipeline transfer times",
+			Action: func(*cli.Context, float64) error { o.BandwidthGbpsOn = true; return nil }},
 	)
-	flags = append(flags, terraformPlanFlags()...)
-	return append(flags, pipelineFlags...)
+	return &cli.Command{
+		Name:      "plan",
+		Usage:     "choose the cheapest feasible placement for a task and show it",
+		ArgsUsage: "TASK.yaml",
+		Flags:     flags,
+		Action: func(c *cli.Context) error {
+			o.Path, o.NArgs = c.Args().First(), c.NArg()
+			return runF(o)
+		},
+	}
 }
 
-func init() {
-	register(func(io *IO) *cli.Command {
-		return &cli.Command{
-			Name:      "plan",
-			Usage:     "choose the cheapest feasible placement for a task and show it",
-			ArgsUsage: "TASK.yaml",
-			Flags:     planFlags(),
-			Action:    func(c *cli.Context) error { return runPlan(c, io) },
-		}
-	})
-}
-
-func runPlan(c *cli.Context, io *IO) error {
-	if out := c.String("output"); out != "table" && out != "json" && out != "markdown" {
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid output format",
-			Detail: fmt.Sprintf("-o must be table, json or markdown, got %q.", out), Field: "--output"}})
+func runPlan(o *PlanOptions) error {
+	io := o.IO
+	if err := io.chooseView(o.Output, "table", "json", "markdown"); err != nil {
+		return err
 	}
-	if c.String("output") == "markdown" && c.Bool("dryrun") {
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "-o markdown needs a Terraform plan",
-			Detail: "The markdown review lists Terraform's changes, which --dryrun does not compute. Drop --dryrun, or use -o table/json with it.", Field: "--output"}})
+	if o.Output == "markdown" && o.DryRun {
+		return fail(nil, diag.Diagnostic{Severity: diag.Error, Summary: "-o markdown needs a Terraform plan",
+			Detail: "The markdown review lists Terraform's changes, which --dryrun does not compute. Drop --dryrun, or use -o table/json with it.", Field: "--output"})
 	}
-	if c.NArg() > 1 {
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Too many arguments",
-			Detail: "plan takes one task file; put flags before or after it."}})
+	if o.NArgs > 1 {
+		return fail(nil, diag.Diagnostic{Severity: diag.Error, Summary: "Too many arguments",
+			Detail: "plan takes one task file; put flags before or after it."})
 	}
-	pl, ds := loadTaskFromFlags(c, io, c.Args().First())
+	pl, ds := o.Task.load(io, "plan", o.Path)
 	if ds.HasErrors() {
-		return Exit(ExitFailure, ds)
+		return fail(ds)
 	}
 	ds = append(ds, refuseUnplannable(pl)...)
 	if ds.HasErrors() {
-		return Exit(ExitFailure, ds)
+		return fail(ds)
 	}
 	opts, ods := optimizerOptions(io, pl)
+	ds = append(ds, ods...)
 	if ods.HasErrors() {
-		return Exit(ExitFailure, append(ds, ods...))
+		return fail(ds)
 	}
 	if len(pl.Tasks) > 1 {
-		if c.String("output") == "markdown" {
-			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "-o markdown reviews a single task",
-				Detail: "Pipelines have no saved Terraform plan to review yet. Use -o table or json.", Field: "--output"}})
+		if o.Output == "markdown" {
+			return fail(ds, diag.Diagnostic{Severity: diag.Error, Summary: "-o markdown reviews a single task",
+				Detail: "Pipelines have no saved Terraform plan to review yet. Use -o table or json.", Field: "--output"})
 		}
-		writeWarnings(c, io, ds)
-		return planPipelineWith(c, io, pl, opts)
+		return planPipeline(o, pl, opts, ds)
 	}
 	plan, pds := optimizer.Optimize(pl.Tasks[0], opts)
 	ds = append(ds, pds...)
 	if pds.HasErrors() {
-		return Exit(ExitFailure, ds)
+		return fail(ds)
 	}
-	writeWarnings(c, io, ds)
-	if c.String("output") != "json" {
+	if !io.jsonView() {
 		// SkyPilot's "Multiple ... instances satisfy" notes: stderr, so
 		// stdout keeps only the result.
 		optimizer.WriteHints(io.Err, plan)
 	}
-	if c.Bool("dryrun") {
-		return printPlans(c, io, pl, []*optimizer.TaskPlan{plan})
+	if o.DryRun {
+		if io.jsonView() {
+			io.setResult(optimizer.PlanDocument(plan))
+		} else {
+			optimizer.WriteTable(io.Out, plan, pl.Tasks[0].Resources.Ordered)
+		}
+		return done(ds)
 	}
-	if planTerraform == nil {
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Terraform plan is not available in this build",
-			Detail: "Run `skyplan plan --dryrun " + c.Args().First() + "` to see the chosen placement."}})
+	return planWithTerraform(o, pl.Tasks[0], plan, ds)
+}
+
+// planWithTerraform compiles the chosen placement into the cluster's
+// directory and runs `terraform plan -out`, printing the considered
+// resources, the resource summary and the hourly cost (or the review).
+func planWithTerraform(o *PlanOptions, t *task.Task, plan *optimizer.TaskPlan, ds diag.Diagnostics) error {
+	io := o.IO
+	if plan == nil || plan.Chosen == nil {
+		return fail(ds, diag.Diagnostic{Severity: diag.Error, Summary: "No feasible placement"})
 	}
-	return planTerraform(c, io, pl, []*optimizer.TaskPlan{plan}, opts)
+	name := clusterName(o.Cluster, t, o.Path)
+	if o.Output == "table" && plan.Chosen.Cloud != "ssh" {
+		optimizer.WriteTable(io.Out, plan, t.Resources.Ordered)
+	}
+	m, closeM, err := openManager(io, true)
+	if err != nil {
+		return fail(ds, err)
+	}
+	defer closeM()
+	res, pds := m.Plan(io.Interrupted, cluster.PlanRequest{Cluster: name, Task: t, Placement: *plan.Chosen,
+		Out: o.Out, TaskFile: absPath(o.Path), Show: o.Output != "table"})
+	ds = append(ds, pds...)
+	if pds.HasErrors() {
+		return fail(ds)
+	}
+	code := ExitOK
+	if res.Changes && o.DetailedExitCode {
+		code = ExitChanges
+	}
+	p := res.Placement
+	if o.Output != "table" {
+		shown := o.Out
+		if shown == "" {
+			shown = res.PlanFile
+		}
+		cfg := m.Config()
+		r := buildReview(reviewInput{Cluster: name, Plan: plan, Ordered: t.Resources.Ordered, Chosen: p, TF: res.Terraform,
+			Existing: res.Existing, PlanFile: shown, Ports: requestOf(t, p).Ports, SSHCIDRs: cfg.SSHCIDRs, UsePrivateIP: cfg.Cloud(p.Cloud).UsePrivateIP})
+		if io.jsonView() {
+			io.setResult(r)
+		} else {
+			writeReviewMarkdown(io.Out, r)
+		}
+		return Exit(code, ds)
+	}
+	s := res.Summary
+	fmt.Fprintf(io.Out, "\nCluster %s: %s, %s\n", name, cluster.InfraLabel(p.Cloud, p.Region, p.Zone), cluster.ResourcesLabel(p.NumNodes, p.InstanceType, p.Accelerators, p.UseSpot))
+	fmt.Fprintf(io.Out, "Resources: %d to add, %d to change, %d to destroy.\n", s.Add, s.Change, s.Remove)
+	fmt.Fprintf(io.Out, "Cost: $%.4f / hour for %d node(s)\n", p.HourlyCost, p.NumNodes)
+	fmt.Fprintf(io.Out, "Saved plan: %s (apply it with `skyplan apply %s`)\n", res.PlanFile, res.PlanFile)
+	return Exit(code, ds)
 }
 
 // refuseUnplannable rejects what plan cannot handle yet, located at the field.
@@ -131,7 +201,7 @@ func optimizerOptions(io *IO, pl *task.Pipeline) (optimizer.Options, diag.Diagno
 	for _, t := range pl.Tasks {
 		for _, r := range t.Resources.Items {
 			if strings.EqualFold(r.Infra.Cloud, "ssh") && opts.SSHPools == nil {
-				sizes, ds := sshpool.PoolSizes()
+				sizes, ds := cluster.PoolSizes()
 				if ds.HasErrors() {
 					return opts, ds
 				}
@@ -140,28 +210,6 @@ func optimizerOptions(io *IO, pl *task.Pipeline) (optimizer.Options, diag.Diagno
 		}
 	}
 	return opts, nil
-}
-
-func writeWarnings(c *cli.Context, io *IO, ds diag.Diagnostics) {
-	if len(ds) == 0 {
-		return
-	}
-	if c.String("output") == "json" || c.Bool("json-diagnostics") {
-		_ = diag.WriteJSON(io.Err, ds)
-		return
-	}
-	diag.WriteText(io.Err, ds)
-}
-
-// printPlans writes single-task plans as SkyPilot's table or as JSON.
-func printPlans(c *cli.Context, io *IO, pl *task.Pipeline, plans []*optimizer.TaskPlan) error {
-	if c.String("output") == "json" {
-		return optimizer.WriteJSON(io.Out, plans...)
-	}
-	for i, p := range plans {
-		optimizer.WriteTable(io.Out, p, pl.Tasks[i].Resources.Ordered)
-	}
-	return nil
 }
 
 // headerKeyRange locates a top-level key of a pipeline's header document

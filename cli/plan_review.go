@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	tfjson "github.com/hashicorp/terraform-json"
+	"github.com/skyplan/skyplan/cluster"
 	"github.com/skyplan/skyplan/optimizer"
-	"github.com/skyplan/skyplan/provision"
 	"github.com/skyplan/skyplan/state"
 	"github.com/skyplan/skyplan/task"
 )
@@ -220,8 +220,8 @@ func runningNow(sc *state.Cluster, p *tfjson.Plan) reviewRunning {
 	default:
 		c := round6(sc.HourlyCost)
 		return reviewRunning{Status: string(sc.Status), HourlyCost: &c,
-			Note: fmt.Sprintf("cluster is %s: %s, %s", sc.Status, provision.InfraLabel(sc.Cloud, sc.Region, sc.Zone),
-				provision.ResourcesLabel(sc.NumNodes, sc.InstanceType, sc.Accelerators, sc.UseSpot))}
+			Note: fmt.Sprintf("cluster is %s: %s, %s", sc.Status, cluster.InfraLabel(sc.Cloud, sc.Region, sc.Zone),
+				cluster.ResourcesLabel(sc.NumNodes, sc.InstanceType, sc.Accelerators, sc.UseSpot))}
 	}
 }
 
@@ -229,7 +229,7 @@ func priorResources(p *tfjson.Plan) int {
 	if p == nil || p.PriorState == nil {
 		return 0
 	}
-	return provision.ResourceCount(p.PriorState)
+	return cluster.StateResources(p.PriorState)
 }
 
 // securityNotes reads exposure from the plan's root variables (what
@@ -412,8 +412,8 @@ func mdGPUs(a map[string]float64) string {
 func writeReviewMarkdown(w io.Writer, r planReview) {
 	p := r.placement
 	fmt.Fprintf(w, "### skyplan plan: cluster `%s`\n\n", r.Cluster)
-	fmt.Fprintf(w, "**%s**, %s: **$%.4f/hour**", provision.InfraLabel(p.Cloud, p.Region, p.Zone),
-		provision.ResourcesLabel(r.NumNodes, p.InstanceType, p.Accelerators, p.UseSpot), r.HourlyCost)
+	fmt.Fprintf(w, "**%s**, %s: **$%.4f/hour**", cluster.InfraLabel(p.Cloud, p.Region, p.Zone),
+		cluster.ResourcesLabel(r.NumNodes, p.InstanceType, p.Accelerators, p.UseSpot), r.HourlyCost)
 	if r.Delta != nil {
 		fmt.Fprintf(w, " (%s vs. now)", signed(*r.Delta))
 	}
@@ -469,22 +469,6 @@ func writeReviewMarkdown(w io.Writer, r planReview) {
 	}
 
 	fmt.Fprintf(w, "\n#### Apply\n\nSaved plan: `%s`. After merge, apply exactly this plan with:\n\n```sh\n%s\n```\n", r.PlanFile, r.ApplyCmd)
-}
-
-// writePlanReview reads the saved plan back (terraform show -json) and
-// prints the review as markdown or JSON.
-func writePlanReview(io *IO, format string, ws *provision.Workspace, planFile string, in reviewInput) error {
-	tf, err := ws.ShowPlan(io.Interrupted, planFile)
-	if err != nil {
-		return Exit(ExitFailure, terraformDiags(err, in.Cluster))
-	}
-	in.TF = tf
-	r := buildReview(in)
-	if format == "json" {
-		return writeReviewJSON(io.Out, r)
-	}
-	writeReviewMarkdown(io.Out, r)
-	return nil
 }
 
 // requestOf is the task's resources entry a placement satisfies.

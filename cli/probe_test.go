@@ -9,11 +9,12 @@ import (
 // flags and hands the result to got.
 func newProbeCommand(got func(*task.Pipeline, error)) *cli.Command {
 	io := &IO{Environ: func(string) string { return "" }}
+	var o TaskOptions
 	return &cli.Command{
 		Name:  "probe",
-		Flags: taskFlags(),
+		Flags: o.flags(),
 		Action: func(c *cli.Context) error {
-			pl, ds := loadTaskFromFlags(c, io, c.Args().First())
+			pl, ds := o.load(io, "probe", c.Args().First())
 			got(pl, ds.Err())
 			return nil
 		},

@@ -1,71 +1,76 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
-	"github.com/skyplan/skyplan/diag"
-	"github.com/skyplan/skyplan/runner"
+	"github.com/skyplan/skyplan/cluster"
 	"github.com/urfave/cli/v2"
 )
 
-func init() {
-	register(func(io *IO) *cli.Command {
-		return &cli.Command{
-			Name:      "queue",
-			Usage:     "list a cluster's jobs",
-			ArgsUsage: "CLUSTER",
-			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "`FORMAT`: table or json"},
-				&cli.BoolFlag{Name: "skip-finished", Aliases: []string{"s"}, Usage: "show only unfinished jobs"},
-			},
-			Action: func(c *cli.Context) error { return runQueue(c, io) },
-		}
-	})
+// QueueOptions are `skyplan queue`'s flags and argument.
+type QueueOptions struct {
+	IO           *IO
+	Cluster      string
+	Output       string
+	SkipFinished bool
 }
 
-func runQueue(c *cli.Context, io *IO) error {
-	out := c.String("output")
-	if out != "table" && out != "json" {
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid output format",
-			Detail: fmt.Sprintf("-o must be table or json, got %q.", out), Field: "--output"}})
+func init() { register(func(io *IO) *cli.Command { return newQueueCmd(io, runQueue) }) }
+
+func newQueueCmd(io *IO, runF func(*QueueOptions) error) *cli.Command {
+	o := &QueueOptions{IO: io}
+	return &cli.Command{
+		Name:      "queue",
+		Usage:     "list a cluster's jobs",
+		ArgsUsage: "CLUSTER",
+		Flags: []cli.Flag{
+			outputFlag(&o.Output, "table", "table or json"),
+			&cli.BoolFlag{Name: "skip-finished", Aliases: []string{"s"}, Destination: &o.SkipFinished, Usage: "show only unfinished jobs"},
+		},
+		Action: func(c *cli.Context) error { o.Cluster = c.Args().First(); return runF(o) },
 	}
-	r, cl, store, err := openCluster(io, c.Args().First(), false)
+}
+
+func runQueue(o *QueueOptions) error {
+	io := o.IO
+	if err := io.chooseView(o.Output, "table", "json"); err != nil {
+		return err
+	}
+	m, closeM, err := openManager(io, false)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	jobs, err := r.Queue(io.Interrupted, cl, func(msg string) { fmt.Fprintln(io.Err, "Warning: "+msg) })
-	if err != nil {
-		return err
+	defer closeM()
+	jobs, ds := m.Queue(io.Interrupted, o.Cluster)
+	if ds.HasErrors() {
+		return fail(ds)
 	}
-	if c.Bool("skip-finished") {
-		var keep []runner.JobInfo
+	if o.SkipFinished {
+		var keep []cluster.JobInfo
 		for _, j := range jobs {
-			if !runner.Terminal(j.Status) {
+			if !cluster.JobTerminal(j.Status) {
 				keep = append(keep, j)
 			}
 		}
 		jobs = keep
 	}
 	now := time.Now()
-	if out == "json" {
+	if io.jsonView() {
 		type row struct {
-			runner.JobInfo
+			cluster.JobInfo
 			DurationSeconds float64 `json:"duration_seconds"`
 		}
 		rows := []row{}
 		for _, j := range jobs {
 			rows = append(rows, row{j, j.Duration(now).Seconds()})
 		}
-		enc := json.NewEncoder(io.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"cluster": cl.Name, "jobs": rows})
+		io.setResult(map[string]any{"cluster": o.Cluster, "jobs": rows})
+		return done(ds)
 	}
-	fmt.Fprintf(io.Err, "Job queue of cluster %s\n", cl.Name)
+	fmt.Fprintf(io.Err, "Job queue of cluster %s\n", o.Cluster)
 	tw := tabwriter.NewWriter(io.Out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tSUBMITTED\tSTATUS\tDURATION")
 	for _, j := range jobs {
@@ -73,9 +78,10 @@ func runQueue(c *cli.Context, io *IO) error {
 		if name == "" {
 			name = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", strconv.Itoa(j.ID), name, ago(now.Sub(j.Submitted)), j.Status, runner.FormatDuration(j.Duration(now)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", strconv.Itoa(j.ID), name, ago(now.Sub(j.Submitted)), j.Status, cluster.FormatDuration(j.Duration(now)))
 	}
-	return tw.Flush()
+	tw.Flush()
+	return done(ds)
 }
 
 // ago renders an age as SkyPilot's "2 mins ago".

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,12 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skyplan/skyplan/cluster"
 	"github.com/skyplan/skyplan/optimizer"
 	"github.com/skyplan/skyplan/runner/sshdtest"
 	"github.com/skyplan/skyplan/skyhome"
 	"github.com/skyplan/skyplan/state"
 	"github.com/skyplan/skyplan/task"
-	"github.com/urfave/cli/v2"
 )
 
 type lockedBuf struct {
@@ -43,28 +44,26 @@ func runSkyplan(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-// launchPoolTask drives launchOnSSHPool as apply does, through a throwaway command.
-func launchPoolTask(t *testing.T, taskPath, cluster string, detach bool) (int, string) {
+// launchPoolTask launches a task on SSH node pool "lab" as apply does,
+// through the cluster manager, and renders the outcome as apply does.
+func launchPoolTask(t *testing.T, taskPath, name string, detach bool) (int, string) {
 	t.Helper()
 	var out, errb lockedBuf
-	streams := &IO{Out: &out, Err: &errb}
-	cmd := &cli.Command{Name: "launch-pool", Action: func(c *cli.Context) error {
-		streams.Interrupted = c.Context
-		pl, ds := task.Load(taskPath, task.LoadOptions{})
-		if ds.HasErrors() {
-			return Exit(ExitFailure, ds)
-		}
-		return launchOnSSHPool(c, streams, pl.Tasks[0], optimizer.Placement{Cloud: "ssh", Region: "lab"}, cluster, detach)
-	}}
-	app := &cli.App{Name: "skyplan", Commands: []*cli.Command{cmd}, Writer: &out, ErrWriter: &errb, ExitErrHandler: func(*cli.Context, error) {}}
-	err := app.Run([]string{"skyplan", "launch-pool"})
-	code := 0
-	if ee, ok := err.(*ExitError); ok {
-		code = ee.Code
-		errb.Write([]byte(ee.Diags.Error()))
-	} else if err != nil {
-		t.Fatalf("launch: %v\n%s", err, errb.String())
+	streams := &IO{Out: &out, Err: &errb, Interrupted: context.Background(), Environ: os.Getenv}
+	pl, ds := task.Load(taskPath, task.LoadOptions{})
+	if ds.HasErrors() {
+		t.Fatal(ds)
 	}
+	m, closeM, err := openManager(streams, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeM()
+	o := &ApplyOptions{IO: streams, Yes: true, Detach: detach}
+	res, lds := m.Launch(streams.Interrupted, cluster.LaunchRequest{Cluster: name, Task: pl.Tasks[0], Detach: detach,
+		Constraints: cluster.Constraints{Candidates: []optimizer.Placement{{Cloud: "ssh", Region: "lab"}}}})
+	code, diags := outcome(o.finish(m, name, res, lds))
+	errb.Write([]byte(diags.Error()))
 	return code, errb.String()
 }
 

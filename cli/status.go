@@ -1,32 +1,39 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/skyplan/skyplan/cluster"
 	"github.com/skyplan/skyplan/diag"
-	"github.com/skyplan/skyplan/provision"
-	"github.com/skyplan/skyplan/skyhome"
 	"github.com/skyplan/skyplan/state"
 	"github.com/urfave/cli/v2"
 )
 
-func init() {
-	register(func(io *IO) *cli.Command {
-		return &cli.Command{
-			Name:      "status",
-			Usage:     "show clusters (NAME, INFRA, RESOURCES, STATUS, LAUNCHED, $/h)",
-			ArgsUsage: "[CLUSTER...]",
-			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "`FORMAT`: table or json"},
-				&cli.BoolFlag{Name: "refresh", Aliases: []string{"r"}, Usage: "check the clouds (refresh-only Terraform plan) and report drift"},
-			},
-			Action: func(c *cli.Context) error { return runStatus(c, io) },
-		}
-	})
+// StatusOptions are `skyplan status`'s flags and arguments.
+type StatusOptions struct {
+	IO       *IO
+	Output   string
+	Refresh  bool
+	Clusters []string
+}
+
+func init() { register(func(io *IO) *cli.Command { return newStatusCmd(io, runStatus) }) }
+
+func newStatusCmd(io *IO, runF func(*StatusOptions) error) *cli.Command {
+	o := &StatusOptions{IO: io}
+	return &cli.Command{
+		Name:      "status",
+		Usage:     "show clusters (NAME, INFRA, RESOURCES, STATUS, LAUNCHED, $/h)",
+		ArgsUsage: "[CLUSTER...]",
+		Flags: []cli.Flag{
+			outputFlag(&o.Output, "table", "table or json"),
+			&cli.BoolFlag{Name: "refresh", Aliases: []string{"r"}, Destination: &o.Refresh, Usage: "check the clouds (refresh-only Terraform plan) and report drift"},
+		},
+		Action: func(c *cli.Context) error { o.Clusters = c.Args().Slice(); return runF(o) },
+	}
 }
 
 type statusNode struct {
@@ -51,76 +58,57 @@ type statusCluster struct {
 	Drift        []string     `json:"drift,omitempty"`
 }
 
-func runStatus(c *cli.Context, io *IO) error {
-	format := c.String("output")
-	if format != "table" && format != "json" {
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid output format",
-			Detail: fmt.Sprintf("-o must be table or json, got %q.", format), Field: "--output"}})
+func runStatus(o *StatusOptions) error {
+	io := o.IO
+	if err := io.chooseView(o.Output, "table", "json"); err != nil {
+		return err
 	}
-	store, err := openStore()
+	m, closeM, err := openManager(io, false)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	all, err := store.ListClusters()
-	if err != nil {
-		return err
+	defer closeM()
+	all, ds := m.List(o.Clusters...)
+	if ds.HasErrors() {
+		return fail(ds)
 	}
-	want := map[string]bool{}
-	for _, n := range c.Args().Slice() {
-		want[n] = true
-	}
-	var rows []statusCluster
-	var ds diag.Diagnostics
+	rows := []statusCluster{}
 	for _, sc := range all {
-		if len(want) > 0 && !want[sc.Name] {
-			continue
+		var drift []string
+		if o.Refresh && sc.Cloud != "ssh" {
+			rf, rds := m.Refresh(io.Interrupted, cluster.RefreshRequest{Cluster: sc.Name})
+			if rds.HasErrors() {
+				ds = append(ds, diag.Diagnostic{Severity: diag.Warning, Summary: "Could not refresh cluster " + sc.Name, Detail: oneLineStr(rds.Error(), 500)})
+			} else {
+				sc, drift = rf.Cluster, rf.Drift
+			}
 		}
 		row := toStatus(sc)
-		if c.Bool("refresh") && sc.Cloud != "ssh" {
-			drift, err := refreshCluster(io, store, sc)
-			if err != nil {
-				ds = append(ds, diag.Diagnostic{Severity: diag.Warning, Summary: "Could not refresh cluster " + sc.Name, Detail: oneLineStr(err.Error(), 500)})
-			}
-			row.Drift = drift
-			if len(drift) > 0 {
-				row.Status = string(state.StatusInit)
-			}
-		}
+		row.Drift = drift
 		rows = append(rows, row)
 	}
-	if format == "json" {
-		if rows == nil {
-			rows = []statusCluster{}
+	if io.jsonView() {
+		io.setResult(map[string]any{"clusters": rows})
+		return done(ds)
+	}
+	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tINFRA\tRESOURCES\tSTATUS\tLAUNCHED\t$/h")
+	for _, r := range rows {
+		launched := "-"
+		if r.LaunchedAt != nil {
+			launched = ago(time.Since(*r.LaunchedAt))
 		}
-		enc := json.NewEncoder(io.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]any{"clusters": rows}); err != nil {
-			return err
-		}
-	} else {
-		tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tINFRA\tRESOURCES\tSTATUS\tLAUNCHED\t$/h")
-		for _, r := range rows {
-			launched := "-"
-			if r.LaunchedAt != nil {
-				launched = ago(time.Since(*r.LaunchedAt))
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.4f\n", r.Name, provision.InfraLabel(r.Cloud, r.Region, r.Zone),
-				provision.ResourcesLabel(r.NumNodes, r.InstanceType, nil, r.UseSpot), r.Status, launched, r.HourlyCost)
-		}
-		tw.Flush()
-		for _, r := range rows {
-			if len(r.Drift) > 0 {
-				fmt.Fprintf(io.Err, "Cluster %s drifted outside skyplan: %s. Run `skyplan apply` with its task to repair it, or `skyplan down %s`.\n",
-					r.Name, strings.Join(r.Drift, ", "), r.Name)
-			}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.4f\n", r.Name, cluster.InfraLabel(r.Cloud, r.Region, r.Zone),
+			cluster.ResourcesLabel(r.NumNodes, r.InstanceType, nil, r.UseSpot), r.Status, launched, r.HourlyCost)
+	}
+	tw.Flush()
+	for _, r := range rows {
+		if len(r.Drift) > 0 {
+			fmt.Fprintf(io.Err, "Cluster %s drifted outside skyplan: %s. Run `skyplan apply` with its task to repair it, or `skyplan down %s`.\n",
+				r.Name, strings.Join(r.Drift, ", "), r.Name)
 		}
 	}
-	if len(ds) > 0 {
-		diag.WriteText(io.Err, ds)
-	}
-	return nil
+	return done(ds)
 }
 
 func toStatus(sc *state.Cluster) statusCluster {
@@ -134,33 +122,4 @@ func toStatus(sc *state.Cluster) statusCluster {
 		r.Nodes = append(r.Nodes, statusNode{Rank: n.Rank, InstanceID: n.InstanceID, PrivateIP: n.PrivateIP, PublicIP: n.PublicIP})
 	}
 	return r
-}
-
-// refreshCluster runs a refresh-only plan and returns the drifted
-// resources; a drifted cluster goes back to INIT in state (not healthy).
-func refreshCluster(io *IO, store *state.Store, sc *state.Cluster) ([]string, error) {
-	dir := sc.Extra["terraform_dir"]
-	if dir == "" {
-		dir = skyhome.ClusterDir(sc.Name)
-	}
-	ws, err := openWorkspace(io, dir)
-	if err != nil {
-		return nil, err
-	}
-	if err := ws.Init(io.Interrupted); err != nil {
-		return nil, err
-	}
-	_, res, err := ws.Plan(io.Interrupted, provision.PlanOptions{RefreshOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	if len(res.Drift) > 0 && sc.Status == state.StatusUp {
-		sc.Status = state.StatusInit
-		if sc.Extra == nil {
-			sc.Extra = map[string]string{}
-		}
-		sc.Extra["drift"] = strings.Join(res.Drift, ", ")
-		_ = store.PutCluster(sc)
-	}
-	return res.Drift, nil
 }

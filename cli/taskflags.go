@@ -24,90 +24,97 @@ func (m *multiString) String() string {
 	return strings.Join(m.values, " ")
 }
 
-func repeatable(c *cli.Context, name string) []string {
-	if m, ok := c.Generic(name).(*multiString); ok && m != nil {
-		return m.values
-	}
-	return nil
+// TaskOptions are `sky launch`'s task overrides, shared by validate, plan,
+// compile, apply and exec, bound to their flags.
+type TaskOptions struct {
+	Infra, GPUs, CPUs, Memory, InstanceType string
+	NumNodes                                int
+	NumNodesSet                             bool
+	UseSpot, NoUseSpot                      bool
+	UseSpotSet, NoUseSpotSet                bool
+	DiskSize, DiskTier, ImageID, Name       string
+	Workdir                                 string
+	Ports, Envs, EnvFiles, Secrets          multiString
 }
 
-// taskFlags are `sky launch`'s task overrides, shared by validate, plan,
-// compile and apply. Each call returns fresh flag values.
-func taskFlags() []cli.Flag {
+// flags binds the override flags to o (fresh values per command).
+func (o *TaskOptions) flags() []cli.Flag {
+	const cat = "Task overrides"
 	return []cli.Flag{
-		&cli.StringFlag{Name: "infra", Usage: "pin cloud[/region[/zone]] (e.g. aws, gcp/us-central1, k8s)", Category: "Task overrides"},
-		&cli.StringFlag{Name: "gpus", Usage: "accelerators NAME[:COUNT] for every candidate (\"none\" removes them)", Category: "Task overrides"},
-		&cli.StringFlag{Name: "cpus", Usage: "vCPUs: N or N+ (at least)", Category: "Task overrides"},
-		&cli.StringFlag{Name: "memory", Usage: "memory GB: N, N+, NGB, Nx (per vCPU)", Category: "Task overrides"},
-		&cli.StringFlag{Name: "instance-type", Aliases: []string{"t"}, Usage: "instance type (\"none\" removes it)", Category: "Task overrides"},
-		&cli.IntFlag{Name: "num-nodes", Usage: "number of nodes (>= 1)", Category: "Task overrides"},
-		&cli.BoolFlag{Name: "use-spot", Usage: "use spot instances", Category: "Task overrides"},
-		&cli.BoolFlag{Name: "no-use-spot", Usage: "use on-demand instances", Category: "Task overrides"},
-		&cli.StringFlag{Name: "disk-size", Usage: "OS disk size: 256, 256GB, 1TB", Category: "Task overrides"},
-		&cli.StringFlag{Name: "disk-tier", Usage: "low, medium, high, ultra, best or none", Category: "Task overrides"},
-		&cli.GenericFlag{Name: "ports", Value: &multiString{}, Usage: "port or range to open (repeatable; 8080, 10052-10100)", Category: "Task overrides"},
-		&cli.StringFlag{Name: "image-id", Usage: "image (ami-..., projects/..., docker:IMAGE)", Category: "Task overrides"},
-		&cli.GenericFlag{Name: "env", Value: &multiString{}, Usage: "K=V, or K to copy the local value (repeatable)", Category: "Task overrides"},
-		&cli.GenericFlag{Name: "env-file", Value: &multiString{}, Usage: "dotenv file of K=V lines (repeatable)", Category: "Task overrides"},
-		&cli.GenericFlag{Name: "secret", Value: &multiString{}, Usage: "K=V, or K to copy the local value (repeatable; never printed)", Category: "Task overrides"},
-		&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "task name", Category: "Task overrides"},
-		&cli.StringFlag{Name: "workdir", Usage: "local working directory to sync", Category: "Task overrides"},
+		&cli.StringFlag{Name: "infra", Destination: &o.Infra, Usage: "pin cloud[/region[/zone]] (e.g. aws, gcp/us-central1, k8s)", Category: cat},
+		&cli.StringFlag{Name: "gpus", Destination: &o.GPUs, Usage: "accelerators NAME[:COUNT] for every candidate (\"none\" removes them)", Category: cat},
+		&cli.StringFlag{Name: "cpus", Destination: &o.CPUs, Usage: "vCPUs: N or N+ (at least)", Category: cat},
+		&cli.StringFlag{Name: "memory", Destination: &o.Memory, Usage: "memory GB: N, N+, NGB, Nx (per vCPU)", Category: cat},
+		&cli.StringFlag{Name: "instance-type", Aliases: []string{"t"}, Destination: &o.InstanceType, Usage: "instance type (\"none\" removes it)", Category: cat},
+		&cli.IntFlag{Name: "num-nodes", Destination: &o.NumNodes, Usage: "number of nodes (>= 1)", Category: cat,
+			Action: func(*cli.Context, int) error { o.NumNodesSet = true; return nil }},
+		&cli.BoolFlag{Name: "use-spot", Destination: &o.UseSpot, Usage: "use spot instances", Category: cat,
+			Action: func(*cli.Context, bool) error { o.UseSpotSet = true; return nil }},
+		&cli.BoolFlag{Name: "no-use-spot", Destination: &o.NoUseSpot, Usage: "use on-demand instances", Category: cat,
+			Action: func(*cli.Context, bool) error { o.NoUseSpotSet = true; return nil }},
+		&cli.StringFlag{Name: "disk-size", Destination: &o.DiskSize, Usage: "OS disk size: 256, 256GB, 1TB", Category: cat},
+		&cli.StringFlag{Name: "disk-tier", Destination: &o.DiskTier, Usage: "low, medium, high, ultra, best or none", Category: cat},
+		&cli.GenericFlag{Name: "ports", Value: &o.Ports, Usage: "port or range to open (repeatable; 8080, 10052-10100)", Category: cat},
+		&cli.StringFlag{Name: "image-id", Destination: &o.ImageID, Usage: "image (ami-..., projects/..., docker:IMAGE)", Category: cat},
+		&cli.GenericFlag{Name: "env", Value: &o.Envs, Usage: "K=V, or K to copy the local value (repeatable)", Category: cat},
+		&cli.GenericFlag{Name: "env-file", Value: &o.EnvFiles, Usage: "dotenv file of K=V lines (repeatable)", Category: cat},
+		&cli.GenericFlag{Name: "secret", Value: &o.Secrets, Usage: "K=V, or K to copy the local value (repeatable; never printed)", Category: cat},
+		&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Destination: &o.Name, Usage: "task name", Category: cat},
+		&cli.StringFlag{Name: "workdir", Destination: &o.Workdir, Usage: "local working directory to sync", Category: cat},
 	}
 }
 
-// overridesFromFlags reads taskFlags' values.
-func overridesFromFlags(c *cli.Context) (task.Overrides, diag.Diagnostics) {
-	o := task.Overrides{
-		Infra: c.String("infra"), GPUs: c.String("gpus"), CPUs: c.String("cpus"), Memory: c.String("memory"),
-		InstanceType: c.String("instance-type"), DiskSize: c.String("disk-size"), DiskTier: c.String("disk-tier"),
-		ImageID: c.String("image-id"), Name: c.String("name"), Workdir: c.String("workdir"),
-		Envs: repeatable(c, "env"), Secrets: repeatable(c, "secret"), EnvFiles: repeatable(c, "env-file"),
+// overrides turns the flags into the parser's overrides.
+func (o *TaskOptions) overrides() (task.Overrides, diag.Diagnostics) {
+	ov := task.Overrides{
+		Infra: o.Infra, GPUs: o.GPUs, CPUs: o.CPUs, Memory: o.Memory,
+		InstanceType: o.InstanceType, DiskSize: o.DiskSize, DiskTier: o.DiskTier,
+		ImageID: o.ImageID, Name: o.Name, Workdir: o.Workdir,
+		Envs: o.Envs.values, Secrets: o.Secrets.values, EnvFiles: o.EnvFiles.values,
 	}
 	var ds diag.Diagnostics
-	for _, p := range repeatable(c, "ports") {
+	for _, p := range o.Ports.values {
 		for _, s := range strings.Split(p, ",") {
 			if s = strings.TrimSpace(s); s != "" {
-				o.Ports = append(o.Ports, s)
+				ov.Ports = append(ov.Ports, s)
 			}
 		}
 	}
-	if c.IsSet("num-nodes") {
-		o.NumNodes = c.Int("num-nodes")
-		if o.NumNodes <= 0 {
+	if o.NumNodesSet {
+		ov.NumNodes = o.NumNodes
+		if ov.NumNodes <= 0 {
 			ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "Invalid num_nodes",
-				Detail: "num_nodes should be a positive int. Got: " + c.String("num-nodes"), Field: "--num-nodes"})
+				Detail: "num_nodes should be a positive int. Got: " + itoa(o.NumNodes), Field: "--num-nodes"})
 		}
 	}
-	spot, noSpot := c.IsSet("use-spot") && c.Bool("use-spot"), c.IsSet("no-use-spot") && c.Bool("no-use-spot")
+	spot, noSpot := o.UseSpotSet && o.UseSpot, o.NoUseSpotSet && o.NoUseSpot
 	switch {
 	case spot && noSpot:
 		ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "Conflicting spot flags",
 			Detail: "Give either --use-spot or --no-use-spot, not both.", Field: "--use-spot"})
 	case spot:
 		v := true
-		o.UseSpot = &v
-	case noSpot || (c.IsSet("use-spot") && !c.Bool("use-spot")):
+		ov.UseSpot = &v
+	case noSpot || (o.UseSpotSet && !o.UseSpot):
 		v := false
-		o.UseSpot = &v
+		ov.UseSpot = &v
 	}
-	return o, ds
+	return ov, ds
 }
 
-// loadTaskFromFlags loads a task file and applies the command line's
-// overrides; the diagnostics cover both. The pipeline is nil only when
-// the file could not be parsed at all.
-func loadTaskFromFlags(c *cli.Context, io *IO, path string) (*task.Pipeline, diag.Diagnostics) {
+// load loads a task file and applies the overrides; the diagnostics cover
+// both. The pipeline is nil only when the file could not be parsed at all.
+func (o *TaskOptions) load(io *IO, command, path string) (*task.Pipeline, diag.Diagnostics) {
 	if path == "" {
 		return nil, diag.Diagnostics{{Severity: diag.Error, Summary: "Missing task file",
-			Detail: "Give the task YAML as the first argument, e.g. skyplan " + c.Command.Name + " task.yaml."}}
+			Detail: "Give the task YAML as the first argument, e.g. skyplan " + command + " task.yaml."}}
 	}
-	o, ds := overridesFromFlags(c)
+	ov, ds := o.overrides()
 	pl, pds := task.Load(path, task.LoadOptions{Accelerators: knownAccelerators()})
 	ds = append(ds, pds...)
 	if pl == nil || ds.HasErrors() {
 		return pl, ds
 	}
-	getenv := io.Environ
-	ds = append(ds, pl.ApplyOverrides(o, getenv)...)
+	ds = append(ds, pl.ApplyOverrides(ov, io.Environ)...)
 	return pl, ds
 }

@@ -1,53 +1,61 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/skyplan/skyplan/diag"
 	"github.com/urfave/cli/v2"
 )
 
-func init() {
-	register(func(io *IO) *cli.Command {
-		flags := append(taskFlags(), &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "diagnostics format: text or json"})
-		return &cli.Command{
-			Name:      "validate",
-			Usage:     "check a task YAML (and overrides) without planning",
-			ArgsUsage: "TASK.yaml",
-			Flags:     flags,
-			Action: func(c *cli.Context) error {
-				out := c.String("output")
-				if out != "text" && out != "json" {
-					return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid output format",
-						Detail: fmt.Sprintf("-o must be text or json, got %q.", out), Field: "--output"}})
-				}
-				if c.NArg() > 1 {
-					return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Too many arguments",
-						Detail: "validate takes one task file; put flags before or after it."}})
-				}
-				pl, ds := loadTaskFromFlags(c, io, c.Args().First())
-				if ds.HasErrors() {
-					return Exit(ExitFailure, ds)
-				}
-				n := len(pl.Tasks)
-				if out == "json" {
-					// The verdict is the result: stdout. Errors go through Main
-					// to stderr as {"diagnostics": [...]}.
-					if ds == nil {
-						ds = diag.Diagnostics{}
-					}
-					enc := json.NewEncoder(io.Out)
-					enc.SetIndent("", "  ")
-					if err := enc.Encode(map[string]any{"valid": true, "tasks": n, "diagnostics": ds}); err != nil {
-						return err
-					}
-				} else {
-					diag.WriteText(io.Err, ds)
-				}
-				fmt.Fprintf(io.Err, "%s is valid (%d task%s).\n", c.Args().First(), n, map[bool]string{true: "", false: "s"}[n == 1])
-				return nil
-			},
-		}
-	})
+// ValidateOptions are `skyplan validate`'s flags and argument.
+type ValidateOptions struct {
+	IO     *IO
+	Task   TaskOptions
+	Path   string
+	NArgs  int
+	Output string
+}
+
+func init() { register(func(io *IO) *cli.Command { return newValidateCmd(io, runValidate) }) }
+
+func newValidateCmd(io *IO, runF func(*ValidateOptions) error) *cli.Command {
+	o := &ValidateOptions{IO: io}
+	return &cli.Command{
+		Name:      "validate",
+		Usage:     "check a task YAML (and overrides) without planning",
+		ArgsUsage: "TASK.yaml",
+		Flags:     append(o.Task.flags(), outputFlag(&o.Output, "text", "text or json (the verdict on stdout)")),
+		Action: func(c *cli.Context) error {
+			o.Path, o.NArgs = c.Args().First(), c.NArg()
+			return runF(o)
+		},
+	}
+}
+
+// validateVerdict is validate's JSON document; "diagnostics" is always
+// present.
+type validateVerdict struct {
+	Valid bool `json:"valid"`
+	Tasks int  `json:"tasks"`
+}
+
+func runValidate(o *ValidateOptions) error {
+	io := o.IO
+	if err := io.chooseView(o.Output, "text", "json"); err != nil {
+		return err
+	}
+	io.withDiagnostics()
+	io.setResult(validateVerdict{Valid: false})
+	if o.NArgs > 1 {
+		return fail(nil, diag.Diagnostic{Severity: diag.Error, Summary: "Too many arguments",
+			Detail: "validate takes one task file; put flags before or after it."})
+	}
+	pl, ds := o.Task.load(io, "validate", o.Path)
+	if ds.HasErrors() {
+		return fail(ds)
+	}
+	n := len(pl.Tasks)
+	io.setResult(validateVerdict{Valid: true, Tasks: n})
+	fmt.Fprintf(io.Err, "%s is valid (%d task%s).\n", o.Path, n, map[bool]string{true: "", false: "s"}[n == 1])
+	return done(ds)
 }

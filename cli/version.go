@@ -12,7 +12,8 @@ func init() {
 		return &cli.Command{
 			Name:  "version",
 			Usage: "print skyplan's version",
-			Action: func(c *cli.Context) error {
+			Action: func(*cli.Context) error {
+				io.useView("text")
 				fmt.Fprintf(io.Out, "skyplan %s (%s, %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 				return nil
 			},

@@ -162,6 +162,14 @@ type PlanJSON struct {
 
 // WriteJSON prints {"tasks":[...],"hourly_cost":X}.
 func WriteJSON(w io.Writer, plans ...*TaskPlan) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(PlanDocument(plans...))
+}
+
+// PlanDocument is the plan JSON contract's document of plans (what
+// WriteJSON prints).
+func PlanDocument(plans ...*TaskPlan) PlanJSON {
 	doc := PlanJSON{Tasks: plans}
 	for _, p := range plans {
 		if p.Candidates == nil {
@@ -172,7 +180,5 @@ func WriteJSON(w io.Writer, plans ...*TaskPlan) error {
 		}
 	}
 	doc.HourlyCost = round6(doc.HourlyCost)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	return doc
 }

@@ -50,8 +50,13 @@ type Launcher struct {
 	// every placement failed.
 	RetryUntilUp bool
 	RetryGap     time.Duration
-	// Extra is stored with the cluster record (e.g. the task file).
-	Extra map[string]string
+	// TaskFile and Backend are stored with the cluster record.
+	TaskFile string
+	Backend  string
+	// PlanFile, when set, is a saved plan (`skyplan plan --out`) applied
+	// as is: nothing is generated, Confirm is not asked, and with a
+	// CandidatePlanner of its one placement nothing fails over.
+	PlanFile string
 
 	existed   bool       // the cluster had a state record before this launch
 	lastApply *RunResult // stream of the latest apply, to skip needless state reads
@@ -203,10 +208,13 @@ func (l *Launcher) round(ctx context.Context) (*Outcome, error) {
 			if err == nil {
 				return l.succeeded(pz, nodes, failures)
 			}
-			if f == nil { // interrupted, aborted, locked, or skyplan-side error
+			if f == nil { // interrupted, aborted, locked, stale plan, or skyplan-side error
 				var te *TerraformError
 				if errors.As(err, &te) && te.Locked() && !l.existed && l.Store != nil {
 					_ = l.Store.DeleteCluster(l.Cluster) // we only wrote INIT; the holder owns the cluster
+				}
+				if errors.As(err, &te) && te.StalePlan() {
+					l.forgetIfEmpty(ctx) // the plan created nothing
 				}
 				return nil, err
 			}
@@ -271,14 +279,18 @@ func (l *Launcher) attempt(ctx context.Context, p optimizer.Placement, first boo
 	if err := l.putInit(p); err != nil {
 		return nil, nil, err
 	}
-	if err := l.Generate(p, l.WS.Dir); err != nil {
-		return nil, nil, fmt.Errorf("generating Terraform for %s: %w", InfraLabel(p.Cloud, p.Region, p.Zone), err)
+	if l.PlanFile == "" {
+		if err := l.Generate(p, l.WS.Dir); err != nil {
+			return nil, nil, fmt.Errorf("generating Terraform for %s: %w", InfraLabel(p.Cloud, p.Region, p.Zone), err)
+		}
 	}
 	if err := l.WS.Init(ctx); err != nil {
 		return nil, l.failure(p, err), err
 	}
 	planFile := ""
-	if first && l.Confirm != nil {
+	if first && l.PlanFile != "" {
+		planFile = l.PlanFile
+	} else if first && l.Confirm != nil {
 		planFile = filepath.Join(l.WS.Dir, "skyplan.tfplan")
 		_, res, err := l.WS.Plan(ctx, PlanOptions{Out: planFile})
 		if err != nil {
@@ -310,7 +322,8 @@ func (l *Launcher) attempt(ctx context.Context, p optimizer.Placement, first boo
 		if f == nil {
 			return nil, nil, err
 		}
-		if f.Class == Transient && try < l.TransientRetries {
+		// A saved plan is applied exactly or not at all: no re-plan in place.
+		if f.Class == Transient && try < l.TransientRetries && l.PlanFile == "" {
 			wait := l.Backoff << try
 			fmt.Fprintf(l.Log, "transient error in %s (%s) → retrying in place in %s …\n", InfraLabel(p.Cloud, p.Region, p.Zone), codeOr(f), wait)
 			if err := sleepCtx(ctx, wait); err != nil {
@@ -330,9 +343,10 @@ func (l *Launcher) attempt(ctx context.Context, p optimizer.Placement, first boo
 // failure classifies a terraform error; interrupts are not failures.
 func (l *Launcher) failure(p optimizer.Placement, err error) *Failure {
 	var te *TerraformError
-	if !errors.As(err, &te) || te.Interrupted() || ctxDone(err) || te.Locked() {
-		// Not the cloud's verdict on this placement: an interrupt, or
-		// another process (maybe on another machine) holding the state.
+	if !errors.As(err, &te) || te.Interrupted() || ctxDone(err) || te.Locked() || te.StalePlan() {
+		// Not the cloud's verdict on this placement: an interrupt,
+		// another process (maybe on another machine) holding the state,
+		// or a saved plan the state has moved past.
 		return nil
 	}
 	c := Classify(p.Cloud, te.Text())
@@ -395,32 +409,29 @@ func (l *Launcher) putInit(p optimizer.Placement) error {
 	if l.Store == nil {
 		return nil
 	}
-	return RecordInit(l.Store, l.Cluster, p, l.NumNodes, l.WS.Dir, l.Extra)
+	return l.recordInit(p)
 }
 
-// RecordInit writes the cluster as INIT with the placement about to be
+// recordInit writes the cluster as INIT with the placement about to be
 // tried, before any cloud call, so status and down know about it whatever
 // happens next. An ever-UP cluster is never re-recorded elsewhere.
-func RecordInit(st *state.Store, name string, p optimizer.Placement, numNodes int, dir string, extra map[string]string) error {
-	c, err := st.GetCluster(name)
+func (l *Launcher) recordInit(p optimizer.Placement) error {
+	c, err := l.Store.GetCluster(l.Cluster)
 	if err != nil {
-		c = &state.Cluster{Name: name}
+		c = &state.Cluster{Name: l.Cluster}
 	}
 	if c.EverUp && (c.Cloud != p.Cloud || c.Region != p.Region) {
-		return fmt.Errorf("cluster %q was UP in %s; refusing to move it to %s", name, InfraLabel(c.Cloud, c.Region, c.Zone), InfraLabel(p.Cloud, p.Region, p.Zone))
+		return fmt.Errorf("cluster %q was UP in %s; refusing to move it to %s", l.Cluster, InfraLabel(c.Cloud, c.Region, c.Zone), InfraLabel(p.Cloud, p.Region, p.Zone))
 	}
 	if c.Status != state.StatusUp {
 		c.Status = state.StatusInit
 	}
-	setPlacement(c, p, numNodes)
-	if c.Extra == nil {
-		c.Extra = map[string]string{}
+	setPlacement(c, p, l.NumNodes)
+	c.TerraformDir, c.Backend = l.WS.Dir, l.Backend
+	if l.TaskFile != "" {
+		c.TaskFile = l.TaskFile
 	}
-	c.Extra["terraform_dir"] = dir
-	for k, v := range extra {
-		c.Extra[k] = v
-	}
-	return st.PutCluster(c)
+	return l.Store.PutCluster(c)
 }
 
 func setPlacement(c *state.Cluster, p optimizer.Placement, numNodes int) {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -57,9 +58,48 @@ type Cluster struct {
 	LaunchedAt   time.Time          `json:"launched_at"`
 	EverUp       bool               `json:"ever_up"`
 	Nodes        []Node             `json:"nodes"`
-	// Extra holds component-specific data (e.g. the placement JSON, the
-	// Terraform directory, autostop settings) without schema changes.
+	// TerraformDir is the cluster's Terraform root ("" for SSH node pools).
+	TerraformDir string `json:"terraform_dir,omitempty"`
+	// Backend is the Terraform state backend type (s3, gcs, azurerm;
+	// "" = local state in TerraformDir).
+	Backend string `json:"backend,omitempty"`
+	// TaskFile is the task YAML the cluster was last launched with.
+	TaskFile string `json:"task_file,omitempty"`
+	// SSHPool names the SSH node pool whose hosts the cluster holds.
+	SSHPool string `json:"ssh_pool,omitempty"`
+	// Drift lists resources changed outside skyplan, as the last refresh
+	// saw them; a drifted cluster is INIT until it is applied again.
+	Drift []string `json:"drift,omitempty"`
+	// Extra holds component-specific data without schema changes. Keys
+	// that became fields above are moved into them when a record is read.
 	Extra map[string]string `json:"extra,omitempty"`
+}
+
+// migrate moves the Extra keys of records written before the typed fields
+// existed into those fields; it reports whether anything moved.
+func (c *Cluster) migrate() bool {
+	moved := false
+	take := func(key string, dst *string) {
+		if v, ok := c.Extra[key]; ok {
+			if *dst == "" {
+				*dst = v
+			}
+			delete(c.Extra, key)
+			moved = true
+		}
+	}
+	take("terraform_dir", &c.TerraformDir)
+	take("task", &c.TaskFile)
+	take("ssh_pool", &c.SSHPool)
+	var drift string
+	take("drift", &drift)
+	if drift != "" && len(c.Drift) == 0 {
+		c.Drift = strings.Split(drift, ", ")
+	}
+	if len(c.Extra) == 0 {
+		c.Extra = nil
+	}
+	return moved
 }
 
 // Store is an open state database.
@@ -123,7 +163,69 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("initialising %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	st := &Store{db: db}
+	if err := st.migrateClusters(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrating %s: %w", path, err)
+	}
+	return st, nil
+}
+
+// schemaVersion is stored in SQLite's user_version. 1: cluster records
+// carry typed fields (terraform_dir, task_file, ssh_pool, drift) instead
+// of Extra keys.
+const schemaVersion = 1
+
+// migrateClusters rewrites records of an older schema once, in one
+// transaction, so every reader sees typed fields.
+func (s *Store) migrateClusters() error {
+	var v int
+	if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		return err
+	}
+	if v >= schemaVersion {
+		return nil
+	}
+	tx, err := s.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	rows, err := tx.Query(`SELECT name, data FROM clusters`)
+	if err != nil {
+		return err
+	}
+	updates := map[string]string{}
+	for rows.Next() {
+		var name, data string
+		if err := rows.Scan(&name, &data); err != nil {
+			rows.Close()
+			return err
+		}
+		var c Cluster
+		if json.Unmarshal([]byte(data), &c) != nil || !c.migrate() {
+			continue // a corrupt record is reported when it is read
+		}
+		b, err := json.Marshal(&c)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		updates[name] = string(b)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for name, data := range updates {
+		if _, err := tx.Exec(`UPDATE clusters SET data=? WHERE name=?`, data, name); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // DB is the underlying database, for packages that keep their own tables
@@ -165,6 +267,7 @@ func (s *Store) GetCluster(name string) (*Cluster, error) {
 	if err := json.Unmarshal([]byte(data), &c); err != nil {
 		return nil, fmt.Errorf("cluster %q: corrupt record: %w", name, err)
 	}
+	c.migrate()
 	return &c, nil
 }
 
@@ -185,6 +288,7 @@ func (s *Store) ListClusters() ([]*Cluster, error) {
 		if err := json.Unmarshal([]byte(data), &c); err != nil {
 			return nil, err
 		}
+		c.migrate()
 		out = append(out, &c)
 	}
 	return out, rows.Err()

@@ -1,4 +1,4 @@
-package cli
+package cluster
 
 import (
 	"os"
@@ -34,30 +34,15 @@ func TestTaskFitsExistingCluster(t *testing.T) {
 		{"spot unspecified", res(task.Resources{InstanceType: "g4dn.xlarge"}, 1), true},
 	}
 	for _, c := range cases {
-		if got := taskFits(c.t, sc); got != c.want {
-			t.Errorf("%s: taskFits = %v, want %v", c.name, got, c.want)
+		if got := TaskFits(c.t, sc); got != c.want {
+			t.Errorf("%s: TaskFits = %v, want %v", c.name, got, c.want)
 		}
 	}
-	d := misfitDiag(res(task.Resources{Infra: task.Infra{Cloud: "aws"}, Accelerator: &task.Accelerator{Name: "T4", Count: 2}}, 2), sc)
+	d := MisfitDiag(res(task.Resources{Infra: task.Infra{Cloud: "aws"}, Accelerator: &task.Accelerator{Name: "T4", Count: 2}}, 2), sc)
 	for _, want := range []string{"Requested:\t2x(AWS, gpus=T4:2)", "Existing:\tAWS (us-east-2c) 2x(gpus=T4:1, g4dn.xlarge[Spot])", "skyplan down c"} {
 		if !strings.Contains(d.Summary+d.Detail, want) {
 			t.Errorf("misfit message lacks %q:\n%s\n%s", want, d.Summary, d.Detail)
 		}
-	}
-}
-
-func TestWithAutostopKeepsTaskPolicy(t *testing.T) {
-	tk := &task.Task{Resources: task.ResourceSet{Items: []task.Resources{
-		{Autostop: &task.Autostop{Enabled: true, IdleMinutes: 30, Hook: "sync.sh"}}, {}}}}
-	withAutostop(tk, 5, true)
-	for i, r := range tk.Resources.Items {
-		a := r.Autostop
-		if a == nil || !a.Enabled || a.IdleMinutes != 5 || !a.Down {
-			t.Fatalf("item %d: autostop %+v", i, a)
-		}
-	}
-	if tk.Resources.Items[0].Autostop.Hook != "sync.sh" {
-		t.Errorf("the task's autostop hook was dropped")
 	}
 }
 

@@ -1,13 +1,10 @@
-package cli
+package cluster
 
 import (
 	"fmt"
-
-	"github.com/urfave/cli/v2"
 	"strings"
 
 	"github.com/skyplan/skyplan/diag"
-	"github.com/skyplan/skyplan/provision"
 	"github.com/skyplan/skyplan/state"
 	"github.com/skyplan/skyplan/task"
 )
@@ -17,41 +14,8 @@ import (
 // file mounts are synced again, setup re-runs and a new job is submitted.
 // The task fits when one of its resource candidates fits the cluster.
 
-// reuseUpCluster runs t on cluster name when it is UP on a cloud and t
-// fits it, before any optimisation (the placement is the cluster's). done
-// is false when the cluster must be provisioned (new, INIT, STOPPED, or
-// --provision-only); a misfit is done with SkyPilot's error.
-func reuseUpCluster(c *cli.Context, io *IO, t *task.Task, name string) (done bool, err error) {
-	store, err := openStore()
-	if err != nil {
-		return true, err
-	}
-	defer store.Close()
-	sc, err := store.GetCluster(name)
-	if err != nil || !sc.EverUp || sc.Cloud == "ssh" {
-		return false, nil // SSH node pools check their fit themselves
-	}
-	if !taskFits(t, sc) {
-		return true, Exit(ExitFailure, diag.Diagnostics{misfitDiag(t, sc)})
-	}
-	if sc.Status != state.StatusUp || c.Bool("provision-only") {
-		return false, nil
-	}
-	release, err := lockCluster(store, name, "apply")
-	if err != nil {
-		return true, err
-	}
-	defer release()
-	if sc, err = store.GetCluster(name); err != nil || sc.Status != state.StatusUp {
-		return false, nil // changed while we waited; provision as usual
-	}
-	fmt.Fprintf(io.Err, "Cluster %s is UP in %s (%s); reusing it, nothing to provision.\n", name,
-		provision.InfraLabel(sc.Cloud, sc.Region, sc.Zone), provision.ResourcesLabel(len(sc.Nodes), sc.InstanceType, sc.Accelerators, sc.UseSpot))
-	return true, runOnCluster(c, io, store, t, sc)
-}
-
-// taskFits reports whether t can run on the existing cluster sc.
-func taskFits(t *task.Task, sc *state.Cluster) bool {
+// TaskFits reports whether t can run on the existing cluster sc.
+func TaskFits(t *task.Task, sc *state.Cluster) bool {
 	if t.NumNodes > len(sc.Nodes) && t.NumNodes > sc.NumNodes {
 		return false
 	}
@@ -100,9 +64,9 @@ func resourcesFit(r *task.Resources, sc *state.Cluster) bool {
 	return true
 }
 
-// misfitDiag is SkyPilot's "Requested resources do not match the existing
+// MisfitDiag is SkyPilot's "Requested resources do not match the existing
 // cluster" error, with both sides and the fix.
-func misfitDiag(t *task.Task, sc *state.Cluster) diag.Diagnostic {
+func MisfitDiag(t *task.Task, sc *state.Cluster) diag.Diagnostic {
 	var req []string
 	for i := range t.Resources.Items {
 		req = append(req, requestLabel(&t.Resources.Items[i]))
@@ -114,8 +78,8 @@ func misfitDiag(t *task.Task, sc *state.Cluster) diag.Diagnostic {
 	if n < 1 {
 		n = 1
 	}
-	existing := fmt.Sprintf("%s %s", provision.InfraLabel(sc.Cloud, sc.Region, sc.Zone),
-		provision.ResourcesLabel(len(sc.Nodes), sc.InstanceType, sc.Accelerators, sc.UseSpot))
+	existing := fmt.Sprintf("%s %s", InfraLabel(sc.Cloud, sc.Region, sc.Zone),
+		ResourcesLabel(len(sc.Nodes), sc.InstanceType, sc.Accelerators, sc.UseSpot))
 	return diag.Diagnostic{Severity: diag.Error, Summary: "Requested resources do not match the existing cluster.",
 		Detail: fmt.Sprintf("  Requested:\t%dx(%s)\n  Existing:\t%s\nTo fix: specify a new cluster name, or tear down the existing cluster first: skyplan down %s",
 			n, strings.Join(req, " or "), existing, sc.Name)}
@@ -125,7 +89,7 @@ func misfitDiag(t *task.Task, sc *state.Cluster) diag.Diagnostic {
 func requestLabel(r *task.Resources) string {
 	var parts []string
 	if r.Infra.Cloud != "" {
-		parts = append(parts, provision.InfraLabel(r.Infra.Cloud, r.Infra.Region, r.Infra.Zone))
+		parts = append(parts, InfraLabel(r.Infra.Cloud, r.Infra.Region, r.Infra.Zone))
 	}
 	if r.Accelerator != nil {
 		parts = append(parts, fmt.Sprintf("gpus=%s:%g", r.Accelerator.Name, r.Accelerator.Count))
@@ -141,19 +105,4 @@ func requestLabel(r *task.Resources) string {
 		parts = append(parts, it)
 	}
 	return strings.Join(parts, ", ")
-}
-
-// withAutostop sets the autostop policy of every candidate (apply -i N,
-// --down with -d), keeping a hook or wait_for the task already gave.
-func withAutostop(t *task.Task, idleMinutes int, down bool) {
-	for i := range t.Resources.Items {
-		a := t.Resources.Items[i].Autostop
-		if a == nil {
-			a = &task.Autostop{}
-		}
-		cp := *a
-		cp.Enabled, cp.IdleMinutes = true, idleMinutes
-		cp.Down = cp.Down || down
-		t.Resources.Items[i].Autostop = &cp
-	}
 }

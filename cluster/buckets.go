@@ -1,8 +1,9 @@
-package cli
+package cluster
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,8 +15,8 @@ import (
 
 // Buckets named in file_mounts with local sources are created by the
 // compiled Terraform module; their contents are uploaded here, from the
-// user's machine, with the cloud's own CLI (as SkyPilot does), before the
-// runner copies or mounts them on the nodes.
+// launching machine, with the cloud's own CLI (as SkyPilot does), before
+// the runner copies or mounts them on the nodes.
 //
 // Uploading with the CLI rather than Terraform aws_s3_object resources
 // keeps data out of Terraform: one resource per file would put every file's
@@ -86,7 +87,7 @@ func uploadCommand(u bucketUpload, region string) ([]string, error) {
 }
 
 // uploadBuckets copies every local bucket source of t into its bucket.
-func uploadBuckets(ctx context.Context, io *IO, t *task.Task, sc *state.Cluster, baseDir string) error {
+func uploadBuckets(ctx context.Context, log io.Writer, t *task.Task, sc *state.Cluster, baseDir string) error {
 	for _, u := range bucketUploads(t, sc.Cloud, baseDir) {
 		args, err := uploadCommand(u, sc.Region)
 		if err != nil {
@@ -96,12 +97,12 @@ func uploadBuckets(ctx context.Context, io *IO, t *task.Task, sc *state.Cluster,
 		if err != nil {
 			return fmt.Errorf("uploading %s to bucket %s needs the %s CLI on this machine: %w", u.Source, u.Bucket, args[0], err)
 		}
-		fmt.Fprintf(io.Err, "Uploading %s to %s bucket %s …\n", u.Source, u.Store, u.Bucket)
+		fmt.Fprintf(log, "Uploading %s to %s bucket %s …\n", u.Source, u.Store, u.Bucket)
 		cmd := exec.CommandContext(ctx, exe, args[1:]...)
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("uploading %s to bucket %s (%s): %v: %s", u.Source, u.Bucket, strings.Join(args, " "), err, oneLineStr(out.String(), 600))
+			return fmt.Errorf("uploading %s to bucket %s (%s): %v: %s", u.Source, u.Bucket, strings.Join(args, " "), err, oneLine(out.String(), 600))
 		}
 	}
 	return nil

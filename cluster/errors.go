@@ -1,0 +1,57 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/skyplan/skyplan/diag"
+	"github.com/skyplan/skyplan/provision"
+)
+
+// launchDiags turns a failed fallback loop into diagnostics with a fix;
+// every placement's reason is in the detail (SkyPilot's reasons table).
+func launchDiags(err error, cluster string, numNodes int) diag.Diagnostics {
+	var ex *provision.ExhaustedError
+	switch {
+	case errors.As(err, &ex):
+		var b strings.Builder
+		ex.WriteTable(&b, numNodes)
+		return diag.Diagnostics{{Severity: diag.Error, Summary: "Failed to provision all possible launchable resources",
+			Detail: "Reasons for provision failures:\n" + strings.TrimRight(b.String(), "\n") +
+				"\nRelax the task's resource requirements, try other clouds, or run again with --retry-until-up."}}
+	case errors.Is(err, provision.ErrAborted):
+		return diag.Diagnostics{aborted()}
+	}
+	return terraformDiags(err, cluster)
+}
+
+func aborted() diag.Diagnostic {
+	return diag.Diagnostic{Severity: diag.Error, Summary: "Aborted", Detail: "Nothing was created."}
+}
+
+// terraformDiags turns a provisioning error into diagnostics with a fix.
+func terraformDiags(err error, cluster string) diag.Diagnostics {
+	var te *provision.TerraformError
+	var se *provision.StopError
+	switch {
+	case errors.As(err, &se):
+		return diag.Diagnostics{{Severity: diag.Error, Summary: fmt.Sprintf("Provisioning stopped: %s error, no failover", se.Failure.Class),
+			Detail: oneLine(se.Failure.Message, 600) + "\n" + se.Fix}}
+	case errors.As(err, &te) && te.Locked():
+		return diag.Diagnostics{{Severity: diag.Error, Summary: "Cluster state is locked",
+			Detail: fmt.Sprintf("Another Terraform run holds the state lock of cluster %q (another skyplan apply, maybe on another machine). Wait for it to finish and run the command again.\n%s", cluster, oneLine(te.Text(), 400))}}
+	case errors.As(err, &te) && te.Interrupted():
+		return diag.Diagnostics{{Severity: diag.Error, Summary: "Interrupted",
+			Detail: fmt.Sprintf("Terraform was stopped and saved its state. Run `skyplan apply` again to continue, or `skyplan down %s` to remove what was created.", cluster)}}
+	}
+	return diag.Diagnostics{}.Append(err)
+}
+
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > max {
+		s = s[:max-1] + "…"
+	}
+	return s
+}
