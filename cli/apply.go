@@ -158,7 +158,7 @@ func (o *ApplyOptions) finish(m *cluster.Manager, name string, res *cluster.Laun
 	if res != nil {
 		job = res.Job
 	}
-	err := jobExit(io, name, job, o.Detach, ds)
+	err := jobRunExit(io, name, job, o.Detach, ds)
 	code, ds := outcome(err)
 	if res != nil && res.Cluster != nil && o.Down && !o.Detach && !o.ProvisionOnly {
 		fmt.Fprintf(io.Err, "--down: tearing down cluster %s …\n", name)
@@ -178,9 +178,9 @@ func (o *ApplyOptions) finish(m *cluster.Manager, name string, res *cluster.Laun
 	return Exit(code, ds)
 }
 
-// jobExit ends a command that ran a job: an error when skyplan could not
+// jobRunExit ends a command that ran a job: an error when skyplan could not
 // run it, else the job's exit code with its failure described.
-func jobExit(io *IO, name string, job *cluster.JobResult, detach bool, ds diag.Diagnostics) error {
+func jobRunExit(io *IO, name string, job *cluster.JobResult, detach bool, ds diag.Diagnostics) error {
 	if ds.HasErrors() {
 		return fail(ds)
 	}

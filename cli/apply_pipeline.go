@@ -54,7 +54,7 @@ func applyPipeline(o *ApplyOptions, pl *task.Pipeline, ds diag.Diagnostics) erro
 		}
 		q := fmt.Sprintf("Run pipeline %s, one cluster per task:\n%s\nProceed?", base, strings.Join(lines, "\n"))
 		if ok, err := confirm(io, q); err != nil || !ok {
-			return fail(ds, abortedOr(err))
+			return fail(ds, abortDiag(err))
 		}
 	}
 	m, closeM, err := openManager(io, true)
@@ -91,12 +91,16 @@ func applyPipeline(o *ApplyOptions, pl *task.Pipeline, ds diag.Diagnostics) erro
 	return done(ds)
 }
 
-func abortedOr(err error) any {
+// abortDiag is why a confirmation did not proceed: its error, or Aborted.
+func abortDiag(err error) any {
 	if err != nil {
 		return err
 	}
 	return aborted()
 }
+
+// abortedOr is abortDiag as the command's error.
+func abortedOr(err error) error { return fail(nil, abortDiag(err)) }
 
 type pipelineStep struct {
 	task   *task.Task

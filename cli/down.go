@@ -40,7 +40,7 @@ func runDown(o *DownOptions) error {
 	if !o.Yes {
 		ok, err := confirm(io, fmt.Sprintf("Destroy cluster(s) %v and everything in them?", o.Clusters))
 		if err != nil || !ok {
-			return fail(nil, abortedOr(err))
+			return fail(nil, abortDiag(err))
 		}
 	}
 	m, closeM, err := openManager(io, false)

@@ -68,7 +68,7 @@ func runExec(o *ExecOptions) error {
 	}
 	defer closeM()
 	job, eds := m.Exec(io.Interrupted, cluster.ExecRequest{Cluster: clusterName, Task: pl.Tasks[0], Detach: o.Detach})
-	return jobExit(io, clusterName, job, o.Detach, append(ds, eds...))
+	return jobRunExit(io, clusterName, job, o.Detach, append(ds, eds...))
 }
 
 func isTaskFile(s string) bool {

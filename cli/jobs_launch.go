@@ -16,7 +16,8 @@ import (
 
 func init() {
 	registerJobs(func(io *IO) *cli.Command {
-		flags := append(taskFlags(),
+		var to TaskOptions
+		flags := append(to.flags(),
 			&cli.BoolFlag{Name: "detach-run", Aliases: []string{"d"}, Usage: "hand the job to the controller and return without streaming its logs"},
 			&cli.StringFlag{Name: "job-recovery", Usage: "recovery `STRATEGY`: EAGER_NEXT_REGION (default) or FAILOVER"},
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation (required when stdin is not a terminal)"},
@@ -29,18 +30,18 @@ func init() {
 				"job and hands it to the controller daemon (started if it is not running), then streams the job's logs\n" +
 				"across recoveries unless -d. Prints the managed job ID on stdout. Ctrl-C stops streaming; the job runs on.",
 			Flags:  flags,
-			Action: func(c *cli.Context) error { return runJobsLaunch(c, io) },
+			Action: func(c *cli.Context) error { return runJobsLaunch(c, io, &to) },
 		}
 	})
 }
 
-func runJobsLaunch(c *cli.Context, io *IO) error {
+func runJobsLaunch(c *cli.Context, io *IO, to *TaskOptions) error {
 	if c.NArg() != 1 {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "jobs launch takes one task file",
 			Detail: "Give the task YAML: skyplan jobs launch task.yaml [-n NAME]."}})
 	}
 	path := c.Args().First()
-	pl, ds := loadTaskFromFlags(c, io, path)
+	pl, ds := to.load(io, "jobs launch", path)
 	if ds.HasErrors() {
 		return Exit(ExitFailure, ds)
 	}

@@ -3,14 +3,13 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/skyplan/skyplan/cluster"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/jobs"
-	"github.com/skyplan/skyplan/provision"
-	"github.com/skyplan/skyplan/runner"
 	"github.com/urfave/cli/v2"
 )
 
@@ -83,7 +82,7 @@ func jobRowOf(j *jobs.Job, atts []*jobs.Attempt, now time.Time) jobRow {
 		a := atts[len(atts)-1]
 		r.Cloud, r.Region, r.Zone, r.UseSpot = a.Cloud, a.Region, a.Zone, a.UseSpot
 		if a.InstanceType != "" {
-			r.Resources = provision.ResourcesLabel(max(1, a.NumNodes), a.InstanceType, nil, a.UseSpot)
+			r.Resources = cluster.ResourcesLabel(max(1, a.NumNodes), a.InstanceType, nil, a.UseSpot)
 		}
 	}
 	if r.Resources == "" && j.Spec.Task != nil {
@@ -164,10 +163,10 @@ func runJobsQueue(c *cli.Context, io *IO) error {
 		}
 		infra := "-"
 		if r.Cloud != "" && !j.Status.Terminal() {
-			infra = provision.InfraLabel(r.Cloud, r.Region, r.Zone)
+			infra = cluster.InfraLabel(r.Cloud, r.Region, r.Zone)
 		}
 		line := fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s", r.ID, r.Name, r.Resources, ago(now.Sub(r.SubmittedAt)),
-			runner.FormatDuration(tot), jobDuration(j, now), r.Recoveries, r.Status, infra)
+			cluster.FormatDuration(tot), jobDuration(j, now), r.Recoveries, r.Status, infra)
 		if c.Bool("all") {
 			line += fmt.Sprintf("\t$%.3f\t%s\t%s", r.Cost, r.TaskID, dashIfEmpty(r.FailureReason))
 		}
@@ -186,7 +185,7 @@ func jobDuration(j *jobs.Job, now time.Time) string {
 	if j.EndedAt != nil {
 		end = *j.EndedAt
 	}
-	return runner.FormatDuration(end.Sub(*j.StartedAt))
+	return cluster.FormatDuration(end.Sub(*j.StartedAt))
 }
 
 func dashIfEmpty(s string) string {

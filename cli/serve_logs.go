@@ -3,13 +3,13 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"github.com/skyplan/skyplan/cluster"
 	"io"
 	"os"
 	"strconv"
 	"time"
 
 	"github.com/skyplan/skyplan/diag"
-	"github.com/skyplan/skyplan/runner"
 	"github.com/skyplan/skyplan/serve/service"
 	"github.com/skyplan/skyplan/state"
 	"github.com/urfave/cli/v2"
@@ -112,25 +112,15 @@ func replicaLogs(c *cli.Context, streams *IO, r *state.Replica) error {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: fmt.Sprintf("Replica %d is %s", r.ID, r.Status),
 			Detail: "Its cluster is gone, and its logs with it. " + r.Reason}})
 	}
-	store, err := openStore()
+	m, closeM, err := openManager(streams, true)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	sc, err := store.GetCluster(r.Cluster)
-	if err != nil {
+	defer closeM()
+	if _, ds := m.Get(r.Cluster); ds.HasErrors() {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: fmt.Sprintf("Replica %d has no cluster yet", r.ID),
 			Detail: fmt.Sprintf("Replica %d is %s; its logs are available once its cluster %s is up.", r.ID, r.Status, r.Cluster)}})
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	cl, err := runner.ClusterFromState(sc, cfg)
-	if err != nil {
-		return err
-	}
-	rn := &runner.Runner{Stderr: streams.Err}
-	_, err = rn.Logs(streams.Interrupted, cl, 0, c.Bool("follow"), streams.Out)
-	return err
+	_, ds := m.Logs(streams.Interrupted, cluster.LogsRequest{Cluster: r.Cluster, Follow: c.Bool("follow"), Out: streams.Out})
+	return ds.Err()
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/skyplan/skyplan/cluster"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -11,8 +12,6 @@ import (
 
 	"github.com/skyplan/skyplan/controller"
 	"github.com/skyplan/skyplan/diag"
-	"github.com/skyplan/skyplan/provision"
-	"github.com/skyplan/skyplan/runner"
 	"github.com/skyplan/skyplan/skyhome"
 	"github.com/skyplan/skyplan/state"
 	"github.com/urfave/cli/v2"
@@ -165,7 +164,7 @@ func writeServicesTable(w io.Writer, views []serviceView, now time.Time) {
 				ready++
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d/%d\t%s\n", v.svc.Name, v.svc.Version, runner.FormatDuration(now.Sub(v.svc.CreatedAt)),
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d/%d\t%s\n", v.svc.Name, v.svc.Version, cluster.FormatDuration(now.Sub(v.svc.CreatedAt)),
 			v.svc.Status, ready, total, orDash(v.svc.Endpoint))
 	}
 	tw.Flush()
@@ -183,7 +182,7 @@ func writeServicesTable(w io.Writer, views []serviceView, now time.Time) {
 		for _, r := range v.replicas {
 			infra, res := "-", "-"
 			if r.Cloud != "" {
-				infra = provision.InfraLabel(r.Cloud, r.Region, r.Zone)
+				infra = cluster.InfraLabel(r.Cloud, r.Region, r.Zone)
 			}
 			switch {
 			case r.Resources != "":
@@ -193,7 +192,7 @@ func writeServicesTable(w io.Writer, views []serviceView, now time.Time) {
 			}
 			launched := "-"
 			if !r.LaunchedAt.IsZero() {
-				launched = runner.FormatDuration(now.Sub(r.LaunchedAt)) + " ago"
+				launched = cluster.FormatDuration(now.Sub(r.LaunchedAt)) + " ago"
 			}
 			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\n", r.ID, r.Version, infra, res, r.Status, launched)
 			if r.Status.Terminal() && r.Reason != "" {

@@ -21,15 +21,25 @@ type ExecRequest struct {
 	// Detach returns once the job is submitted (JobResult.Status PENDING);
 	// otherwise Exec streams the logs to Log and waits for the job.
 	Detach bool
+	// Setup runs the whole task as launch does (workdir, file mounts,
+	// bucket uploads, setup, run) instead of only run: a controller's
+	// submission to a cluster it launched with ProvisionOnly.
+	Setup bool
+	// JobName names the job on the head (default: the task's name).
+	JobName string
+	// TaskID is SKYPILOT_TASK_ID (default: one per job); a managed job
+	// keeps one across recoveries.
+	TaskID string
 	Log    io.Writer // default: the Manager's Log
 }
 
 // Exec syncs the workdir and runs the task's run section as a new job on
-// the cluster's head (no setup, no file mounts: SkyPilot's `sky exec`).
+// the cluster's head (no setup, no file mounts: SkyPilot's `sky exec`;
+// with Setup, the whole task as launch runs it).
 // A job that ran and failed is a JobResult with a non-zero ExitCode, not
 // an error diagnostic.
 func (m *Manager) Exec(ctx context.Context, req ExecRequest) (*JobResult, diag.Diagnostics) {
-	if req.Task == nil || strings.TrimSpace(req.Task.Run) == "" {
+	if req.Task == nil || (strings.TrimSpace(req.Task.Run) == "" && !req.Setup) {
 		return nil, diag.Diagnostics{{Severity: diag.Error, Summary: "Nothing to run",
 			Detail: "The task has no `run` section; exec runs only `run` (setup runs at launch)."}}
 	}
@@ -49,7 +59,18 @@ func (m *Manager) Exec(ctx context.Context, req ExecRequest) (*JobResult, diag.D
 	if err != nil {
 		return nil, ds.Append(err)
 	}
-	res, err := r.Exec(ctx, cl, t, runner.LaunchOptions{Detach: req.Detach})
+	opts := runner.LaunchOptions{Detach: req.Detach, JobName: req.JobName, TaskID: req.TaskID}
+	if !req.Setup {
+		res, err := r.Exec(ctx, cl, t, opts)
+		return jobOutcome(sc.Name, res, err)
+	}
+	opts.BaseDir = dirOf(t.Source.File)
+	if sc.Cloud != "ssh" {
+		if err := uploadBuckets(ctx, log, t, sc, opts.BaseDir); err != nil {
+			return nil, ds.Append(err)
+		}
+	}
+	res, err := r.Launch(ctx, cl, t, opts)
 	return jobOutcome(sc.Name, res, err)
 }
 

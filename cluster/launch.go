@@ -65,8 +65,8 @@ func (m *Manager) Launch(ctx context.Context, req LaunchRequest) (*LaunchResult,
 			return nil, ds
 		}
 		if plan == nil || plan.Chosen == nil {
-			return nil, append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "No feasible placement",
-				Detail: "The optimizer found no cloud, region and instance type for this task."})
+			return &LaunchResult{NoResource: len(req.Blocked) > 0}, append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "No feasible placement",
+				Detail: "The optimizer found no cloud, region and instance type for this task outside the blocked locations."})
 		}
 		chosen = *plan.Chosen
 		if req.Planned != nil {
@@ -79,6 +79,16 @@ func (m *Manager) Launch(ctx context.Context, req LaunchRequest) (*LaunchResult,
 	}
 	res, lds := m.launchOnCloud(ctx, t, existing, opts, req, log)
 	return res, append(ds, lds...)
+}
+
+// failedLaunch is the result of a fallback loop that brought nothing UP.
+func failedLaunch(err error) *LaunchResult {
+	res := &LaunchResult{NoResource: errors.Is(err, provision.ErrNoPlacement)}
+	var ex *provision.ExhaustedError
+	if errors.As(err, &ex) {
+		res.Failures, res.NoResource = ex.Failures, true
+	}
+	return res
 }
 
 // withConstraints applies a use_spot override to a copy of t.
@@ -179,12 +189,7 @@ func (m *Manager) launchOnCloud(ctx context.Context, t *task.Task, existing *sta
 	}
 	out, err := l.Launch(ctx)
 	if err != nil {
-		res := &LaunchResult{}
-		var ex *provision.ExhaustedError
-		if errors.As(err, &ex) {
-			res.Failures = ex.Failures
-		}
-		return res, launchDiags(err, req.Cluster, t.NumNodes)
+		return failedLaunch(err), launchDiags(err, req.Cluster, t.NumNodes)
 	}
 	res := &LaunchResult{Cluster: out.Cluster, Failures: out.Failures}
 	if req.ProvisionOnly {

@@ -97,12 +97,7 @@ func (m *Manager) ApplySaved(ctx context.Context, req ApplySavedRequest) (*Launc
 					meta.Cluster, planFile, meta.Task, meta.Cluster, planFile),
 				Subject: &diag.Range{Filename: planFile}}}
 		}
-		res := &LaunchResult{}
-		var ex *provision.ExhaustedError
-		if errors.As(err, &ex) {
-			res.Failures = ex.Failures
-		}
-		return res, launchDiags(err, meta.Cluster, meta.NumNodes)
+		return failedLaunch(err), launchDiags(err, meta.Cluster, meta.NumNodes)
 	}
 	res := &LaunchResult{Cluster: out.Cluster, Failures: out.Failures}
 	if req.Task == nil {

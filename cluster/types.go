@@ -88,6 +88,11 @@ type LaunchResult struct {
 	Reused bool
 	// Failures are the failed attempts before success (or all of them).
 	Failures []Failure
+	// NoResource: nothing came UP because every placement was refused
+	// (capacity, quota, spot) or none is left outside Constraints.Blocked;
+	// a controller waits and retries. Other failures are the task's or
+	// the configuration's and would fail again.
+	NoResource bool
 	// Job is the job run on the cluster (nil with ProvisionOnly or when
 	// provisioning failed).
 	Job *JobResult

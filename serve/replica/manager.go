@@ -3,12 +3,12 @@ package replica
 import (
 	"context"
 	"fmt"
+	"github.com/skyplan/skyplan/cluster"
 	"net"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/skyplan/skyplan/provision"
 	"github.com/skyplan/skyplan/state"
 	"github.com/skyplan/skyplan/task"
 )
@@ -176,7 +176,7 @@ func (m *Manager) Launch(r *state.Replica, t *task.Task, loc *Location, port int
 		rc.IP = ip
 		rc.URL = "http://" + net.JoinHostPort(ip, strconv.Itoa(port))
 		rc.Cloud, rc.Region, rc.Zone, rc.UseSpot = cl.Cloud, cl.Region, firstNonEmpty(cl.Zone, head.Zone), cl.UseSpot
-		rc.Resources = provision.ResourcesLabel(cl.NumNodes, firstNonEmpty(cl.InstanceType, "-"), cl.Accelerators, cl.UseSpot)
+		rc.Resources = cluster.ResourcesLabel(cl.NumNodes, firstNonEmpty(cl.InstanceType, "-"), cl.Accelerators, cl.UseSpot)
 		rc.Status, rc.StartingAt, rc.ChangedAt = state.ReplicaStarting, m.now(), m.now()
 		if err := m.Store.PutReplica(&rc); err != nil {
 			m.logf(rc.Service, "replica %d: recording STARTING: %v", rc.ID, err)
