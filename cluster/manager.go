@@ -74,11 +74,13 @@ type Manager struct {
 
 	busyMu sync.Mutex
 	busy   map[string]string // cluster → operation holding it in this process
-
-	// poolMu serialises choosing SSH node pool hosts in this process (the
-	// store's pool lock does it across processes).
-	poolMu sync.Mutex
 }
+
+// poolPickMu serialises choosing SSH node pool hosts in this process, for
+// every Manager in it (the jobs and serve controllers each have one): the
+// store's pool lock is per process, so it cannot keep two goroutines of
+// one process apart.
+var poolPickMu sync.Mutex
 
 // New returns a Manager.
 func New(opts Options) (*Manager, error) {

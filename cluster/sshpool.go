@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/skyplan/skyplan/diag"
@@ -77,8 +79,8 @@ func (m *Manager) launchOnPool(ctx context.Context, t *task.Task, chosen optimiz
 // recording happen under the pool's lock (in this process and across
 // processes).
 func (m *Manager) takeHosts(ctx context.Context, name string, pool *sshpool.Pool, n int, chosen optimizer.Placement) (*state.Cluster, diag.Diagnostics) {
-	m.poolMu.Lock()
-	defer m.poolMu.Unlock()
+	poolPickMu.Lock()
+	defer poolPickMu.Unlock()
 	var release func() error
 	for {
 		var err error
@@ -96,7 +98,7 @@ func (m *Manager) takeHosts(ctx context.Context, name string, pool *sshpool.Pool
 		}
 	}
 	defer release()
-	hosts, ds := m.freeHosts(pool, n)
+	hosts, ds := m.freeHosts(ctx, pool, n)
 	if ds.HasErrors() {
 		return nil, ds
 	}
@@ -108,8 +110,8 @@ func (m *Manager) takeHosts(ctx context.Context, name string, pool *sshpool.Pool
 	return sc, nil
 }
 
-// freeHosts picks n hosts of the pool not used by other clusters in state.
-func (m *Manager) freeHosts(pool *sshpool.Pool, n int) ([]sshpool.Host, diag.Diagnostics) {
+// freeHosts picks n reachable hosts of the pool not used by other clusters in state.
+func (m *Manager) freeHosts(ctx context.Context, pool *sshpool.Pool, n int) ([]sshpool.Host, diag.Diagnostics) {
 	clusters, err := m.store.ListClusters()
 	if err != nil {
 		return nil, diag.Diagnostics{}.Append(err)
@@ -123,18 +125,32 @@ func (m *Manager) freeHosts(pool *sshpool.Pool, n int) ([]sshpool.Host, diag.Dia
 			used[fmt.Sprintf("%s:%d", nd.SSHHost, nd.SSHPort)] = c.Name
 		}
 	}
+	// A free host that does not answer on its SSH port is skipped: a
+	// cluster replacing one whose machine died must not land on it again.
 	var free []sshpool.Host
+	var dead []string
 	for _, h := range pool.Hosts {
-		if _, taken := used[fmt.Sprintf("%s:%d", h.IP, h.Port)]; !taken {
-			free = append(free, h)
+		if _, taken := used[fmt.Sprintf("%s:%d", h.IP, h.Port)]; taken || len(free) == n {
+			continue
 		}
+		if c, err := (&net.Dialer{Timeout: 2 * time.Second}).DialContext(ctx, "tcp", h.Addr()); err != nil {
+			dead = append(dead, h.Addr())
+			continue
+		} else {
+			c.Close()
+		}
+		free = append(free, h)
 	}
 	if len(free) < n {
+		unreachable := ""
+		if len(dead) > 0 {
+			unreachable = fmt.Sprintf(" (unreachable: %s)", strings.Join(dead, ", "))
+		}
 		return nil, diag.Diagnostics{{Severity: diag.Error, Summary: "Not enough free hosts in SSH node pool",
-			Detail: fmt.Sprintf("Pool %s has %d hosts, %d free; the task needs %d. Tear down a cluster on the pool (`skyplan down`) or add hosts to %s.",
-				pool.Name, len(pool.Hosts), len(free), n, sshpool.Path())}}
+			Detail: fmt.Sprintf("Pool %s has %d hosts, %d free and reachable%s; the task needs %d. Tear down a cluster on the pool (`skyplan down`) or add hosts to %s.",
+				pool.Name, len(pool.Hosts), len(free), unreachable, n, sshpool.Path())}}
 	}
-	return free[:n], nil
+	return free, nil
 }
 
 func poolCluster(name, pool string, hosts []sshpool.Host, chosen optimizer.Placement) *state.Cluster {
