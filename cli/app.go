@@ -109,9 +109,12 @@ func NewApp(streams *IO) *cli.App {
 // onUsageError makes a command's flag errors diagnostics in the command's
 // view (a JSON document when -o json was parsed before the bad flag).
 func onUsageError(streams *IO, c *cli.Command) {
-	c.OnUsageError = func(ctx *cli.Context, err error, _ bool) error {
-		if f := ctx.String("output"); f != "" {
-			streams.useView(f)
+	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+		// The flags parsed before the bad one are in their destinations.
+		for _, f := range c.Flags {
+			if sf, ok := f.(*cli.StringFlag); ok && sf.Name == "output" && sf.Destination != nil {
+				streams.useView(*sf.Destination)
+			}
 		}
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid usage",
 			Detail: fmt.Sprintf("%v. See `skyplan %s --help`.", err, c.Name)}})
