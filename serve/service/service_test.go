@@ -19,15 +19,17 @@ import (
 // fakeClusters "launches" a cluster by starting a real HTTP server on its
 // own loopback address (127.0.1.N), as a replica's run: would.
 type fakeClusters struct {
-	mu      sync.Mutex
-	next    int
-	servers map[string]*http.Server
-	status  map[string]int // HTTP status the replica's /health answers
-	downs   map[string]int
-	fail    map[string]error // launch errors by cluster name
-	hang    chan struct{}    // when set, replicas in hung answer only once it is closed
-	hung    map[string]bool
-	port    int
+	mu       sync.Mutex
+	next     int
+	servers  map[string]*http.Server
+	status   map[string]int // HTTP status the replica's /health answers
+	downs    map[string]int
+	fail     map[string]error // launch errors by cluster name
+	hang     chan struct{}    // when set, replicas in hung answer only once it is closed
+	hung     map[string]bool
+	noSpot   map[string]bool // zones without spot capacity
+	launched []string        // "zone [Spot]" per launch, in order
+	port     int
 }
 
 func newFakeClusters(port int) *fakeClusters {
@@ -39,6 +41,10 @@ func (f *fakeClusters) Launch(ctx context.Context, name string, t *task.Task, lo
 	defer f.mu.Unlock()
 	if err := f.fail[name]; err != nil {
 		return nil, err
+	}
+	if loc != nil && loc.UseSpot && f.noSpot[loc.Zone] {
+		f.launched = append(f.launched, loc.Zone+" [Spot] failed")
+		return nil, fmt.Errorf("InsufficientInstanceCapacity: no spot capacity in %s", loc.Zone)
 	}
 	if _, ok := f.servers[name]; ok {
 		return nil, fmt.Errorf("cluster %s launched twice", name)
@@ -68,8 +74,19 @@ func (f *fakeClusters) Launch(ctx context.Context, name string, t *task.Task, lo
 	})}
 	go srv.Serve(ln)
 	f.servers[name] = srv
-	return &state.Cluster{Name: name, Status: state.StatusUp, Cloud: "ssh", Region: "pool", InstanceType: "-", NumNodes: 1,
-		Nodes: []state.Node{{PrivateIP: ip, PublicIP: ip}}}, nil
+	sc := &state.Cluster{Name: name, Status: state.StatusUp, Cloud: "ssh", Region: "pool", InstanceType: "-", NumNodes: 1,
+		Nodes: []state.Node{{PrivateIP: ip, PublicIP: ip}}}
+	if loc != nil {
+		sc.Cloud, sc.Region, sc.Zone, sc.UseSpot = "aws", "us-east-1", loc.Zone, loc.UseSpot
+		if loc.Cloud != "" {
+			sc.Cloud, sc.Region = loc.Cloud, loc.Region
+		}
+		if !loc.UseSpot && loc.Zone == "" {
+			sc.Zone = "us-east-1f" // the optimizer's on-demand choice
+		}
+	}
+	f.launched = append(f.launched, sc.Zone+spotTag(sc.UseSpot))
+	return sc, nil
 }
 
 func (f *fakeClusters) Down(ctx context.Context, name string) error {
@@ -491,4 +508,11 @@ func inRot(urls []string, u string) bool {
 		}
 	}
 	return false
+}
+
+func spotTag(spot bool) string {
+	if spot {
+		return " [Spot]"
+	}
+	return ""
 }
