@@ -80,6 +80,18 @@ func TestServeCLIWithDaemonKilled(t *testing.T) {
 		t.Fatalf("two replicas on one pool host: %s", before)
 	}
 	get(t, endpoint+"/version", "v1")
+	logs := provisiontest.RunCLI(t, time.Minute, work, env, "serve", "logs", "web", fmt.Sprint(st.Services[0].Replicas[0].ID))
+	if logs.Code != 0 || !strings.Contains(logs.Stdout, "Serving HTTP on") {
+		t.Fatalf("serve logs web ID: exit %d, no replica output:\n%s", logs.Code, logs.Stdout)
+	}
+	ctlLog := provisiontest.RunCLI(t, time.Minute, work, env, "serve", "logs", "web", "--controller")
+	if ctlLog.Code != 0 || !strings.Contains(ctlLog.Stdout, "STARTING → READY") {
+		t.Fatalf("serve logs web --controller: exit %d:\n%s", ctlLog.Code, ctlLog.Stdout)
+	}
+	lbLog := provisiontest.RunCLI(t, time.Minute, work, env, "serve", "logs", "web", "--load-balancer")
+	if lbLog.Code != 0 || !strings.Contains(lbLog.Stdout, "rotation") {
+		t.Fatalf("serve logs web --load-balancer: exit %d:\n%s", lbLog.Code, lbLog.Stdout)
+	}
 
 	killDaemon(t, home)
 	if c, err := net.DialTimeout("tcp", strings.TrimPrefix(endpoint, "http://"), time.Second); err == nil {

@@ -547,6 +547,9 @@ func (c *Controller) setStatus(svc *state.Service, st state.ServiceStatus, msg s
 		c.logf(svc.Name, "recording status %s: %v", st, err)
 		return
 	}
-	c.logf(svc.Name, "service %s → %s %s", svc.Status, st, msg)
+	if msg != "" {
+		msg = ": " + msg
+	}
+	c.logf(svc.Name, "service %s → %s%s", svc.Status, st, msg)
 	svc.Status, svc.Message = st, msg
 }
