@@ -44,7 +44,7 @@ func TestPlanDryrunTable(t *testing.T) {
 	}
 	// One row per cloud × accelerator × market, chosen first.
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	rows := lines[len(lines)-3:]
+	rows := lines[len(lines)-4 : len(lines)-1] // above the closing dashed rule
 	if !strings.HasSuffix(strings.TrimSpace(rows[0]), "✔") || strings.Contains(rows[1], "✔") {
 		t.Errorf("chosen row should be first and only:\n%s", out)
 	}
