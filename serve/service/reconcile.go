@@ -547,9 +547,10 @@ func (c *Controller) setStatus(svc *state.Service, st state.ServiceStatus, msg s
 		c.logf(svc.Name, "recording status %s: %v", st, err)
 		return
 	}
+	note := ""
 	if msg != "" {
-		msg = ": " + msg
+		note = ": " + msg
 	}
-	c.logf(svc.Name, "service %s → %s%s", svc.Status, st, msg)
+	c.logf(svc.Name, "service %s → %s%s", svc.Status, st, note)
 	svc.Status, svc.Message = st, msg
 }
