@@ -90,6 +90,13 @@ type Options struct {
 	// Version is the service version whose replicas are counted (older
 	// versions are the update logic's business).
 	Version int
+	// FallbackHold keeps fallback on-demand replicas until no spot replica
+	// has been lost (preempted or failed, not scaled down) for this long
+	// (skyplan's policy; SkyServe drains them as soon as spot replicas are
+	// ready, 0). Preemptions come in bursts: spot that just came back is
+	// often reclaimed again within minutes, and a drained on-demand replica
+	// costs a cold start to bring back.
+	FallbackHold time.Duration
 }
 
 // State is what the controller persists to resume after a restart.
@@ -99,6 +106,9 @@ type State struct {
 	// (below) Target; zero when it is not.
 	AboveSince time.Time `json:"above_since,omitempty"`
 	BelowSince time.Time `json:"below_since,omitempty"`
+	// LastSpotLoss is when a spot replica last vanished without being
+	// scaled down (preempted or failed).
+	LastSpotLoss time.Time `json:"last_spot_loss,omitempty"`
 }
 
 // Autoscaler is safe for concurrent use.
@@ -107,6 +117,9 @@ type Autoscaler struct {
 	policy task.ReplicaPolicy
 	opts   Options
 	st     State
+	// prevSpot and lastDown are the spot replicas seen and the replicas
+	// scaled down at the previous evaluation, to notice lost spot replicas.
+	prevSpot, lastDown map[int]bool
 }
 
 // New returns an autoscaler for policy starting at min_replicas.
@@ -235,11 +248,13 @@ func (a *Autoscaler) decide(replicas []Replica) Decision {
 	d := Decision{Target: a.st.Target}
 	var spot, od []Replica
 	readySpot := 0
+	seen := map[int]bool{}
 	for _, r := range replicas {
 		if r.Version != a.opts.Version {
 			continue
 		}
 		if r.Spot {
+			seen[r.ID] = true
 			spot = append(spot, r)
 			if r.Ready {
 				readySpot++
@@ -248,6 +263,18 @@ func (a *Autoscaler) decide(replicas []Replica) Decision {
 			od = append(od, r)
 		}
 	}
+	for id := range a.prevSpot {
+		if !seen[id] && !a.lastDown[id] {
+			a.st.LastSpotLoss = a.opts.Now()
+		}
+	}
+	a.prevSpot = seen
+	defer func() {
+		a.lastDown = map[int]bool{}
+		for _, id := range d.ScaleDown {
+			a.lastDown[id] = true
+		}
+	}()
 	final := d.Target
 	if d.Target > 0 {
 		final += p.NumOverprovision
@@ -264,6 +291,10 @@ func (a *Autoscaler) decide(replicas []Replica) Decision {
 			d.OnDemandTarget += max(0, d.SpotTarget-readySpot)
 		}
 		d.OnDemandTarget = min(d.OnDemandTarget, d.Target)
+		if hold := a.opts.FallbackHold; hold > 0 && len(od) > d.OnDemandTarget &&
+			!a.st.LastSpotLoss.IsZero() && a.opts.Now().Sub(a.st.LastSpotLoss) < hold {
+			d.OnDemandTarget = min(len(od), d.Target)
+		}
 	}
 	for _, k := range []struct {
 		have   []Replica

@@ -177,3 +177,53 @@ func TestVersionsAndUpdate(t *testing.T) {
 		t.Errorf("after update: %+v", d)
 	}
 }
+
+// TestFallbackHold: skyplan's hold keeps fallback on-demand replicas until
+// no spot replica has been lost for the hold; replicas the autoscaler
+// scaled down itself are not losses.
+func TestFallbackHold(t *testing.T) {
+	c := &clock{t: time.Unix(1000, 0)}
+	p := task.ReplicaPolicy{MinReplicas: 2, DynamicOnDemandFallback: true}
+	a := New(p, Options{Spot: true, Now: c.now, FallbackHold: 10 * time.Minute})
+	spot := ready(2, true, 1)
+	if d := a.Evaluate(Load{}, spot); len(d.Launch) != 0 {
+		t.Fatalf("steady: %+v", d)
+	}
+	// Spot replica 2 is preempted: one on-demand fallback is launched.
+	c.advance(time.Minute)
+	d := a.Evaluate(Load{}, spot[:1])
+	if len(d.Launch) != 2 || d.OnDemandTarget != 1 {
+		t.Fatalf("after preemption: %+v", d)
+	}
+	od := Replica{ID: 10, Ready: true}
+	spotBack := []Replica{spot[0], {ID: 3, Spot: true, Ready: true}}
+	c.advance(3 * time.Minute)
+	if d = a.Evaluate(Load{}, append(spotBack, od)); len(d.ScaleDown) != 0 || d.OnDemandTarget != 1 {
+		t.Fatalf("spot back 3 min after the loss: on-demand must be held: %+v", d)
+	}
+	c.advance(6*time.Minute + 59*time.Second)
+	if d = a.Evaluate(Load{}, append(spotBack, od)); len(d.ScaleDown) != 0 {
+		t.Fatalf("9m59s after the loss: %+v", d)
+	}
+	c.advance(time.Second)
+	if d = a.Evaluate(Load{}, append(spotBack, od)); len(d.ScaleDown) != 1 || d.ScaleDown[0] != 10 {
+		t.Fatalf("10 min after the loss: on-demand drained: %+v", d)
+	}
+	// The autoscaler's own scale-down of a spot replica is not a loss.
+	b := New(task.ReplicaPolicy{MinReplicas: 1, DynamicOnDemandFallback: true}, Options{Spot: true, Now: c.now, FallbackHold: time.Hour})
+	d = b.Evaluate(Load{}, ready(2, true, 1))
+	if len(d.ScaleDown) != 1 {
+		t.Fatalf("excess spot: %+v", d)
+	}
+	b.Evaluate(Load{}, ready(1, true, 1))
+	if !b.State().LastSpotLoss.IsZero() {
+		t.Errorf("scale-down counted as a spot loss")
+	}
+	// SkyServe (no hold) drains at once.
+	s := New(p, Options{Spot: true, Now: c.now})
+	s.Evaluate(Load{}, spot)
+	s.Evaluate(Load{}, spot[:1])
+	if d = s.Evaluate(Load{}, append(spotBack, od)); len(d.ScaleDown) != 1 {
+		t.Errorf("skyserve keeps on-demand: %+v", d)
+	}
+}

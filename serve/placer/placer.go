@@ -121,9 +121,10 @@ func (p *DynamicFallback) Select(inUse []Location) (Location, bool) {
 	for _, l := range inUse {
 		used[l] = true
 	}
+	cands := p.cands
 	var firstActive *Candidate
-	for i := range p.cands {
-		c := &p.cands[i]
+	for i := range cands {
+		c := &cands[i]
 		if p.state[c.Location] != Active {
 			continue
 		}
@@ -137,10 +138,10 @@ func (p *DynamicFallback) Select(inUse []Location) (Location, bool) {
 	if firstActive != nil {
 		return firstActive.Location, true
 	}
-	if len(p.cands) > 0 {
-		// Unreachable while the reset rule holds with ≥ 2 candidates; with
-		// one candidate that is preempted, it is still the only choice.
-		return p.cands[0].Location, true
+	if len(cands) > 0 {
+		// Unreachable while the reset rule holds: with one candidate that is
+		// preempted, it is still the only choice.
+		return cands[0].Location, true
 	}
 	return Location{}, false
 }
