@@ -54,6 +54,8 @@ func TestErrors(t *testing.T) {
 		{"bad infra", "resources:\n  infra: aws//us-east-1a\n", "Invalid infra", `should not contain empty parts`, "resources.infra", 2, 10},
 		{"infra too long", "resources:\n  infra: aws/a/b/c\n", "Invalid infra", `Expected format is "cloud"`, "resources.infra", 2, 10},
 		{"bad cloud", "resources:\n  infra: awz\n", "Invalid cloud", "Did you mean aws", "resources.infra", 2, 10},
+		{"bad cloud suggests a planned one", "resources:\n  infra: gcpp\n", "Invalid cloud", "Invalid cloud 'gcpp'. Did you mean gcp?", "resources.infra", 2, 10},
+		{"bad cloud close to a SkyPilot-only one", "resources:\n  infra: lambd\n", "Invalid cloud", "Did you mean lambda? (skyplan plans on aws, gcp, azure, ssh only.)", "resources.infra", 2, 10},
 		{"infra and cloud", "resources:\n  infra: aws\n  region: us-east-1\n", "Cannot specify both infra and cloud, region, or zone", "infra=aws, cloud=None, region=us-east-1", "resources.region", 3, 3},
 		{"gpus and accelerators", "resources:\n  gpus: V100\n  accelerators: T4\n", "Cannot specify both gpus and accelerators", "gpus is an alias", "resources.accelerators", 3, 3},
 		{"unknown accelerator", "resources:\n  accelerators: A1000:8\n", `Unknown accelerator "A1000"`, "Did you mean: A100, A10", "resources.accelerators", 2, 17},

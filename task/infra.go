@@ -10,6 +10,9 @@ var AllClouds = []string{"aws", "azure", "gcp", "ibm", "lambda", "scp", "oci", "
 	"vsphere", "cudo", "fluidstack", "paperspace", "primeintellect", "do", "nebius", "ssh", "slurm",
 	"hyperbolic", "seeweb", "shadeform", "yotta", "mithril", "verda"}
 
+// plannedClouds are the AllClouds skyplan can place a task on.
+var plannedClouds = []string{"aws", "gcp", "azure", "ssh"}
+
 // canonicalCloud lower-cases a cloud name and resolves aliases.
 func canonicalCloud(s string) (string, error) {
 	c := strings.ToLower(strings.TrimSpace(s))
@@ -18,8 +21,12 @@ func canonicalCloud(s string) (string, error) {
 	}
 	if !contains(AllClouds, c) {
 		detail := "Invalid cloud '" + s + "'."
-		if m := closeMatches(c, AllClouds, 3); len(m) > 0 {
+		// Suggest what skyplan can plan on before SkyPilot-only names:
+		// "gcpp" means gcp, not scp.
+		if m := closeMatches(c, plannedClouds, 3); len(m) > 0 {
 			detail += " Did you mean " + strings.Join(m, ", ") + "?"
+		} else if m := closeMatches(c, AllClouds, 3); len(m) > 0 {
+			detail += " Did you mean " + strings.Join(m, ", ") + "? (skyplan plans on " + strings.Join(plannedClouds, ", ") + " only.)"
 		} else {
 			detail += " Supported clouds: " + strings.Join(AllClouds, ", ") + "."
 		}
