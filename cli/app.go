@@ -78,6 +78,7 @@ func NewApp(streams *IO) *cli.App {
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
 	for _, c := range cmds {
 		onUsageError(streams, c)
+		chooseViewFirst(streams, c)
 	}
 	var jsonDiags bool
 	return &cli.App{
@@ -103,6 +104,28 @@ func NewApp(streams *IO) *cli.App {
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid usage", Detail: err.Error() + ". See `skyplan --help`."}})
 		},
+	}
+}
+
+// chooseViewFirst chooses every command's view from its -o flag before its
+// Action does any work. Commands with an options struct choose (and
+// validate) it again themselves; this makes it hold for all of them.
+func chooseViewFirst(streams *IO, c *cli.Command) {
+	for _, sc := range c.Subcommands {
+		chooseViewFirst(streams, sc)
+	}
+	action := c.Action
+	if action == nil {
+		return
+	}
+	for _, f := range c.Flags {
+		if sf, ok := f.(*cli.StringFlag); ok && sf.Name == "output" {
+			c.Action = func(ctx *cli.Context) error {
+				streams.useView(ctx.String("output"))
+				return action(ctx)
+			}
+			return
+		}
 	}
 }
 

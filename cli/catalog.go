@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"text/tabwriter"
@@ -14,6 +13,7 @@ import (
 
 func init() {
 	register(func(io *IO) *cli.Command {
+		o := &CatalogOptions{IO: io}
 		return &cli.Command{
 			Name:  "catalog",
 			Usage: "manage the price catalogs",
@@ -26,23 +26,32 @@ func init() {
 					"replace the copies under $SKYPLAN_HOME/catalogs, which skyplan prefers over the snapshot built\n" +
 					"into the binary. Nothing is replaced if any file is invalid.",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "from", Usage: "`DIR|URL` holding <cloud>/<file>.csv (default: SkyPilot's published catalogs)"},
+					&cli.StringFlag{Name: "from", Destination: &o.From, Usage: "`DIR|URL` holding <cloud>/<file>.csv (default: SkyPilot's published catalogs)"},
 				},
-				Action: func(c *cli.Context) error { return catalogUpdate(c, io) },
+				Action: func(*cli.Context) error { return catalogUpdate(o) },
 			}, {
 				Name:  "status",
 				Usage: "show where each cloud's catalog comes from, its date and row counts",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "`FORMAT`: table or json"},
+					outputFlag(&o.Output, "table", "table or json"),
 				},
-				Action: func(c *cli.Context) error { return catalogStatus(c, io) },
+				Action: func(*cli.Context) error { return catalogStatus(o) },
 			}},
 		}
 	})
 }
 
-func catalogUpdate(c *cli.Context, io *IO) error {
-	from, field := c.String("from"), "--from"
+// CatalogOptions are `skyplan catalog update|status`'s flags.
+type CatalogOptions struct {
+	IO     *IO
+	From   string
+	Output string
+}
+
+func catalogUpdate(o *CatalogOptions) error {
+	io := o.IO
+	io.useView("text")
+	from, field := o.From, "--from"
 	if from == "" {
 		from, field = catalog.SkyPilotCatalogURL, ""
 		if u := io.Environ("SKYPLAN_CATALOG_URL"); u != "" {
@@ -67,11 +76,10 @@ func catalogUpdate(c *cli.Context, io *IO) error {
 	return nil
 }
 
-func catalogStatus(c *cli.Context, io *IO) error {
-	out := c.String("output")
-	if out != "table" && out != "json" {
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid --output",
-			Detail: fmt.Sprintf("Got %q; use -o table or -o json.", out), Field: "--output"}})
+func catalogStatus(o *CatalogOptions) error {
+	io := o.IO
+	if err := io.chooseView(o.Output, "table", "json"); err != nil {
+		return err
 	}
 	cat, err := catalog.Load()
 	if err != nil {
@@ -81,10 +89,9 @@ func catalogStatus(c *cli.Context, io *IO) error {
 	if err != nil {
 		return Exit(ExitFailure, diag.Diagnostics{}.Append(err))
 	}
-	if out == "json" {
-		enc := json.NewEncoder(io.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"catalogs": st})
+	if io.jsonView() {
+		io.setResult(map[string]any{"catalogs": st})
+		return nil
 	}
 	tw := tabwriter.NewWriter(io.Out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CLOUD\tSOURCE\tDATE\tOFFERS\tACCELERATOR_ROWS")

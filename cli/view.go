@@ -63,7 +63,9 @@ func (io *IO) render(ds diag.Diagnostics) {
 	if v == nil {
 		v = &view{}
 	}
-	if v.json {
+	// A command that printed its own JSON (no setResult) and has nothing
+	// to add gets no second document.
+	if v.json && (v.result != nil || len(ds) > 0 || v.always) {
 		if err := writeDocument(io, v.result, ds, v.always); err != nil {
 			fmt.Fprintf(io.Err, "Error: writing the JSON result: %v\n", err)
 		}
