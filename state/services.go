@@ -69,6 +69,10 @@ type Service struct {
 	NextReplicaID int `json:"next_replica_id"`
 	// Message explains a FAILED status.
 	Message string `json:"message,omitempty"`
+	// ScalerState is the autoscaler's target and hysteresis timers, so a
+	// restarted controller neither drops a scaled-up service to
+	// min_replicas nor restarts its delays.
+	ScalerState json.RawMessage `json:"scaler_state,omitempty"`
 }
 
 // ServiceVersion is the task of one version of a service.

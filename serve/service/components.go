@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log"
 	"net"
@@ -99,6 +100,21 @@ func (c ServeComponents) Scaler(s *Spec, b Balancer) Scaler {
 		sc.lb = bb.lb
 	}
 	return sc
+}
+
+// Snapshot and Restore persist the autoscaler's State.
+func (s *scaler) Snapshot() []byte {
+	b, _ := json.Marshal(s.a.State())
+	return b
+}
+
+func (s *scaler) Restore(b []byte) error {
+	var st autoscale.State
+	if err := json.Unmarshal(b, &st); err != nil {
+		return err
+	}
+	s.a.Restore(st)
+	return nil
 }
 
 type scaler struct {

@@ -66,6 +66,9 @@ type runtime struct {
 	specs   map[int]*Spec
 	// reported: replicas whose lost spot location the placer was told.
 	reported map[int]bool
+	// scalerVersion: the version the scaler was built for (0: none yet;
+	// the saved state is restored only into the first one).
+	scalerVersion int
 	// failMsg explains why the newest version stopped launching.
 	failMsg string
 	// probed: when each replica was last probed (ProbeInterval);
@@ -282,6 +285,12 @@ func (c *Controller) runtimeFor(svc *state.Service) (*runtime, error) {
 	}
 	if rt.scaler == nil && rt.lb != nil {
 		rt.scaler = c.o.Components.Scaler(newest, rt.lb)
+		if ps, ok := rt.scaler.(PersistentScaler); ok && len(svc.ScalerState) > 0 && rt.scalerVersion == 0 {
+			if err := ps.Restore(svc.ScalerState); err != nil {
+				c.logf(svc.Name, "restoring the autoscaler's state: %v", err)
+			}
+		}
+		rt.scalerVersion = svc.Version
 	}
 	return rt, nil
 }

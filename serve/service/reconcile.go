@@ -293,6 +293,13 @@ func (c *Controller) scale(rt *runtime, svc *state.Service, newest *Spec, reps [
 		sr = append(sr, ScaleReplica{ID: r.ID, Version: r.Version, Spot: r.UseSpot, Ready: r.Status == state.ReplicaReady, InFlight: in})
 	}
 	wantSpot, wantOD := rt.scaler.Target(now, sr)
+	if ps, ok := rt.scaler.(PersistentScaler); ok {
+		if snap := ps.Snapshot(); string(snap) != string(svc.ScalerState) {
+			if _, err := c.o.Store.UpdateService(svc.Name, func(s *state.Service) error { s.ScalerState = snap; return nil }); err == nil {
+				svc.ScalerState = snap
+			}
+		}
+	}
 	if !newest.UseSpot {
 		wantSpot, wantOD = 0, wantSpot+wantOD
 	}

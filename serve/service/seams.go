@@ -50,6 +50,13 @@ type Scaler interface {
 	Target(now time.Time, replicas []ScaleReplica) (spot, onDemand int)
 }
 
+// PersistentScaler is a Scaler whose state survives a restart.
+type PersistentScaler interface {
+	Scaler
+	Snapshot() []byte
+	Restore(b []byte) error
+}
+
 // Placer chooses spot locations (the SkyServe spot placer).
 type Placer interface {
 	// Next returns where the next spot replica goes given the locations in

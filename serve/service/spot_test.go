@@ -124,3 +124,55 @@ func mustList(t *testing.T, s *state.Store) []*state.Replica {
 	}
 	return rs
 }
+
+// TestRestartKeepsAutoscalerTarget: a controller started over a service
+// the previous one had scaled to 3 keeps 3 (the autoscaler's state is in
+// the service record), instead of dropping to min_replicas.
+func TestRestartKeepsAutoscalerTarget(t *testing.T) {
+	dir := t.TempDir()
+	store, err := state.Open(filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	clusters := newFakeClusters(freePort(t))
+	defer func() {
+		for _, n := range clusters.alive() {
+			clusters.Down(context.Background(), n)
+		}
+	}()
+	yaml := fmt.Sprintf(`resources:
+  infra: aws
+service:
+  readiness_probe: /health
+  replica_policy:
+    min_replicas: 1
+    max_replicas: 4
+    target_qps_per_replica: 1
+  ports: %d
+run: serve
+`, clusters.port)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := store.CreateService(&state.Service{Name: "svc", Version: 1, CreatedAt: now, ScalerState: []byte(`{"target":3}`)},
+		state.ServiceVersion{Service: "svc", Version: 1, TaskYAML: yaml}); err != nil {
+		t.Fatal(err)
+	}
+	ctl := New(Options{Store: store, Clusters: clusters, Now: func() time.Time { return now },
+		Components: ServeComponents{Now: func() time.Time { return now }},
+		LoadSpec: func(v state.ServiceVersion) (*Spec, error) {
+			pl, ds := task.Parse("service.yaml", []byte(v.TaskYAML), task.LoadOptions{})
+			if ds.HasErrors() {
+				return nil, ds
+			}
+			return SpecFromTask(pl.Tasks[0], v.Version)
+		},
+		LogDir: func(s string) string { return filepath.Join(dir, s) }})
+	defer ctl.Close()
+	if err := ctl.Reconcile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctl.Wait()
+	if n := len(mustList(t, store)); n != 3 {
+		t.Fatalf("%d replicas after the restart, want the saved target 3", n)
+	}
+}
