@@ -7,6 +7,7 @@ import (
 	"github.com/skyplan/skyplan/config"
 	"github.com/skyplan/skyplan/controller"
 	"github.com/skyplan/skyplan/jobs"
+	"github.com/skyplan/skyplan/jobs/policy"
 )
 
 // daemonIO is the controller daemon's IO (set by runController before the
@@ -31,8 +32,19 @@ func init() {
 		o.Store, o.Clock, o.Log, o.Home, o.Wake = st, env.Clock, env.Log, env.Home, env.Wake
 		o.Clusters = &jobClusters{io: daemonIO, cfg: cfg, store: env.Store}
 		o.Secrets = func(taskID string) (map[string]string, error) { return jobs.LoadSecrets(env.Home, taskID) }
+		o.SpotPolicy = jobsSpotPolicy(cfg)
 		return jobs.New(o), nil
 	})
+}
+
+// jobsSpotPolicy is the deadline policy of managed jobs (skyplan's, see
+// docs/jobs-policies.md). Its step is the controller's longest reaction
+// time: the longest launch retry gap (5 × the first) or a poll plus the
+// unreachable grace.
+func jobsSpotPolicy(cfg config.Config) jobs.DeadlinePolicy {
+	sec := func(n int) time.Duration { return time.Duration(n) * time.Second }
+	step := max(5*sec(cfg.Jobs.RetryGapSeconds), sec(cfg.Jobs.PollSeconds)+sec(cfg.Jobs.UnreachableSeconds))
+	return jobs.DeadlinePolicy{Policy: policy.Default(), Step: step, DefaultOverhead: 10 * time.Minute}
 }
 
 // jobsOptions maps config jobs.* to controller intervals.

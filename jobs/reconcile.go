@@ -193,6 +193,20 @@ func (w *worker) launchFailed(ctx context.Context, j *Job, a *Attempt, err error
 			return 0, false, err
 		}
 	}
+	// A job with a deadline learns here that spot could not be had: the
+	// spot policy decides again (its fallback: on-demand, or keep trying
+	// spot), recorded before the retry acts on it.
+	if w.o.SpotPolicy != nil && j.Spec.Recovery.Deadline > 0 && a.WantSpot != nil {
+		if atts, aerr := w.o.Store.Attempts(j.ID); aerr == nil {
+			if v := w.o.SpotPolicy.UseSpot(j, atts, now); v != *a.WantSpot {
+				a.WantSpot = &v
+				w.log.printf("attempt %d: the spot policy now wants %s", a.N, spotWord(v))
+				if err := w.o.Store.PutAttempt(a); err != nil {
+					return 0, false, err
+				}
+			}
+		}
+	}
 	// Recoveries retry forever (SkyPilot), with backoff; cancel stops them.
 	gap := w.o.RetryGap
 	for i := 0; i < w.launchFailures; i++ {
