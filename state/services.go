@@ -73,6 +73,8 @@ type Service struct {
 	// restarted controller neither drops a scaled-up service to
 	// min_replicas nor restarts its delays.
 	ScalerState json.RawMessage `json:"scaler_state,omitempty"`
+	// PlacerState is the spot placer's ACTIVE/PREEMPTED locations.
+	PlacerState json.RawMessage `json:"placer_state,omitempty"`
 }
 
 // ServiceVersion is the task of one version of a service.

@@ -175,6 +175,22 @@ func (s *spotPlacer) Next(inUse []replica.Location) *replica.Location {
 	}
 	return &replica.Location{Cloud: l.Cloud, Region: l.Region, Zone: l.Zone, UseSpot: true}
 }
+
+// Snapshot and Restore persist the locations' states.
+func (s *spotPlacer) Snapshot() []byte {
+	b, _ := json.Marshal(s.p.Locations())
+	return b
+}
+
+func (s *spotPlacer) Restore(b []byte) error {
+	var ls []placer.LocationState
+	if err := json.Unmarshal(b, &ls); err != nil {
+		return err
+	}
+	s.p.Restore(ls)
+	return nil
+}
+
 func (s *spotPlacer) Preempted(l replica.Location) { s.p.Preempted(toPlacer(l)) }
 func (s *spotPlacer) Active(l replica.Location)    { s.p.Active(toPlacer(l)) }
 

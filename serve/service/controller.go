@@ -275,6 +275,11 @@ func (c *Controller) runtimeFor(svc *state.Service) (*runtime, error) {
 	}
 	if rt.version != svc.Version {
 		rt.placer = c.o.Components.Placer(newest)
+		if pp, ok := rt.placer.(PersistentPlacer); ok && len(svc.PlacerState) > 0 {
+			if err := pp.Restore(svc.PlacerState); err != nil {
+				c.logf(svc.Name, "restoring the spot placer's state: %v", err)
+			}
+		}
 		rt.scaler = nil
 		rt.version = svc.Version
 	}

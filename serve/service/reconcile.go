@@ -59,6 +59,13 @@ func (c *Controller) reconcileService(ctx context.Context, svc *state.Service) e
 	}
 	c.probeAll(ctx, rt, svc, probe, now)
 	c.reportPreemptions(rt, reps)
+	if pp, ok := rt.placer.(PersistentPlacer); ok {
+		if snap := pp.Snapshot(); string(snap) != string(svc.PlacerState) {
+			if _, err := c.o.Store.UpdateService(svc.Name, func(s *state.Service) error { s.PlacerState = snap; return nil }); err == nil {
+				svc.PlacerState = snap
+			}
+		}
+	}
 
 	if svc.DownRequested {
 		for _, r := range reps {

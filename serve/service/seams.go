@@ -68,6 +68,13 @@ type Placer interface {
 	Active(loc replica.Location)
 }
 
+// PersistentPlacer is a Placer whose location states survive a restart.
+type PersistentPlacer interface {
+	Placer
+	Snapshot() []byte
+	Restore(b []byte) error
+}
+
 // Spec is what the controller needs from one version's task.
 type Spec struct {
 	// Version is the service version this spec is of.

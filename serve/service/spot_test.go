@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -110,6 +111,22 @@ run: serve
 	}
 	if got := clusters.launched[0]; got != "us-east-1a [Spot] failed" && clusters.launched[1] != "us-east-1a [Spot] failed" {
 		t.Fatalf("the cheapest zone was not tried first: %v", clusters.launched)
+	}
+	svc, err := store.GetService("svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var locs []struct {
+		Zone  string `json:"zone"`
+		State string `json:"state"`
+	}
+	if err := json.Unmarshal(svc.PlacerState, &locs); err != nil || len(locs) != 3 {
+		t.Fatalf("placer state not persisted: %s (%v)", svc.PlacerState, err)
+	}
+	for _, l := range locs {
+		if l.Zone == "us-east-1a" && l.State != "PREEMPTED" {
+			t.Fatalf("persisted placer state %s: us-east-1a should be PREEMPTED", svc.PlacerState)
+		}
 	}
 	t.Logf("launches: %v", clusters.launched)
 	if n := len(clusters.alive()); n != 2 {
