@@ -158,40 +158,44 @@ func TestLeastLoad(t *testing.T) {
 	}
 }
 
-// TestStreamingNotBuffered: the client reads the first token before the
-// replica has written the second one.
+// TestStreamingNotBuffered: the client reads each token before the
+// replica writes the next one, for SSE and for a plain chunked stream.
 func TestStreamingNotBuffered(t *testing.T) {
-	next := make(chan struct{})
-	be := newBackend(t, "s", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		for i := 0; i < 3; i++ {
-			fmt.Fprintf(w, "data: token%d\n\n", i)
-			w.(http.Flusher).Flush()
-			select {
-			case <-next:
-			case <-time.After(5 * time.Second):
-				return
+	for _, ct := range []string{"text/event-stream", "application/x-ndjson"} {
+		t.Run(ct, func(t *testing.T) {
+			next := make(chan struct{})
+			be := newBackend(t, "s", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", ct)
+				for i := 0; i < 3; i++ {
+					fmt.Fprintf(w, "data: token%d\n\n", i)
+					w.(http.Flusher).Flush()
+					select {
+					case <-next:
+					case <-time.After(5 * time.Second):
+						return
+					}
+				}
+			})
+			lb, front := newLB(t, Options{})
+			lb.AddReplica(be.URL)
+			resp, err := http.Get(front.URL + "/stream")
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-	})
-	lb, front := newLB(t, Options{})
-	lb.AddReplica(be.URL)
-	resp, err := http.Get(front.URL + "/stream")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.TransferEncoding == nil || resp.TransferEncoding[0] != "chunked" {
-		t.Errorf("transfer encoding = %v", resp.TransferEncoding)
-	}
-	rd := bufio.NewReader(resp.Body)
-	for i := 0; i < 3; i++ {
-		line, err := rd.ReadString('\n')
-		if err != nil || line != fmt.Sprintf("data: token%d\n", i) {
-			t.Fatalf("token %d: %q %v (the LB buffered the stream?)", i, line, err)
-		}
-		rd.ReadString('\n')
-		next <- struct{}{}
+			defer resp.Body.Close()
+			if resp.TransferEncoding == nil || resp.TransferEncoding[0] != "chunked" {
+				t.Errorf("transfer encoding = %v", resp.TransferEncoding)
+			}
+			rd := bufio.NewReader(resp.Body)
+			for i := 0; i < 3; i++ {
+				line, err := rd.ReadString('\n')
+				if err != nil || line != fmt.Sprintf("data: token%d\n", i) {
+					t.Fatalf("token %d: %q %v (the LB buffered the stream?)", i, line, err)
+				}
+				rd.ReadString('\n')
+				next <- struct{}{}
+			}
+		})
 	}
 }
 
