@@ -87,11 +87,7 @@ func runApply(o *ApplyOptions) error {
 
 func applyTask(o *ApplyOptions) error {
 	io, path := o.IO, o.Arg
-	pl, ds := o.Task.load(io, "apply", path)
-	if ds.HasErrors() {
-		return fail(ds)
-	}
-	ds = append(ds, refuseUnplannable(pl)...)
+	pl, ds := o.Task.loadPlannable(io, "apply", path)
 	if ds.HasErrors() {
 		return fail(ds)
 	}

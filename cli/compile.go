@@ -59,14 +59,12 @@ func runCompile(o *CompileOptions) error {
 			Detail: "Give the directory to write with --out-dir DIR, or --out-dir - to print main.tf.", Field: "--out-dir"})
 	}
 	if o.NArgs > 1 {
-		return fail(nil, diag.Diagnostic{Severity: diag.Error, Summary: "Too many arguments",
-			Detail: "compile takes one task file; put flags before or after it."})
+		return tooManyArgs("compile")
 	}
-	pl, ds := o.Task.load(io, "compile", o.Path)
+	pl, ds := o.Task.loadPlannable(io, "compile", o.Path)
 	if ds.HasErrors() {
 		return fail(ds)
 	}
-	ds = append(ds, refuseUnplannable(pl)...)
 	if len(pl.Tasks) != 1 {
 		ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "compile takes a single task",
 			Detail: fmt.Sprintf("%s holds a pipeline of %d tasks; compile one task file at a time.", o.Path, len(pl.Tasks))})

@@ -67,14 +67,9 @@ func runPlan(o *PlanOptions) error {
 			Detail: "The markdown review lists Terraform's changes, which --dryrun does not compute. Drop --dryrun, or use -o table/json with it.", Field: "--output"})
 	}
 	if o.NArgs > 1 {
-		return fail(nil, diag.Diagnostic{Severity: diag.Error, Summary: "Too many arguments",
-			Detail: "plan takes one task file; put flags before or after it."})
+		return tooManyArgs("plan")
 	}
-	pl, ds := o.Task.load(io, "plan", o.Path)
-	if ds.HasErrors() {
-		return fail(ds)
-	}
-	ds = append(ds, refuseUnplannable(pl)...)
+	pl, ds := o.Task.loadPlannable(io, "plan", o.Path)
 	if ds.HasErrors() {
 		return fail(ds)
 	}

@@ -118,3 +118,19 @@ func (o *TaskOptions) load(io *IO, command, path string) (*task.Pipeline, diag.D
 	ds = append(ds, pl.ApplyOverrides(ov, io.Environ)...)
 	return pl, ds
 }
+
+// loadPlannable loads a task file for a command that plans it: the
+// overrides applied, and what plan cannot handle yet refused at its field.
+func (o *TaskOptions) loadPlannable(io *IO, command, path string) (*task.Pipeline, diag.Diagnostics) {
+	pl, ds := o.load(io, command, path)
+	if ds.HasErrors() {
+		return pl, ds
+	}
+	return pl, append(ds, refuseUnplannable(pl)...)
+}
+
+// tooManyArgs refuses more than one task file.
+func tooManyArgs(command string) error {
+	return fail(nil, diag.Diagnostic{Severity: diag.Error, Summary: "Too many arguments",
+		Detail: command + " takes one task file; put flags before or after it."})
+}

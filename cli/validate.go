@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 
-	"github.com/skyplan/skyplan/diag"
 	"github.com/urfave/cli/v2"
 )
 
@@ -47,8 +46,7 @@ func runValidate(o *ValidateOptions) error {
 	io.withDiagnostics()
 	io.setResult(validateVerdict{Valid: false})
 	if o.NArgs > 1 {
-		return fail(nil, diag.Diagnostic{Severity: diag.Error, Summary: "Too many arguments",
-			Detail: "validate takes one task file; put flags before or after it."})
+		return tooManyArgs("validate")
 	}
 	pl, ds := o.Task.load(io, "validate", o.Path)
 	if ds.HasErrors() {
