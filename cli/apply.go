@@ -131,7 +131,7 @@ func (o *ApplyOptions) launchRequest(name string, t *task.Task, path string) clu
 // summary) or an SSH node pool's hosts are taken (no summary).
 func confirmPlacement(io *IO, name string) func(optimizer.Placement, *cluster.ChangeSummary) (bool, error) {
 	return func(p optimizer.Placement, s *cluster.ChangeSummary) (bool, error) {
-		if p.Cloud == "ssh" {
+		if cluster.IsPool(p.Cloud) {
 			return confirm(io, fmt.Sprintf("Launching cluster %q on SSH node pool %s. Proceed?", name, p.Region))
 		}
 		what := "no changes"

@@ -115,7 +115,7 @@ func planWithTerraform(o *PlanOptions, t *task.Task, plan *optimizer.TaskPlan, d
 		return fail(ds, diag.Diagnostic{Severity: diag.Error, Summary: "No feasible placement"})
 	}
 	name := clusterName(o.Cluster, t, o.Path)
-	if o.Output == "table" && plan.Chosen.Cloud != "ssh" {
+	if o.Output == "table" && !cluster.IsPool(plan.Chosen.Cloud) {
 		optimizer.WriteTable(io.Out, plan, t.Resources.Ordered)
 	}
 	m, closeM, err := openManager(io, true)
@@ -195,7 +195,7 @@ func optimizerOptions(io *IO, pl *task.Pipeline) (optimizer.Options, diag.Diagno
 	useEnabledClouds(io, pl, &opts)
 	for _, t := range pl.Tasks {
 		for _, r := range t.Resources.Items {
-			if strings.EqualFold(r.Infra.Cloud, "ssh") && opts.SSHPools == nil {
+			if cluster.IsPool(r.Infra.Cloud) && opts.SSHPools == nil {
 				sizes, ds := cluster.PoolSizes()
 				if ds.HasErrors() {
 					return opts, ds

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/skyplan/skyplan/cluster"
@@ -70,7 +69,7 @@ func withSpot(t *task.Task, spot bool) *task.Task {
 
 func isPoolTask(t *task.Task) bool {
 	for _, r := range t.Resources.Items {
-		if !strings.EqualFold(r.Infra.Cloud, "ssh") {
+		if !cluster.IsPool(r.Infra.Cloud) {
 			return false
 		}
 	}
@@ -84,7 +83,7 @@ func (sc *serveClusters) Down(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if rec, ds := m.Get(name); !ds.HasErrors() && rec.Cloud == "ssh" {
+	if rec, ds := m.Get(name); !ds.HasErrors() && cluster.IsPool(rec.Cloud) {
 		if up, _ := sc.Up(ctx, name); up {
 			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			_, ds := m.Cancel(cctx, name, nil, true)
@@ -108,7 +107,7 @@ func (sc *serveClusters) Up(ctx context.Context, name string) (bool, error) {
 	if ds.HasErrors() {
 		return false, nil
 	}
-	if rec.Cloud == "ssh" {
+	if cluster.IsPool(rec.Cloud) {
 		rf, ds := m.Refresh(ctx, cluster.RefreshRequest{Cluster: name, DialTimeout: sc.dialTimeout()})
 		if ds.HasErrors() {
 			if ctx.Err() != nil {

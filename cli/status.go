@@ -75,7 +75,7 @@ func runStatus(o *StatusOptions) error {
 	rows := []statusCluster{}
 	for _, sc := range all {
 		var drift []string
-		if o.Refresh && sc.Cloud != "ssh" {
+		if o.Refresh && !cluster.IsPool(sc.Cloud) {
 			rf, rds := m.Refresh(io.Interrupted, cluster.RefreshRequest{Cluster: sc.Name})
 			if rds.HasErrors() {
 				ds = append(ds, diag.Diagnostic{Severity: diag.Warning, Summary: "Could not refresh cluster " + sc.Name, Detail: oneLineStr(rds.Error(), 500)})

@@ -47,7 +47,7 @@ func (m *Manager) Down(ctx context.Context, req DownRequest) (*DownResult, diag.
 		}
 	case err != nil:
 		return nil, ds.Append(err)
-	case sc.Cloud == "ssh":
+	case IsPool(sc.Cloud):
 		_ = m.store.EndLaunch(name, "TERMINATED", time.Now().UTC())
 		if err := m.store.DeleteCluster(name); err != nil {
 			return nil, ds.Append(err)

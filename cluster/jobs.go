@@ -65,7 +65,7 @@ func (m *Manager) Exec(ctx context.Context, req ExecRequest) (*JobResult, diag.D
 		return jobOutcome(sc.Name, res, err)
 	}
 	opts.BaseDir = dirOf(t.Source.File)
-	if sc.Cloud != "ssh" {
+	if !IsPool(sc.Cloud) {
 		if err := uploadBuckets(ctx, log, t, sc, opts.BaseDir); err != nil {
 			return nil, ds.Append(err)
 		}

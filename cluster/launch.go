@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 
 	"github.com/skyplan/skyplan/compiler"
 	"github.com/skyplan/skyplan/diag"
@@ -39,7 +38,7 @@ func (m *Manager) Launch(ctx context.Context, req LaunchRequest) (*LaunchResult,
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
 		return nil, ds.Append(err)
 	}
-	if existing != nil && existing.EverUp && existing.Cloud != "ssh" {
+	if existing != nil && existing.EverUp && !IsPool(existing.Cloud) {
 		if !TaskFits(t, existing) {
 			return nil, diag.Diagnostics{MisfitDiag(t, existing)}
 		}
@@ -73,7 +72,7 @@ func (m *Manager) Launch(ctx context.Context, req LaunchRequest) (*LaunchResult,
 			req.Planned(plan)
 		}
 	}
-	if chosen.Cloud == "ssh" {
+	if IsPool(chosen.Cloud) {
 		res, pds := m.launchOnPool(ctx, t, chosen, req, log)
 		return res, append(ds, pds...)
 	}
@@ -134,7 +133,7 @@ func (m *Manager) optimizerOptions(t *task.Task, req LaunchRequest) (optimizer.O
 	opts.Blocked = append(append([]optimizer.Blocked(nil), opts.Blocked...), req.Blocked...)
 	if opts.SSHPools == nil {
 		for _, r := range t.Resources.Items {
-			if strings.EqualFold(r.Infra.Cloud, "ssh") {
+			if IsPool(r.Infra.Cloud) {
 				pools, ds := m.pools()
 				if ds.HasErrors() {
 					return opts, ds
@@ -213,7 +212,7 @@ func (m *Manager) runTask(ctx context.Context, sc *state.Cluster, t *task.Task, 
 	if err != nil {
 		return nil, diag.Diagnostics{}.Append(err)
 	}
-	if sc.Cloud != "ssh" {
+	if !IsPool(sc.Cloud) {
 		if err := uploadBuckets(ctx, log, t, sc, baseDir); err != nil {
 			return nil, diag.Diagnostics{}.Append(err)
 		}

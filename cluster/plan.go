@@ -53,7 +53,7 @@ type PlanResult struct {
 // is never planned elsewhere.
 func (m *Manager) Plan(ctx context.Context, req PlanRequest) (*PlanResult, diag.Diagnostics) {
 	p, name, log := req.Placement, req.Cluster, m.logTo(req.Log)
-	if p.Cloud == "ssh" {
+	if IsPool(p.Cloud) {
 		return nil, diag.Diagnostics{{Severity: diag.Error, Summary: "SSH node pools have no Terraform plan",
 			Detail: "The task runs on an SSH node pool, where skyplan creates nothing. Use `skyplan plan --dryrun` to see the placement."}}
 	}

@@ -48,7 +48,7 @@ func StopRefusal(sc *state.Cluster, verb string) *diag.Diagnostic {
 	}
 	reason := fmt.Sprintf("skyplan stops and starts AWS on-demand clusters only; %s clusters are not supported yet", InfraLabel(sc.Cloud, "", ""))
 	switch {
-	case sc.Cloud == "ssh":
+	case IsPool(sc.Cloud):
 		reason = "SSH node pool hosts are not managed by skyplan"
 	case sc.UseSpot:
 		reason = "spot instances cannot be stopped (SkyPilot refuses too)"

@@ -47,7 +47,7 @@ func (m *Manager) Refresh(ctx context.Context, req RefreshRequest) (*RefreshResu
 		return nil, ds
 	}
 	var drift []string
-	if sc.Cloud == "ssh" {
+	if IsPool(sc.Cloud) {
 		drift = probeNodes(ctx, sc, req.DialTimeout)
 	} else {
 		dir := sc.TerraformDir
@@ -71,7 +71,7 @@ func (m *Manager) Refresh(ctx context.Context, req RefreshRequest) (*RefreshResu
 	switch {
 	case len(drift) > 0 && sc.Status == state.StatusUp:
 		sc.Status, sc.Drift, changed = state.StatusInit, drift, true
-	case len(drift) == 0 && sc.Cloud == "ssh" && sc.Status == state.StatusInit && len(sc.Drift) > 0:
+	case len(drift) == 0 && IsPool(sc.Cloud) && sc.Status == state.StatusInit && len(sc.Drift) > 0:
 		sc.Status, sc.Drift, changed = state.StatusUp, nil, true
 	}
 	if changed {

@@ -55,7 +55,7 @@ func (m *Manager) launchOnPool(ctx context.Context, t *task.Task, chosen optimiz
 		}
 	case err != nil:
 		return nil, diag.Diagnostics{}.Append(err)
-	case sc.Cloud != "ssh" || sc.Region != pool.Name:
+	case !IsPool(sc.Cloud) || sc.Region != pool.Name:
 		return nil, diag.Diagnostics{{Severity: diag.Error, Summary: "Cluster exists elsewhere",
 			Detail: fmt.Sprintf("Cluster %q runs on %s/%s, not on SSH node pool %s. Use another -c name or `skyplan down %s` first.",
 				req.Cluster, sc.Cloud, sc.Region, pool.Name, req.Cluster)}}
@@ -118,7 +118,7 @@ func (m *Manager) freeHosts(ctx context.Context, pool *sshpool.Pool, n int) ([]s
 	}
 	used := map[string]string{}
 	for _, c := range clusters {
-		if c.Cloud != "ssh" || c.Region != pool.Name {
+		if !IsPool(c.Cloud) || c.Region != pool.Name {
 			continue
 		}
 		for _, nd := range c.Nodes {
@@ -154,7 +154,7 @@ func (m *Manager) freeHosts(ctx context.Context, pool *sshpool.Pool, n int) ([]s
 }
 
 func poolCluster(name, pool string, hosts []sshpool.Host, chosen optimizer.Placement) *state.Cluster {
-	c := &state.Cluster{Name: name, Status: state.StatusUp, Cloud: "ssh", Region: pool,
+	c := &state.Cluster{Name: name, Status: state.StatusUp, Cloud: PoolCloud, Region: pool,
 		InstanceType: chosen.InstanceType, Accelerators: chosen.Accelerators, NumNodes: len(hosts),
 		LaunchedAt: time.Now(), SSHPool: pool}
 	for i, h := range hosts {
@@ -167,3 +167,10 @@ func poolCluster(name, pool string, hosts []sshpool.Host, chosen optimizer.Place
 // PoolSizes is the number of hosts of every SSH node pool in
 // $SKYPLAN_HOME/ssh_node_pools.yaml (the optimizer's SSHPools option).
 func PoolSizes() (map[string]int, diag.Diagnostics) { return sshpool.PoolSizes() }
+
+// PoolCloud is the placement cloud of SSH node pools (the pool's name is
+// the region), as SkyPilot's `infra: ssh/POOL`.
+const PoolCloud = "ssh"
+
+// IsPool reports whether cloud names SSH node pools.
+func IsPool(cloud string) bool { return strings.EqualFold(cloud, PoolCloud) }
