@@ -296,10 +296,10 @@ func (p *parser) replicaPolicy(r *ReplicaPolicy, v *yaml.Node, path string, key 
 	switch {
 	case r.MaxReplicas != nil && *r.MaxReplicas < r.MinReplicas:
 		p.errorf(p.nodeAt(path+".max_replicas"), path+".max_replicas", "max_replicas below min_replicas",
-			"max_replicas must be greater than or equal to min_replicas. Found: min_replicas=%d, max_replicas=%d", r.MinReplicas, *r.MaxReplicas)
+			"max_replicas must be greater than or equal to min_replicas. Found: min_replicas=%d, max_replicas=%d. Raise max_replicas or lower min_replicas.", r.MinReplicas, *r.MaxReplicas)
 	case hasQPS && r.MaxReplicas == nil:
 		p.errorf(p.nodeAt(path+".target_qps_per_replica"), path+".max_replicas", "Missing max_replicas",
-			"max_replicas must be set where target_qps_per_replica is set.")
+			"max_replicas must be set where target_qps_per_replica is set. Add max_replicas (the most replicas autoscaling may run), e.g. max_replicas: 3.")
 	case !hasQPS && r.MaxReplicas != nil && *r.MaxReplicas != r.MinReplicas:
 		p.errorf(p.nodeAt(path+".max_replicas"), path+".target_qps_per_replica", "Autoscaling without target_qps_per_replica",
 			"Detected different min_replicas and max_replicas while target_qps_per_replica is not set. To enable autoscaling, please set target_qps_per_replica.")
@@ -416,7 +416,7 @@ func (s *Service) substituted(env map[string]string, src Source) (*Service, diag
 	if !strings.HasPrefix(c.Readiness.Path, "/") {
 		f := "service.readiness_probe.path"
 		ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "Invalid readiness probe path",
-			Detail:  fmt.Sprintf("readiness_path must start with a slash (/). Got: %s", c.Readiness.Path),
+			Detail:  fmt.Sprintf("readiness_path must start with a slash (/). Got: %s. Write the probe as an absolute path, e.g. /%s.", c.Readiness.Path, c.Readiness.Path),
 			Subject: src.Range(f), Field: f})
 	}
 	return &c, ds
