@@ -11,7 +11,8 @@ import (
 // non-empty input is located in the file.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"", "name: a\n", "resources: {accelerators: {A100:1, V100:1}}\n",
-		"resources:\n  any_of:\n    - infra: aws\n", "---\nname: p\n---\nrun: x\n", "a: &x [*x]\n"} {
+		"resources:\n  any_of:\n    - infra: aws\n", "---\nname: p\n---\nrun: x\n", "a: &x [*x]\n",
+		"service:\n  readiness_probe: {path: /h, post_data: '{}', headers: {A: b}}\n  replica_policy: {min_replicas: 1, max_replicas: 2, target_qps_per_replica: {H100: 1}}\n  tls: {keyfile: k, certfile: c}\n"} {
 		f.Add([]byte(s))
 	}
 	if base, files := conformanceFilesIfPresent(); base != "" {
@@ -38,6 +39,12 @@ func FuzzParse(f *testing.F) {
 		if pl != nil && !ds.HasErrors() {
 			_ = pl.ApplyOverrides(Overrides{GPUs: "V100:2", Ports: []string{"80"}}, func(string) string { return "" })
 			_ = pl.String()
+			for _, tk := range pl.Tasks {
+				if tk.Service != nil {
+					_ = tk.Service.Summary()
+					_ = tk.ValidateService()
+				}
+			}
 		}
 	})
 }
