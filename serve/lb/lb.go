@@ -64,6 +64,11 @@ type Options struct {
 	CertFile, KeyFile string
 	// Transport to the replicas (a tuned clone of http.DefaultTransport if nil).
 	Transport http.RoundTripper
+	// StreamTimeout bounds one proxied request from its arrival to the end
+	// of its response, streaming included (service.load_balancer.
+	// stream_timeout_seconds; 0 = no bound). A request past it is cut off
+	// (504 if nothing was sent yet).
+	StreamTimeout time.Duration
 	// Window is the request-rate window of Stats (default 60 s).
 	Window time.Duration
 	// Now is the clock for Stats (time.Now if nil).
@@ -165,6 +170,11 @@ func (lb *LoadBalancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		lb.inFlight.Add(-1)
 		lb.rate.end(id)
 	}()
+	if lb.opts.StreamTimeout > 0 {
+		ctx, cancel := context.WithTimeout(r.Context(), lb.opts.StreamTimeout)
+		defer cancel()
+		r = r.WithContext(ctx)
+	}
 	lb.proxy.ServeHTTP(w, r)
 }
 
@@ -312,6 +322,8 @@ func (lb *LoadBalancer) errorHandler(w http.ResponseWriter, r *http.Request, err
 	switch {
 	case errors.Is(err, errNoReplica):
 		http.Error(w, "No ready replicas. Use `skyplan serve status` to check the service.", http.StatusServiceUnavailable)
+	case errors.Is(r.Context().Err(), context.DeadlineExceeded):
+		http.Error(w, "Gateway timeout: the replica did not answer within the stream timeout.", http.StatusGatewayTimeout)
 	case errors.Is(r.Context().Err(), context.Canceled):
 		// The client went away; nobody reads this answer.
 		w.WriteHeader(499)

@@ -368,6 +368,29 @@ func TestStatsWindowCountsOpenStreams(t *testing.T) {
 	}
 }
 
+// TestStreamTimeout: a request is bounded by StreamTimeout; a replica
+// that never answers gets 504, and the replica's in-flight count returns
+// to zero.
+func TestStreamTimeout(t *testing.T) {
+	hang := newBackend(t, "hang", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	})
+	lb, front := newLB(t, Options{StreamTimeout: 100 * time.Millisecond})
+	lb.AddReplica(hang.URL)
+	start := time.Now()
+	code, _ := get(t, front.URL)
+	if code != http.StatusGatewayTimeout || time.Since(start) > 5*time.Second {
+		t.Errorf("code %d after %v, want 504 soon after 100ms", code, time.Since(start))
+	}
+	waitIdle(t, lb)
+	if s := lb.Stats(); s.PerReplica[hang.URL] != 0 || s.Failed != 1 {
+		t.Errorf("stats = %+v", s)
+	}
+}
+
 func TestTLS(t *testing.T) {
 	dir := t.TempDir()
 	cert, key, pool := selfSigned(t, dir)
