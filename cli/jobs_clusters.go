@@ -184,9 +184,12 @@ func (jc *jobClusters) Healthy(ctx context.Context, name string) (jobs.Health, e
 	if ds.HasErrors() {
 		return jobs.Health{}, ds
 	}
+	// Only a deleted instance is a lost node: attributes that drift on
+	// refresh (tags, computed fields an emulator fills late) are "update"
+	// drift of a healthy instance.
 	var gone []string
 	for _, d := range rf.Drift {
-		if strings.Contains(d, "instance") || strings.Contains(d, "unreachable") {
+		if (strings.Contains(d, "instance") && strings.Contains(d, "(delete)")) || strings.Contains(d, "unreachable") {
 			gone = append(gone, d)
 		}
 	}

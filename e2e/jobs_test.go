@@ -53,6 +53,7 @@ type jobDoc struct {
 		Cleaned bool               `json:"cleaned"`
 		Reason  string             `json:"end_reason"`
 		Phases  map[string]float64 `json:"phase_seconds"`
+		Running *time.Time         `json:"running_at"`
 	} `json:"attempts"`
 }
 
@@ -134,7 +135,7 @@ func ended(j jobDoc) bool {
 	return true
 }
 
-func launchJob(t *testing.T, e *env, args ...string) int64 {
+func launchJob(t testing.TB, e *env, args ...string) int64 {
 	t.Helper()
 	r := e.run(append([]string{"jobs", "launch", "-y", "-d"}, args...)...)
 	m := regexp.MustCompile(`Managed job ID: (\d+)`).FindStringSubmatch(r.stdout)
@@ -148,7 +149,7 @@ func launchJob(t *testing.T, e *env, args ...string) int64 {
 // preempt does what the cloud does to a spot instance: terminate it (moto)
 // and kill the machine with every process on it (its sshd node, restarted
 // empty so the next instance mapped to it is a fresh machine).
-func preempt(t *testing.T, e *env, region string) {
+func preempt(t testing.TB, e *env, region string) {
 	t.Helper()
 	n := 0
 	for _, in := range e.moto.Instances(t, region) {

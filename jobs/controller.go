@@ -42,6 +42,10 @@ type Options struct {
 	// Secrets returns a job's secret values by task id (see secrets.go);
 	// nil = none.
 	Secrets func(taskID string) (map[string]string, error)
+	// MaxLaunches bounds concurrent launches and submits (terraform
+	// applies and setups) across jobs (default 8, SkyPilot's
+	// LAUNCHES_PER_WORKER); polls are not bounded.
+	MaxLaunches int
 	// Wake asks the daemon for an early pass.
 	Wake func()
 }
@@ -73,6 +77,9 @@ func (o *Options) defaults() {
 	if o.MaxRetryGap <= 0 {
 		o.MaxRetryGap = 5 * o.RetryGap
 	}
+	if o.MaxLaunches <= 0 {
+		o.MaxLaunches = 8
+	}
 	if o.Wake == nil {
 		o.Wake = func() {}
 	}
@@ -83,6 +90,7 @@ func (o *Options) defaults() {
 type Controller struct {
 	o       Options
 	started time.Time
+	launch  chan struct{} // semaphore of MaxLaunches
 	mu      sync.Mutex
 	workers map[int64]context.CancelFunc
 	wg      sync.WaitGroup
@@ -93,7 +101,8 @@ var _ controller.Reconciler = (*Controller)(nil)
 // New returns the jobs controller.
 func New(o Options) *Controller {
 	o.defaults()
-	return &Controller{o: o, started: o.Clock.Now(), workers: map[int64]context.CancelFunc{}}
+	return &Controller{o: o, started: o.Clock.Now(), launch: make(chan struct{}, o.MaxLaunches),
+		workers: map[int64]context.CancelFunc{}}
 }
 
 func (c *Controller) Name() string { return "jobs" }
@@ -199,3 +208,15 @@ func (l *jobLog) printf(format string, a ...any) {
 }
 
 var _ io.Writer = (*jobLog)(nil)
+
+// slot takes a launch slot (false when ctx ended first); release with unslot.
+func (c *Controller) slot(ctx context.Context) bool {
+	select {
+	case c.launch <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (c *Controller) unslot() { <-c.launch }

@@ -156,10 +156,20 @@ func (w *worker) launch(ctx context.Context, j *Job, a *Attempt, now time.Time) 
 		w.log.printf("attempt %d: launching cluster %s%s", a.N, a.Cluster, blockedNote(a.Blocked))
 	}
 	w.resumed = false
-	p, err := w.o.Clusters.Launch(ctx, LaunchRequest{Cluster: a.Cluster, Task: j.Spec.Task, Blocked: a.Blocked,
+	if !w.c.slot(ctx) {
+		return 0, false, ctx.Err()
+	}
+	lctx, stop := w.untilCancelled(ctx)
+	p, err := w.o.Clusters.Launch(lctx, LaunchRequest{Cluster: a.Cluster, Task: j.Spec.Task, Blocked: a.Blocked,
 		UseSpot: a.WantSpot, Prefer: a.SameRegionFirst, Log: w.log})
+	w.c.unslot()
+	cancelled := stop()
 	if ctx.Err() != nil {
 		return 0, false, ctx.Err()
+	}
+	if cancelled {
+		w.log.printf("attempt %d: launch interrupted: the job was cancelled", a.N)
+		return 0, false, nil // the next pass moves to CANCELLING
 	}
 	now = w.o.Clock.Now()
 	if err != nil {
@@ -239,8 +249,16 @@ func (w *worker) submit(ctx context.Context, j *Job, a *Attempt, now time.Time) 
 			}
 			t = withSecrets(t, vals)
 		}
-		id, err = w.o.Clusters.Submit(ctx, SubmitRequest{Cluster: a.Cluster, Task: t, JobName: name,
+		if !w.c.slot(ctx) {
+			return 0, false, ctx.Err()
+		}
+		sctx, stop := w.untilCancelled(ctx)
+		id, err = w.o.Clusters.Submit(sctx, SubmitRequest{Cluster: a.Cluster, Task: t, JobName: name,
 			Env: env, TaskID: j.Spec.TaskID, Log: w.log})
+		w.c.unslot()
+		if stop() && ctx.Err() == nil {
+			return 0, false, nil // cancelled: the next pass moves to CANCELLING
+		}
 	}
 	if ctx.Err() != nil {
 		return 0, false, ctx.Err()
@@ -436,6 +454,42 @@ func (w *worker) relaunch(ctx context.Context, j *Job, a *Attempt, atts []*Attem
 		w.teardownInBackground(ctx, a)
 	}
 	return nil
+}
+
+// untilCancelled derives a context that is cancelled when the user
+// cancels the job (the store's flag, checked every second), so a long
+// launch or setup does not delay a cancellation. stop ends the watch and
+// reports whether the cancellation fired.
+func (w *worker) untilCancelled(ctx context.Context) (context.Context, func() bool) {
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	var fired bool
+	var mu sync.Mutex
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-cctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			if j, err := w.o.Store.Get(w.id); err == nil && j.CancelRequested {
+				mu.Lock()
+				fired = true
+				mu.Unlock()
+				cancel()
+				return
+			}
+		}
+	}()
+	return cctx, func() bool {
+		close(done)
+		cancel()
+		mu.Lock()
+		defer mu.Unlock()
+		return fired
+	}
 }
 
 // teardownInBackground destroys attempt a's cluster unless that is already

@@ -60,7 +60,7 @@ func TestPreemptionRecoversInAnotherRegionWithinTwoPolls(t *testing.T) {
 	}
 	j = h.drive(w, 40, is(Running))
 	atts, _ := h.store.Attempts(id)
-	if len(atts) != 2 || atts[1].Region == atts[0].Region || !atts[0].Cleaned || !atts[0].Preempted {
+	if len(atts) != 2 || atts[1].Region == atts[0].Region || !atts[0].Preempted {
 		t.Fatalf("attempts: %+v / %+v", atts[0], atts[1])
 	}
 	if len(atts[1].Blocked) != 1 || atts[1].Blocked[0].Region != "us-east-1" {
@@ -74,6 +74,9 @@ func TestPreemptionRecoversInAnotherRegionWithinTwoPolls(t *testing.T) {
 		t.Fatalf("job %s, live %v", j.Status, h.fake.liveNames())
 	}
 	atts, _ = h.store.Attempts(id)
+	if !atts[0].Cleaned || !atts[1].Cleaned {
+		t.Errorf("attempts not marked destroyed: %v %v", atts[0].Cleaned, atts[1].Cleaned)
+	}
 	for _, k := range []string{"detect", "teardown", "apply", "setup"} {
 		if _, ok := atts[1].Phases[k]; !ok && k != "detect" && k != "teardown" {
 			t.Errorf("attempt 2 lacks phase %s: %v", k, atts[1].Phases)
