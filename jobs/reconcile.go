@@ -189,7 +189,10 @@ func (w *worker) launch(ctx context.Context, j *Job, a *Attempt, now time.Time) 
 func (w *worker) launchFailed(ctx context.Context, j *Job, a *Attempt, err error, now time.Time) (time.Duration, bool, error) {
 	w.log.printf("attempt %d: launch failed: %v", a.N, err)
 	switch {
-	case errors.Is(err, ErrPrecheck):
+	case errors.Is(err, ErrPrecheck) && j.Recoveries == 0:
+		// The task cannot start anywhere as written. During a recovery the
+		// same error is more likely passing (a lock, the cloud's API), and
+		// giving up would abandon a job that ran: retry instead.
 		return 0, false, w.finish(ctx, j, a, FailedPrechecks, "launch precheck failed: "+err.Error(), nil, now)
 	case errors.Is(err, ErrNoResource) && j.Recoveries == 0:
 		// The first launch found nothing (SkyPilot: FAILED_NO_RESOURCE).
