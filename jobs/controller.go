@@ -52,7 +52,8 @@ type Options struct {
 
 // SpotPolicy decides whether the next attempt of j runs on spot.
 type SpotPolicy interface {
-	UseSpot(j *Job, attempts []*Attempt, now time.Time) bool
+	// spotFailed: the last spot launch found no capacity anywhere.
+	UseSpot(j *Job, attempts []*Attempt, now time.Time, spotFailed bool) bool
 }
 
 func (o *Options) defaults() {
