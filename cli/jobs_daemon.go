@@ -31,13 +31,6 @@ func init() {
 		o := jobsOptions(cfg)
 		o.Store, o.Clock, o.Log, o.Home, o.Wake = st, env.Clock, env.Log, env.Home, env.Wake
 		o.Clusters = &jobClusters{io: daemonIO, cfg: cfg, store: env.Store}
-		step := o.Poll
-		if step <= 0 {
-			step = 15 * time.Second
-		}
-		// Jobs with a job_recovery deadline: skyplan's policy picks spot or
-		// on-demand at each launch (jobs/policy, as `jobs simulate`).
-		o.SpotPolicy = jobs.DeadlinePolicy{Policy: policy.Default(), Step: step}
 		o.Secrets = func(taskID string) (map[string]string, error) { return jobs.LoadSecrets(env.Home, taskID) }
 		o.SpotPolicy = jobsSpotPolicy(cfg)
 		return jobs.New(o), nil

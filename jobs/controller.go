@@ -52,8 +52,7 @@ type Options struct {
 
 // SpotPolicy decides whether the next attempt of j runs on spot.
 type SpotPolicy interface {
-	// spotFailed: the last spot launch found no capacity anywhere.
-	UseSpot(j *Job, attempts []*Attempt, now time.Time, spotFailed bool) bool
+	UseSpot(j *Job, attempts []*Attempt, now time.Time) bool
 }
 
 func (o *Options) defaults() {

@@ -140,7 +140,7 @@ func (w *worker) newAttempt(j *Job, n int, blocked []Location, prefer *Location,
 		Blocked: blocked, SameRegionFirst: prefer, StartedAt: now, Phases: map[string]float64{}}
 	if w.o.SpotPolicy != nil && j.Spec.Recovery.Deadline > 0 {
 		atts, _ := w.o.Store.Attempts(j.ID)
-		v := w.o.SpotPolicy.UseSpot(j, atts, now, false)
+		v := w.o.SpotPolicy.UseSpot(j, atts, now)
 		a.WantSpot = &v
 	}
 	return a
@@ -195,15 +195,8 @@ func (w *worker) launchFailed(ctx context.Context, j *Job, a *Attempt, err error
 		// giving up would abandon a job that ran: retry instead.
 		return 0, false, w.finish(ctx, j, a, FailedPrechecks, "launch precheck failed: "+err.Error(), nil, now)
 	case errors.Is(err, ErrNoResource) && a.WantSpot != nil && *a.WantSpot && w.o.SpotPolicy != nil:
-		// A deadline job that cannot get spot: the policy says whether to
-		// wait for spot or to move to on-demand now.
-		atts, _ := w.o.Store.Attempts(j.ID)
-		if !w.o.SpotPolicy.UseSpot(j, atts, now, true) {
-			f := false
-			a.WantSpot = &f
-			w.log.printf("attempt %d: no spot capacity; the deadline policy moves the job to on-demand", a.N)
-			return 0, false, w.o.Store.PutAttempt(a)
-		}
+		// A deadline job that could not get spot is not out of resources:
+		// the spot policy decides below whether to wait or go on-demand.
 	case errors.Is(err, ErrNoResource) && j.Recoveries == 0:
 		// The first launch found nothing (SkyPilot: FAILED_NO_RESOURCE).
 		return 0, false, w.finish(ctx, j, a, FailedNoResource, "no placement could be provisioned: "+err.Error(), nil, now)
