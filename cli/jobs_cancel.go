@@ -10,23 +10,36 @@ import (
 
 func init() {
 	registerJobs(func(io *IO) *cli.Command {
+		o := &JobsCancelOptions{IO: io}
 		return &cli.Command{
 			Name:      "cancel",
 			Usage:     "cancel managed jobs: the controller stops them and destroys their clusters",
 			ArgsUsage: "[ID...]",
 			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "cancel the unfinished jobs named `NAME`"},
-				&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "cancel every unfinished job"},
-				&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation (required when stdin is not a terminal)"},
+				&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Destination: &o.Name, Usage: "cancel the unfinished jobs named `NAME`",
+					Action: func(*cli.Context, string) error { o.NameSet = true; return nil }},
+				&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Destination: &o.All, Usage: "cancel every unfinished job"},
+				&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Destination: &o.Yes, Usage: "do not ask for confirmation (required when stdin is not a terminal)"},
 			},
-			Action: func(c *cli.Context) error { return runJobsCancel(c, io) },
+			Action: func(c *cli.Context) error { o.Args = c.Args().Slice(); return runJobsCancel(o) },
 		}
 	})
 }
 
-func runJobsCancel(c *cli.Context, io *IO) error {
+// JobsCancelOptions are the command's flags and arguments.
+type JobsCancelOptions struct {
+	IO      *IO
+	Args    []string
+	Name    string
+	NameSet bool
+	All     bool
+	Yes     bool
+}
+
+func runJobsCancel(o *JobsCancelOptions) error {
+	io := o.IO
 	given := 0
-	for _, b := range []bool{c.NArg() > 0, c.IsSet("name"), c.Bool("all")} {
+	for _, b := range []bool{len(o.Args) > 0, o.NameSet, o.All} {
 		if b {
 			given++
 		}
@@ -42,8 +55,8 @@ func runJobsCancel(c *cli.Context, io *IO) error {
 	defer closeStore()
 	var targets []*jobs.Job
 	var ds diag.Diagnostics
-	if c.NArg() > 0 {
-		for _, arg := range c.Args().Slice() {
+	if len(o.Args) > 0 {
+		for _, arg := range o.Args {
 			id, err := parseJobID(arg)
 			if err != nil {
 				ds = ds.Append(err)
@@ -66,20 +79,20 @@ func runJobsCancel(c *cli.Context, io *IO) error {
 			return err
 		}
 		for _, j := range list {
-			if !j.Status.Terminal() && (c.Bool("all") || j.Name == c.String("name")) {
+			if !j.Status.Terminal() && (o.All || j.Name == o.Name) {
 				targets = append(targets, j)
 			}
 		}
 		if len(targets) == 0 {
 			what := "unfinished managed jobs"
-			if c.IsSet("name") {
-				what = fmt.Sprintf("unfinished managed jobs named %q", c.String("name"))
+			if o.NameSet {
+				what = fmt.Sprintf("unfinished managed jobs named %q", o.Name)
 			}
 			fmt.Fprintf(io.Err, "No %s to cancel.\n", what)
 			return nil
 		}
 	}
-	if !c.Bool("yes") {
+	if !o.Yes {
 		ids := ""
 		for _, j := range targets {
 			ids += fmt.Sprintf(" %d", j.ID)

@@ -15,16 +15,17 @@ import (
 
 func init() {
 	registerJobs(func(io *IO) *cli.Command {
+		o := &JobsLogsOptions{IO: io}
 		return &cli.Command{
 			Name:      "logs",
 			Usage:     "print a managed job's logs (every attempt's are kept), or what the controller did",
 			ArgsUsage: "ID",
 			Flags: []cli.Flag{
-				&cli.IntFlag{Name: "attempt", Usage: "the logs of attempt `N` (1 = the first launch; default: follow the job from its current attempt)"},
-				&cli.BoolFlag{Name: "no-follow", Usage: "print what there is and return"},
-				&cli.BoolFlag{Name: "controller", Usage: "the controller's log of this job (launches, polls, recoveries, Terraform progress)"},
+				&cli.IntFlag{Name: "attempt", Destination: &o.Attempt, Usage: "the logs of attempt `N` (1 = the first launch; default: follow the job from its current attempt)"},
+				&cli.BoolFlag{Name: "no-follow", Destination: &o.NoFollow, Usage: "print what there is and return"},
+				&cli.BoolFlag{Name: "controller", Destination: &o.Controller, Usage: "the controller's log of this job (launches, polls, recoveries, Terraform progress)"},
 			},
-			Action: func(c *cli.Context) error { return runJobsLogs(c, io) },
+			Action: func(c *cli.Context) error { o.Args = c.Args().Slice(); return runJobsLogs(o) },
 		}
 	})
 }
@@ -61,12 +62,22 @@ func getJob(js *jobs.Store, id int64) (*jobs.Job, error) {
 	return j, err
 }
 
-func runJobsLogs(c *cli.Context, io *IO) error {
-	if c.NArg() != 1 {
+// JobsLogsOptions are the command's flags and arguments.
+type JobsLogsOptions struct {
+	IO         *IO
+	Args       []string
+	Attempt    int
+	NoFollow   bool
+	Controller bool
+}
+
+func runJobsLogs(o *JobsLogsOptions) error {
+	io := o.IO
+	if len(o.Args) != 1 {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "jobs logs takes one job ID",
 			Detail: "Give the managed job ID: skyplan jobs logs ID (see skyplan jobs queue)."}})
 	}
-	id, err := parseJobID(c.Args().First())
+	id, err := parseJobID(firstArg(o.Args))
 	if err != nil {
 		return Exit(ExitFailure, diag.Diagnostics{}.Append(err))
 	}
@@ -79,31 +90,31 @@ func runJobsLogs(c *cli.Context, io *IO) error {
 	if err != nil {
 		return err
 	}
-	if c.Bool("controller") {
+	if o.Controller {
 		return catJobFile(io.Out, jobs.ControllerLog(skyhome.Dir(), id), fmt.Sprintf("The controller has not logged anything for job %d yet.", id), io)
 	}
 	atts, err := js.Attempts(id)
 	if err != nil {
 		return err
 	}
-	n := c.Int("attempt")
+	n := o.Attempt
 	if n < 0 || (n > 0 && n > len(atts)) {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: fmt.Sprintf("Job %d has no attempt %d", id, n),
 			Detail: fmt.Sprintf("Job %d has %d attempt(s) so far; --attempt takes 1 to %d.", id, len(atts), len(atts)), Field: "--attempt"}})
 	}
 	if len(atts) == 0 {
-		if c.Bool("no-follow") {
+		if o.NoFollow {
 			fmt.Fprintf(io.Err, "Job %d is %s; it has not been launched yet.\n", id, j.Status)
 			return nil
 		}
 		return followJobTo(io, js, id, 0)
 	}
-	if n == 0 && c.Bool("no-follow") {
+	if n == 0 && o.NoFollow {
 		n = len(atts)
 	}
 	if n > 0 {
 		a := atts[n-1]
-		if a.Phase == jobs.PhaseEnded || c.Bool("no-follow") || a.HeadJob == 0 {
+		if a.Phase == jobs.PhaseEnded || o.NoFollow || a.HeadJob == 0 {
 			if a.Phase != jobs.PhaseEnded && a.HeadJob > 0 {
 				// A live attempt: ask its head.
 				cfg, err := loadConfig()

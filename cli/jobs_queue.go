@@ -1,29 +1,28 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"github.com/skyplan/skyplan/cluster"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/jobs"
 	"github.com/urfave/cli/v2"
 )
 
 func init() {
 	registerJobs(func(io *IO) *cli.Command {
+		o := &JobsQueueOptions{IO: io}
 		return &cli.Command{
 			Name:  "queue",
 			Usage: "list managed jobs (newest first)",
 			Flags: []cli.Flag{
-				&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show every column (task id, failure reason, cost)"},
-				&cli.BoolFlag{Name: "skip-finished", Aliases: []string{"s"}, Usage: "show only jobs that have not ended"},
-				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "`FORMAT`: table or json"},
+				&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Destination: &o.All, Usage: "show every column (task id, failure reason, cost)"},
+				&cli.BoolFlag{Name: "skip-finished", Aliases: []string{"s"}, Destination: &o.SkipFinished, Usage: "show only jobs that have not ended"},
+				outputFlag(&o.Output, "table", "table or json"),
 			},
-			Action: func(c *cli.Context) error { return runJobsQueue(c, io) },
+			Action: func(c *cli.Context) error { o.Args = c.Args().Slice(); return runJobsQueue(o) },
 		}
 	})
 }
@@ -98,11 +97,19 @@ func resourcesWanted(j *jobs.Job) string {
 	return j.Spec.Task.Resources.Items[0].String()
 }
 
-func runJobsQueue(c *cli.Context, io *IO) error {
-	out := c.String("output")
-	if out != "table" && out != "json" {
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid output format",
-			Detail: fmt.Sprintf("-o must be table or json, got %q.", out), Field: "--output"}})
+// JobsQueueOptions are the command's flags and arguments.
+type JobsQueueOptions struct {
+	IO           *IO
+	Args         []string
+	All          bool
+	SkipFinished bool
+	Output       string
+}
+
+func runJobsQueue(o *JobsQueueOptions) error {
+	io := o.IO
+	if err := io.chooseView(o.Output, "table", "json"); err != nil {
+		return err
 	}
 	store, err := openStore()
 	if err != nil {
@@ -122,7 +129,7 @@ func runJobsQueue(c *cli.Context, io *IO) error {
 	var shown []*jobs.Job
 	active := false
 	for _, j := range list {
-		if c.Bool("skip-finished") && j.Status.Terminal() {
+		if o.SkipFinished && j.Status.Terminal() {
 			continue
 		}
 		active = active || !j.Status.Terminal()
@@ -140,10 +147,9 @@ func runJobsQueue(c *cli.Context, io *IO) error {
 			fmt.Fprintf(io.Err, "Warning: the controller is not running and could not be started: %v\n", err)
 		}
 	}
-	if out == "json" {
-		enc := json.NewEncoder(io.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"jobs": rows})
+	if io.jsonView() {
+		io.setResult(map[string]any{"jobs": rows})
+		return nil
 	}
 	if len(rows) == 0 {
 		fmt.Fprintln(io.Err, "No managed jobs. Submit one with `skyplan jobs launch task.yaml`.")
@@ -151,7 +157,7 @@ func runJobsQueue(c *cli.Context, io *IO) error {
 	}
 	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 	head := "ID\tNAME\tRESOURCES\tSUBMITTED\tTOT. DURATION\tJOB DURATION\t#RECOVERIES\tSTATUS\tINFRA"
-	if c.Bool("all") {
+	if o.All {
 		head += "\tCOST\tTASK ID\tFAILURE REASON"
 	}
 	fmt.Fprintln(tw, head)
@@ -167,7 +173,7 @@ func runJobsQueue(c *cli.Context, io *IO) error {
 		}
 		line := fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s", r.ID, r.Name, r.Resources, ago(now.Sub(r.SubmittedAt)),
 			cluster.FormatDuration(tot), jobDuration(j, now), r.Recoveries, r.Status, infra)
-		if c.Bool("all") {
+		if o.All {
 			line += fmt.Sprintf("\t$%.3f\t%s\t%s", r.Cost, r.TaskID, dashIfEmpty(r.FailureReason))
 		}
 		fmt.Fprintln(tw, line)

@@ -153,3 +153,11 @@ func (io *IO) chooseView(format string, formats ...string) error {
 	return fail(nil, diag.Diagnostic{Severity: diag.Error, Summary: "Invalid output format",
 		Detail: fmt.Sprintf("-o must be %s, got %q.", list, format), Field: "--output"})
 }
+
+// firstArg is the first positional argument ("" if none).
+func firstArg(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
+}
