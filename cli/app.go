@@ -61,6 +61,12 @@ func done(ds diag.Diagnostics) error {
 	return Exit(ExitOK, ds)
 }
 
+// withWarnings adds the warnings gathered so far to a command's outcome.
+func withWarnings(ds diag.Diagnostics, err error) error {
+	code, more := outcome(err)
+	return Exit(code, append(ds, more...))
+}
+
 // fail ends a command with an error (and the warnings gathered so far).
 func fail(ds diag.Diagnostics, items ...any) error { return Exit(ExitFailure, ds.Append(items...)) }
 

@@ -16,11 +16,12 @@ import (
 
 func init() {
 	registerJobs(func(io *IO) *cli.Command {
-		var to TaskOptions
-		flags := append(to.flags(),
-			&cli.BoolFlag{Name: "detach-run", Aliases: []string{"d"}, Usage: "hand the job to the controller and return without streaming its logs"},
-			&cli.StringFlag{Name: "job-recovery", Usage: "recovery `STRATEGY`: EAGER_NEXT_REGION (default) or FAILOVER"},
-			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation (required when stdin is not a terminal)"},
+		o := &JobsLaunchOptions{IO: io}
+		flags := append(o.Task.flags(),
+			&cli.BoolFlag{Name: "detach-run", Aliases: []string{"d"}, Destination: &o.Detach, Usage: "hand the job to the controller and return without streaming its logs"},
+			&cli.StringFlag{Name: "job-recovery", Destination: &o.JobRecovery, Usage: "recovery `STRATEGY`: EAGER_NEXT_REGION (default) or FAILOVER",
+				Action: func(*cli.Context, string) error { o.JobRecoverySet = true; return nil }},
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Destination: &o.Yes, Usage: "do not ask for confirmation (required when stdin is not a terminal)"},
 		)
 		return &cli.Command{
 			Name:      "launch",
@@ -30,18 +31,30 @@ func init() {
 				"job and hands it to the controller daemon (started if it is not running), then streams the job's logs\n" +
 				"across recoveries unless -d. Prints the managed job ID on stdout. Ctrl-C stops streaming; the job runs on.",
 			Flags:  flags,
-			Action: func(c *cli.Context) error { return runJobsLaunch(c, io, &to) },
+			Action: func(c *cli.Context) error { o.Args = c.Args().Slice(); return runJobsLaunch(o) },
 		}
 	})
 }
 
-func runJobsLaunch(c *cli.Context, io *IO, to *TaskOptions) error {
-	if c.NArg() != 1 {
+// JobsLaunchOptions are `skyplan jobs launch`'s flags and argument.
+type JobsLaunchOptions struct {
+	IO             *IO
+	Task           TaskOptions
+	Args           []string
+	Detach         bool
+	JobRecovery    string
+	JobRecoverySet bool
+	Yes            bool
+}
+
+func runJobsLaunch(o *JobsLaunchOptions) error {
+	io := o.IO
+	if len(o.Args) != 1 {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "jobs launch takes one task file",
 			Detail: "Give the task YAML: skyplan jobs launch task.yaml [-n NAME]."}})
 	}
-	path := c.Args().First()
-	pl, ds := to.load(io, "jobs launch", path)
+	path := firstArg(o.Args)
+	pl, ds := o.Task.load(io, "jobs launch", path)
 	if ds.HasErrors() {
 		return Exit(ExitFailure, ds)
 	}
@@ -55,16 +68,16 @@ func runJobsLaunch(c *cli.Context, io *IO, to *TaskOptions) error {
 			Subject: &diag.Range{Filename: path}}))
 	}
 	t := pl.Tasks[0]
-	rc, err := jobs.RecoveryOf(t, c.String("job-recovery"))
+	rc, err := jobs.RecoveryOf(t, o.JobRecovery)
 	if err != nil {
 		d := diag.Diagnostic{Severity: diag.Error, Summary: "Invalid job_recovery", Detail: err.Error() + ".",
 			Subject: t.Source.Range("resources.job_recovery"), Field: "resources.job_recovery"}
-		if c.IsSet("job-recovery") {
+		if o.JobRecoverySet {
 			d.Subject, d.Field = nil, "--job-recovery"
 		}
 		return Exit(ExitFailure, append(ds, d))
 	}
-	if !c.Bool("yes") && !io.InTTY {
+	if !o.Yes && !io.InTTY {
 		_, err := confirm(io, "")
 		return err
 	}
@@ -77,14 +90,13 @@ func runJobsLaunch(c *cli.Context, io *IO, to *TaskOptions) error {
 	if pds.HasErrors() || plan == nil || plan.Chosen == nil {
 		return Exit(ExitFailure, ds)
 	}
-	writeWarnings(c, io, ds)
 	optimizer.WriteTable(io.Err, plan, t.Resources.Ordered)
 	name := t.Name
 	if name == "" {
 		name = clusterName("", t, path)
 	}
 	p := plan.Chosen
-	if !c.Bool("yes") {
+	if !o.Yes {
 		q := fmt.Sprintf("Managed job %q: first attempt in %s ($%.2f/h), recovery %s. Proceed?", name,
 			infraLabel(p), p.HourlyCost, rc.Strategy)
 		if ok, err := confirm(io, q); err != nil || !ok {
@@ -116,11 +128,11 @@ func runJobsLaunch(c *cli.Context, io *IO, to *TaskOptions) error {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Controller did not start",
 			Detail: fmt.Sprintf("Job %d is recorded (PENDING) but the controller could not be started: %v. The next `skyplan jobs launch` or `skyplan jobs queue` starts it again.", id, err)}})
 	}
-	if c.Bool("detach-run") {
+	if o.Detach {
 		fmt.Fprintf(io.Err, "Job %d handed to the controller. Follow it with `skyplan jobs logs %d`; list jobs with `skyplan jobs queue`.\n", id, id)
-		return nil
+		return done(ds)
 	}
-	return followJob(io, js, id, 0, true)
+	return withWarnings(ds, followJob(io, js, id, 0, true))
 }
 
 func infraLabel(p *optimizer.Placement) string {
