@@ -124,12 +124,10 @@ func Run(traces []Trace, policy string, c Config) (Result, error) {
 		for _, z := range zones {
 			rs := perZone[z]
 			capacity := byZone[z].capacityAt(now)
-			for i := len(rs) - 1; i >= 0 && len(rs)-len(gone) > capacity; i-- {
-				if !gone[rs[i]] {
-					gone[rs[i]] = true
-					res.Preemptions++
-					p.preempted(z)
-				}
+			for i := len(rs) - 1; i >= 0 && i >= capacity; i-- {
+				gone[rs[i]] = true
+				res.Preemptions++
+				p.preempted(z)
 			}
 		}
 		fleet = without(fleet, gone)

@@ -190,3 +190,18 @@ func TestSharedTraces(t *testing.T) {
 		t.Logf("%s: skyserve %.3f/%.4f skyplan %.3f/%.4f", d, ss.CostRatio, ss.Availability, sp.CostRatio, sp.Availability)
 	}
 }
+
+// TestPreemptionsPerZone: capacity is checked zone by zone (a reclaim in
+// one zone does not count against another).
+func TestPreemptionsPerZone(t *testing.T) {
+	dir := t.TempDir()
+	writeTrace(t, dir, "us-east-2a", append(repeat(2, 20), repeat(1, 20)...))
+	writeTrace(t, dir, "us-east-2b", append(repeat(2, 20), repeat(1, 20)...))
+	trs, _ := LoadDir(dir)
+	prices := map[string]Prices{"us-east-2a": {Spot: 1, OnDemand: 3}, "us-east-2b": {Spot: 1, OnDemand: 3}}
+	// Spread puts 2 replicas in each zone; both zones drop to 1 at tick 20.
+	r, _ := Run(trs, Spread, Config{Replicas: 4, ColdStart: time.Minute, Prices: prices})
+	if r.Preemptions != 2 {
+		t.Errorf("preemptions = %d, want one per zone", r.Preemptions)
+	}
+}
