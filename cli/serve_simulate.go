@@ -33,6 +33,7 @@ func init() {
 				&cli.StringFlag{Name: "cold-start", Value: "3m", Usage: "launch-to-ready time (`DURATION`)"},
 				&cli.IntFlag{Name: "overprovision", Value: 1, Usage: "num_overprovision `N` for skyserve and skyplan"},
 				&cli.StringFlag{Name: "policy", Value: "all", Usage: "`NAME` (" + strings.Join(servesim.Policies(), ", ") + ") or all"},
+				&cli.StringFlag{Name: "fallback-hold", Value: servesim.DefaultFallbackHold.String(), Usage: "skyplan keeps fallback on-demand replicas until spot has been quiet this long (`DURATION`)"},
 				&cli.StringFlag{Name: "instance", Value: "p3.2xlarge", Usage: "instance `TYPE` whose catalog prices are used"},
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "`FORMAT`: table or json"},
 			},
@@ -76,6 +77,11 @@ func parseServeSimulateOptions(c *cli.Context) (serveSimulateOptions, diag.Diagn
 		bad("cold-start", "Invalid --cold-start", fmt.Sprintf("Got %q; expected a duration such as 3m, 120s or 0.05 (hours).", c.String("cold-start")))
 	} else {
 		o.Config.ColdStart = d
+	}
+	if d, err := parseHours(c.String("fallback-hold")); err != nil || d <= 0 {
+		bad("fallback-hold", "Invalid --fallback-hold", fmt.Sprintf("Got %q; expected a positive duration such as 45m.", c.String("fallback-hold")))
+	} else {
+		o.Config.FallbackHold = d
 	}
 	if fi, err := os.Stat(o.Traces); err != nil || !fi.IsDir() {
 		bad("traces", "Trace directory not found", fmt.Sprintf("%q is not a directory. Pass a folder of trace files, one zone each, e.g. ../shared/spot-traces/availability/1-node/aws-02-15-2023.", o.Traces))

@@ -85,6 +85,7 @@ func TestServeSimulateBadFlags(t *testing.T) {
 		{[]string{"--traces", dir, "--policy", "cheap"}, "Unknown policy"},
 		{[]string{"--traces", dir, "--cold-start", "soon"}, "Invalid --cold-start"},
 		{[]string{"--traces", dir, "-o", "yaml"}, "Invalid --output"},
+		{[]string{"--traces", dir, "--fallback-hold", "0"}, "Invalid --fallback-hold"},
 	} {
 		t.Run(fmt.Sprint(c.args), func(t *testing.T) {
 			_, errOut, code := runCLI(t, append([]string{"serve", "simulate"}, c.args...)...)
