@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/skyplan/skyplan/cloud"
+	_ "github.com/skyplan/skyplan/cloud/registry" // the clouds catalogs are read for
 	"github.com/skyplan/skyplan/skyhome"
 )
 
@@ -101,7 +103,39 @@ type cloudSlot struct {
 
 // Embedded snapshot parses are shared by every Catalog in the process: the
 // data cannot change, and warm runs (tests, benchmarks) should not re-parse.
-var embeddedSlots = map[string]*cloudSlot{"aws": {}, "gcp": {}, "azure": {}}
+var embedded = struct {
+	sync.Mutex
+	slots map[string]*cloudSlot
+}{slots: map[string]*cloudSlot{}}
+
+// embeddedSlot returns the shared slot of a cloud whose catalog is in the
+// snapshot (data/<cloud>.bin.gz).
+func embeddedSlot(name string) (*cloudSlot, bool) {
+	embedded.Lock()
+	defer embedded.Unlock()
+	if s, ok := embedded.slots[name]; ok {
+		return s, true
+	}
+	if _, err := fs.Stat(snapshot, "data/"+name+".bin.gz"); err != nil {
+		return nil, false
+	}
+	s := &cloudSlot{}
+	embedded.slots[name] = s
+	return s, true
+}
+
+// Clouds are the registered clouds that have price catalogs (all but SSH
+// node pools), in the registry's order: the order the optimizer iterates
+// them (ties keep it).
+func Clouds() []string {
+	var out []string
+	for _, c := range cloud.All() {
+		if !cloud.IsNodePool(c.Name()) {
+			out = append(out, c.Name())
+		}
+	}
+	return out
+}
 
 // Load returns the catalog, preferring $SKYPLAN_HOME/catalogs/<cloud>/*.csv
 // over the embedded snapshot file by file.
@@ -134,14 +168,21 @@ func (c *Catalog) Cloud(name string) (*CloudCatalog, error) {
 }
 
 func (c *Catalog) slot(name string) (*cloudSlot, error) {
-	if _, ok := embeddedSlots[name]; !ok {
-		return nil, fmt.Errorf("no catalog for cloud %q (skyplan has catalogs for %s)", name, strings.Join(Clouds, ", "))
+	known := false
+	for _, k := range Clouds() {
+		known = known || k == name
+	}
+	if !known {
+		return nil, fmt.Errorf("no catalog for cloud %q (skyplan has catalogs for %s)", name, strings.Join(Clouds(), ", "))
 	}
 	// AWS zone IDs in the snapshot are already mapped to names, so only a
 	// refreshed vms.csv (mapped with the refreshed or embedded
 	// az_mappings.csv) replaces a cloud's embedded offers.
 	if !c.onlyD && !c.hasOverride(name+"/vms.csv") {
-		return embeddedSlots[name], nil
+		if s, ok := embeddedSlot(name); ok {
+			return s, nil
+		}
+		return nil, fmt.Errorf("no catalog for cloud %q: the binary embeds none and %s has no %s/vms.csv (run `skyplan catalog update`)", name, c.dir, name)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -158,7 +199,7 @@ func (c *Catalog) slot(name string) (*cloudSlot, error) {
 // Errors surface again from Cloud.
 func (c *Catalog) Preload(clouds ...string) {
 	if len(clouds) == 0 {
-		clouds = Clouds
+		clouds = Clouds()
 	}
 	// Decoding allocates ~15 MB of long-lived rows in a burst; collecting
 	// during it only scans rows being built (and turns on write barriers),
@@ -219,20 +260,19 @@ func (c *Catalog) parseCloud(name string) (*CloudCatalog, error) {
 	if !c.onlyD && !c.hasOverride(name+"/vms.csv") {
 		return loadEmbedded(name)
 	}
+	// A cloud whose catalog names zones by id (AWS) ships az_mappings.csv.
 	var zoneNames map[string]string
-	if name == "aws" {
-		b, _, err := c.readFile("aws/az_mappings.csv")
-		if err != nil && !(c.onlyD && errors.Is(err, fs.ErrNotExist)) {
+	b, _, err := c.readFile(name + "/az_mappings.csv")
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err == nil {
+		if zoneNames, err = parseAZMappings(b); err != nil {
 			return nil, err
-		}
-		if err == nil {
-			if zoneNames, err = parseAZMappings(b); err != nil {
-				return nil, err
-			}
 		}
 	}
 	src := filepath.Join(c.dir, name, "vms.csv")
-	b, err := os.ReadFile(src)
+	b, err = os.ReadFile(src)
 	if c.onlyD && errors.Is(err, fs.ErrNotExist) {
 		return &CloudCatalog{Name: name}, nil
 	}
@@ -299,7 +339,7 @@ func (c *Catalog) AcceleratorNames() []string {
 func (c *Catalog) acceleratorNames() []string {
 	c.Preload()
 	seen := map[string]bool{}
-	for _, name := range Clouds {
+	for _, name := range Clouds() {
 		cc, err := c.Cloud(name)
 		if err != nil {
 			continue

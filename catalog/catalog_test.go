@@ -34,7 +34,7 @@ func countRows(t *testing.T, path string) int {
 
 func TestEmbeddedSnapshotMatchesSourceRowCounts(t *testing.T) {
 	c := Embedded()
-	for _, cloud := range Clouds {
+	for _, cloud := range Clouds() {
 		cc, err := c.Cloud(cloud)
 		if err != nil {
 			t.Fatal(err)
@@ -214,7 +214,7 @@ func TestEmbeddedSnapshotEqualsSourceCSVs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, cloud := range Clouds {
+	for _, cloud := range Clouds() {
 		want, err := src.Cloud(cloud)
 		if err != nil {
 			t.Fatal(err)

@@ -1,22 +1,10 @@
 package catalog
 
-import "strings"
+import "github.com/skyplan/skyplan/cloud"
 
 // DisplayName is a cloud's name as SkyPilot prints it (str(cloud)): "AWS",
 // "GCP", "Azure", "SSH", "Kubernetes". Other names are returned as given.
 // Every table, log line and SKYPILOT_CLUSTER_INFO uses it.
-func DisplayName(cloud string) string {
-	switch strings.ToLower(cloud) {
-	case "aws":
-		return "AWS"
-	case "gcp":
-		return "GCP"
-	case "azure":
-		return "Azure"
-	case "ssh":
-		return "SSH"
-	case "kubernetes":
-		return "Kubernetes"
-	}
-	return cloud
-}
+//
+// Deprecated: use cloud.DisplayName; kept for callers not yet migrated.
+func DisplayName(name string) string { return cloud.DisplayName(name) }

@@ -7,10 +7,6 @@ import (
 	"strings"
 )
 
-// Clouds whose catalogs skyplan reads, in the order the optimizer iterates
-// them (ties keep this order).
-var Clouds = []string{"aws", "azure", "gcp"}
-
 // Files of each cloud's catalog directory and the columns each must have
 // (SkyPilot catalog schema v8). Extra columns are ignored, so newer
 // upstream files with added columns still load.

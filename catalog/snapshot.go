@@ -194,7 +194,7 @@ func WriteSnapshot(srcDir, outDir string) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range Clouds {
+	for _, name := range Clouds() {
 		cc, err := src.Cloud(name)
 		if err != nil {
 			return err

@@ -38,7 +38,7 @@ type CloudStatus struct {
 // Status reports each cloud's catalog source, date and row counts.
 func (c *Catalog) Status() ([]CloudStatus, error) {
 	var out []CloudStatus
-	for _, name := range Clouds {
+	for _, name := range Clouds() {
 		cc, err := c.Cloud(name)
 		if err != nil {
 			return nil, err

@@ -69,7 +69,7 @@ func gpusList(o *GPUsOptions) error {
 	}
 	if s := o.Infra; s != "" {
 		in, err := task.ParseInfra(s)
-		if err != nil || (in.Cloud != "" && !contains(catalog.Clouds, in.Cloud)) {
+		if err != nil || (in.Cloud != "" && !contains(catalog.Clouds(), in.Cloud)) {
 			detail := fmt.Sprintf("Got %q; use --infra aws, gcp/us-central1 or azure/eastus.", s)
 			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid --infra", Detail: detail, Field: "--infra"}})
 		}

@@ -1,9 +1,9 @@
 package optimizer
 
 import (
+	"github.com/skyplan/skyplan/cloud"
 	"math"
 	"sort"
-	"strings"
 
 	"github.com/skyplan/skyplan/catalog"
 	"github.com/skyplan/skyplan/task"
@@ -78,8 +78,8 @@ func expand(cc *catalog.CloudCatalog, hc hostChoice, r *task.Resources, idx, num
 		zones = kept
 	}
 	var out []Placement
-	perZone := r.UseSpot || cc.Name == "gcp"
-	if perZone || cc.Name == "azure" {
+	perZone := cloud.ZoneLevel(cc.Name, r.UseSpot)
+	if perZone || !cloud.HasZones(cc.Name) {
 		seen := map[string]bool{}
 		for _, z := range zones {
 			key := z.region + "/" + z.zone
@@ -166,9 +166,8 @@ func placementLess(a, b Placement) bool {
 	if a.Cloud != b.Cloud {
 		return false // keep cloud iteration order on ties
 	}
-	if a.Cloud == "aws" {
-		ua, ub := strings.HasPrefix(a.Region, "us-"), strings.HasPrefix(b.Region, "us-")
-		if ua != ub {
+	if rp, ok := cloud.As[cloud.RegionPreference](a.Cloud); ok {
+		if ua, ub := rp.PreferredRegion(a.Region), rp.PreferredRegion(b.Region); ua != ub {
 			return ua
 		}
 	}

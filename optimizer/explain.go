@@ -2,6 +2,7 @@ package optimizer
 
 import (
 	"fmt"
+	"github.com/skyplan/skyplan/cloud"
 	"math"
 	"sort"
 	"strings"
@@ -61,9 +62,9 @@ func validateLocation(t *task.Task, r *task.Resources, idx int, clouds []string,
 	if in.Region == "" && in.Zone == "" {
 		return clouds, nil
 	}
-	if in.Cloud == "azure" && in.Zone != "" {
-		d := locatedError(t, idx, []string{"infra", "zone"}, "Azure does not support zones",
-			"Azure placements are region-level. Use infra: azure/<region>.")
+	if _, known := cloud.Lookup(in.Cloud); known && in.Zone != "" && !cloud.HasZones(in.Cloud) {
+		d := locatedError(t, idx, []string{"infra", "zone"}, cloud.DisplayName(in.Cloud)+" does not support zones",
+			fmt.Sprintf("%s placements are region-level. Use infra: %s/<region>.", cloud.DisplayName(in.Cloud), strings.ToLower(in.Cloud)))
 		return nil, &d
 	}
 	var keep []string
@@ -75,7 +76,7 @@ func validateLocation(t *task.Task, r *task.Resources, idx int, clouds []string,
 		}
 		regions := cc.Regions()
 		if in.Region != "" && !containsFold(regions, in.Region) {
-			lastErr = fmt.Sprintf("Invalid region %q for %s.%s", in.Region, catalog.DisplayName(c), suggest(in.Region, regions, catalog.DisplayName(c)+" regions"))
+			lastErr = fmt.Sprintf("Invalid region %q for %s.%s", in.Region, cloud.DisplayName(c), suggest(in.Region, regions, cloud.DisplayName(c)+" regions"))
 			continue
 		}
 		if in.Zone != "" {
@@ -85,7 +86,7 @@ func validateLocation(t *task.Task, r *task.Resources, idx int, clouds []string,
 				if in.Region != "" {
 					where = fmt.Sprintf(" for region %q", in.Region)
 				}
-				lastErr = fmt.Sprintf("Invalid zone %q%s on %s.%s", in.Zone, where, catalog.DisplayName(c), suggest(in.Zone, zones, "zones"))
+				lastErr = fmt.Sprintf("Invalid zone %q%s on %s.%s", in.Zone, where, cloud.DisplayName(c), suggest(in.Zone, zones, "zones"))
 				continue
 			}
 		}
@@ -331,7 +332,7 @@ func describe(r *task.Resources, clouds []string) string {
 	}
 	where := labels(clouds)
 	if r.Infra.Cloud != "" {
-		where = catalog.DisplayName(strings.ToLower(r.Infra.Cloud))
+		where = cloud.DisplayName(strings.ToLower(r.Infra.Cloud))
 	}
 	if r.Infra.Region != "" {
 		parts = append(parts, "region="+r.Infra.Region)
@@ -348,7 +349,7 @@ func describe(r *task.Resources, clouds []string) string {
 func labels(clouds []string) string {
 	var out []string
 	for _, c := range clouds {
-		out = append(out, catalog.DisplayName(c))
+		out = append(out, cloud.DisplayName(c))
 	}
 	return strings.Join(out, ", ")
 }

@@ -2,6 +2,7 @@ package optimizer
 
 import (
 	"fmt"
+	"github.com/skyplan/skyplan/cloud"
 	"math"
 	"sort"
 	"strings"
@@ -148,7 +149,7 @@ func feasibleDefault(cc *catalog.CloudCatalog, r *task.Resources) cloudResult {
 // ratio applied when only cpus is set is mentioned only when an instance
 // with those cpus exists but not with that memory.
 func defaultMiss(cc *catalog.CloudCatalog, r *task.Resources, cpus *task.Quantity) string {
-	head := fmt.Sprintf("no %s default CPU instance (%s)", catalog.DisplayName(cc.Name), defaultFamilyText(cc.Name))
+	head := fmt.Sprintf("no %s default CPU instance (%s)", cloud.DisplayName(cc.Name), defaultFamilyText(cc.Name))
 	if r.CPUs == nil && r.Memory == nil {
 		return head + fmt.Sprintf(" is offered%s with skyplan's default size (cpus=%g+, memory=%gx)", locationText(r.Infra), float64(defaultVCPUs), float64(defaultMemoryPerVCPU))
 	}
@@ -215,11 +216,11 @@ func feasibleVMAccelerator(cc *catalog.CloudCatalog, r *task.Resources) cloudRes
 		}
 	}
 	if !anyName {
-		return cloudResult{reason: fmt.Sprintf("%s does not offer %s", catalog.DisplayName(cc.Name), accText(r.Accelerator))}
+		return cloudResult{reason: fmt.Sprintf("%s does not offer %s", cloud.DisplayName(cc.Name), accText(r.Accelerator))}
 	}
 	choices := rankTypes(cc.Name, rows, marketPrice(r, true))
 	if len(choices) == 0 {
-		return cloudResult{reason: fmt.Sprintf("no %s instance with %s matches %s", catalog.DisplayName(cc.Name), accText(r.Accelerator), constraintText(r))}
+		return cloudResult{reason: fmt.Sprintf("no %s instance with %s matches %s", cloud.DisplayName(cc.Name), accText(r.Accelerator), constraintText(r))}
 	}
 	return cloudResult{choices: choices}
 }
@@ -317,7 +318,7 @@ func feasibleInstanceType(cc *catalog.CloudCatalog, r *task.Resources) cloudResu
 		}
 	}
 	if len(idx) == 0 {
-		return cloudResult{reason: fmt.Sprintf("Invalid instance type %q for cloud %s", it, catalog.DisplayName(cc.Name)), missingType: true}
+		return cloudResult{reason: fmt.Sprintf("Invalid instance type %q for cloud %s", it, cloud.DisplayName(cc.Name)), missingType: true}
 	}
 	if len(rows) == 0 {
 		return cloudResult{reason: fmt.Sprintf("%s is not offered%s", it, locationText(r.Infra))}

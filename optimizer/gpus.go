@@ -38,7 +38,7 @@ type ListFilter struct {
 // ListAccelerators lists accelerator offers, sorted by accelerator name,
 // count, price.
 func ListAccelerators(cat *catalog.Catalog, f ListFilter) ([]AcceleratorOffer, error) {
-	clouds := catalog.Clouds
+	clouds := catalog.Clouds()
 	if f.Cloud != "" {
 		clouds = []string{strings.ToLower(f.Cloud)}
 	}

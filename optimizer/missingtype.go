@@ -1,6 +1,7 @@
 package optimizer
 
 import (
+	"github.com/skyplan/skyplan/cloud"
 	"fmt"
 	"sort"
 	"strings"
@@ -21,7 +22,7 @@ func missingTypeText(instanceType string, ccs []*catalog.CloudCatalog) string {
 		if byProvenance[p] == nil {
 			provs = append(provs, p)
 		}
-		byProvenance[p] = append(byProvenance[p], catalog.DisplayName(cc.Name))
+		byProvenance[p] = append(byProvenance[p], cloud.DisplayName(cc.Name))
 	}
 	var where []string
 	for _, p := range provs {

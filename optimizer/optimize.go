@@ -2,6 +2,7 @@ package optimizer
 
 import (
 	"fmt"
+	"github.com/skyplan/skyplan/cloud"
 	"sort"
 	"strings"
 
@@ -21,10 +22,6 @@ type Options struct {
 	// free and offered when they have at least num_nodes hosts.
 	SSHPools map[string]int
 }
-
-// supportedClouds are the clouds skyplan can compile; "ssh" pools are only
-// used when a task pins them.
-var supportedClouds = map[string]bool{"aws": true, "gcp": true, "azure": true, "ssh": true}
 
 // Optimize returns the ranked placements for one task, following SkyPilot:
 // per request and cloud only the cheapest feasible instance type becomes
@@ -132,7 +129,7 @@ func cloudsToLoad(items []task.Resources, opts Options) []string {
 	var out []string
 	for _, r := range items {
 		for _, c := range candidateClouds(&r, opts) {
-			if !seen[c] && c != "ssh" {
+			if !seen[c] && !cloud.IsNodePool(c) {
 				seen[c] = true
 				out = append(out, c)
 			}
@@ -147,7 +144,7 @@ func candidateClouds(r *task.Resources, opts Options) []string {
 		return []string{strings.ToLower(r.Infra.Cloud)}
 	}
 	var out []string
-	for _, c := range catalog.Clouds {
+	for _, c := range catalog.Clouds() {
 		if enabled(c, opts) {
 			out = append(out, c)
 		}
@@ -181,14 +178,14 @@ func planItem(t *task.Task, r *task.Resources, idx, numNodes int, opts Options, 
 	var ds diag.Diagnostics
 	var hints []string
 	var fail failure
-	cloud := strings.ToLower(r.Infra.Cloud)
-	if cloud != "" && !supportedClouds[cloud] {
+	pinned := strings.ToLower(r.Infra.Cloud)
+	if _, ok := cloud.Lookup(pinned); pinned != "" && !ok {
 		ds = append(ds, locatedError(t, idx, []string{"infra", "cloud"},
-			fmt.Sprintf("Cloud %q is not supported by skyplan yet", cloud),
-			"skyplan plans on aws, gcp, azure and SSH node pools (infra: ssh/<pool>). Change the infra to one of those, or remove it to let skyplan pick the cheapest cloud."))
+			fmt.Sprintf("Cloud %q is not supported by skyplan yet", pinned),
+			fmt.Sprintf("skyplan plans on %s and SSH node pools (infra: ssh/<pool>). Change the infra to one of those, or remove it to let skyplan pick the cheapest cloud.", strings.Join(catalog.Clouds(), ", "))))
 		return nil, fail, nil, ds
 	}
-	if cloud == "ssh" {
+	if cloud.IsNodePool(pinned) {
 		p, d := sshPlacement(t, r, idx, numNodes, opts)
 		if d != nil {
 			return nil, fail, nil, append(ds, *d)
@@ -223,7 +220,7 @@ func planItem(t *task.Task, r *task.Resources, idx, numNodes int, opts Options, 
 			continue
 		}
 		if res.missingType {
-			missingType = append(missingType, catalog.DisplayName(c))
+			missingType = append(missingType, cloud.DisplayName(c))
 			missingIn = append(missingIn, cc)
 			fail.reasons = append(fail.reasons, res.reason)
 			continue
@@ -252,7 +249,7 @@ func planItem(t *task.Task, r *task.Resources, idx, numNodes int, opts Options, 
 			out = append(out, ps...)
 		}
 		if n == 0 {
-			fail.reasons = append(fail.reasons, fmt.Sprintf("%s %s has no %s offer%s%s", catalog.DisplayName(c), choices[0].instanceType, strings.TrimSpace(marketText(r)), locationText(r.Infra), capText(r)))
+			fail.reasons = append(fail.reasons, fmt.Sprintf("%s %s has no %s offer%s%s", cloud.DisplayName(c), choices[0].instanceType, strings.TrimSpace(marketText(r)), locationText(r.Infra), capText(r)))
 		}
 	}
 	if r.InstanceType != "" && len(missingType) == len(clouds) && len(clouds) > 0 {
@@ -273,21 +270,15 @@ func applyBlocked(ps []Placement, blocked []Blocked) []Placement {
 		return ps
 	}
 	out := ps[:0]
-next:
+	set := cloud.BlockSet(blocked)
 	for _, p := range ps {
-		for _, b := range blocked {
-			if b.Matches(p) {
-				continue next
-			}
-			if b.Zone != "" && p.Zone == "" && len(p.Zones) > 0 {
-				wide := b
-				wide.Zone = ""
-				if wide.Matches(p) {
-					p.Zones = removeString(p.Zones, b.Zone)
-					if len(p.Zones) == 0 {
-						continue next
-					}
-				}
+		k := p.Key()
+		if set.Blocks(k) {
+			continue
+		}
+		if p.Zone == "" && len(p.Zones) > 0 {
+			if p.Zones = set.ZonesLeft(k, p.Zones); len(p.Zones) == 0 {
+				continue
 			}
 		}
 		out = append(out, p)

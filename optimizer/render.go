@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/skyplan/skyplan/cloud"
 	"io"
 	"math"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"unicode/utf8"
-
-	"github.com/skyplan/skyplan/catalog"
 )
 
 // ConsideredRows is SkyPilot's "Considered resources" view of a plan: one
@@ -121,7 +120,7 @@ func InfraText(p Placement) string {
 	if p.Zone != "" {
 		loc = p.Zone
 	}
-	return fmt.Sprintf("%s (%s)", catalog.DisplayName(p.Cloud), loc)
+	return fmt.Sprintf("%s (%s)", cloud.DisplayName(p.Cloud), loc)
 }
 
 func instanceText(p Placement) string {

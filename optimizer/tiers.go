@@ -2,7 +2,7 @@ package optimizer
 
 import (
 	"fmt"
-	"github.com/skyplan/skyplan/catalog"
+	"github.com/skyplan/skyplan/cloud"
 	"strings"
 
 	"github.com/skyplan/skyplan/task"
@@ -115,7 +115,7 @@ func localDiskText(r *task.Resources) string {
 // multipleTypesHint is SkyPilot's "🔍 Multiple AWS instances satisfy
 // L4:1. The cheapest ... is considered among: ..." note: only the cheapest
 // type of a cloud becomes placements.
-func multipleTypesHint(cloud string, r *task.Resources, choices []hostChoice) string {
+func multipleTypesHint(cloudName string, r *task.Resources, choices []hostChoice) string {
 	if len(choices) < 2 || r.Accelerator == nil || r.InstanceType != "" {
 		return ""
 	}
@@ -137,5 +137,5 @@ func multipleTypesHint(cloud string, r *task.Resources, choices []hostChoice) st
 		names = names[:show]
 	}
 	return fmt.Sprintf("Multiple %s instances satisfy %s. The cheapest %s is considered among: %s%s.",
-		catalog.DisplayName(cloud), accText(r.Accelerator), names[0], strings.Join(names, ", "), more)
+		cloud.DisplayName(cloudName), accText(r.Accelerator), names[0], strings.Join(names, ", "), more)
 }

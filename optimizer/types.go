@@ -4,6 +4,8 @@ package optimizer
 
 import (
 	"encoding/json"
+	"github.com/skyplan/skyplan/cloud"
+	_ "github.com/skyplan/skyplan/cloud/registry" // the clouds placements are planned on
 
 	"github.com/skyplan/skyplan/task"
 )
@@ -60,37 +62,14 @@ func (p Placement) MarshalJSON() ([]byte, error) {
 	return json.Marshal(out)
 }
 
-// Blocked is a location the fallback loop ruled out. Empty fields are
-// wildcards; UseSpot nil matches both markets.
-type Blocked struct {
-	Cloud        string `json:"cloud,omitempty"`
-	Region       string `json:"region,omitempty"`
-	Zone         string `json:"zone,omitempty"`
-	InstanceType string `json:"instance_type,omitempty"`
-	UseSpot      *bool  `json:"use_spot,omitempty"`
-	Reason       string `json:"reason,omitempty"`
-}
+// Blocked is a location the fallback loop ruled out: cloud.Block, the one
+// blocked-set type the optimizer, provision and state share.
+type Blocked = cloud.Block
 
-// Matches reports whether b blocks p.
-func (b Blocked) Matches(p Placement) bool {
-	if b.Cloud != "" && b.Cloud != p.Cloud {
-		return false
-	}
-	if b.Region != "" && b.Region != p.Region {
-		return false
-	}
-	if b.Zone != "" && b.Zone != p.Zone {
-		// A region-level placement is blocked by a zone block only when every
-		// zone it would try is blocked; the caller trims Zones instead.
-		return false
-	}
-	if b.InstanceType != "" && b.InstanceType != p.InstanceType {
-		return false
-	}
-	if b.UseSpot != nil && *b.UseSpot != p.UseSpot {
-		return false
-	}
-	return true
+// Key is the placement's canonical key (cloud.Key): its one label
+// (String), equality (Equal) and what blocks match against.
+func (p Placement) Key() cloud.Key {
+	return cloud.Key{Cloud: p.Cloud, Region: p.Region, Zone: p.Zone, InstanceType: p.InstanceType, Spot: p.UseSpot}
 }
 
 // TaskPlan is the optimizer's answer for one task.

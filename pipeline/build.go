@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"github.com/skyplan/skyplan/catalog"
 	"strings"
 
 	"github.com/skyplan/skyplan/diag"
@@ -9,8 +10,9 @@ import (
 	"github.com/skyplan/skyplan/task"
 )
 
-// SingleClouds are the clouds a pipeline plan is compared against.
-var SingleClouds = []string{"aws", "gcp", "azure"}
+// SingleClouds are the clouds a pipeline plan is compared against: every
+// cloud with a catalog, in the registry's order.
+func SingleClouds() []string { return catalog.Clouds() }
 
 // CandidateFunc returns every feasible placement of one task.
 type CandidateFunc func(t *task.Task, opts optimizer.Options) ([]optimizer.Placement, diag.Diagnostics)
@@ -151,7 +153,7 @@ func Optimize(p *task.Pipeline, opts Options) (*Result, diag.Diagnostics) {
 		return nil, ds.Append(err)
 	}
 	res.Best = best
-	for _, c := range SingleClouds {
+	for _, c := range SingleClouds() {
 		sc, err := solvePlan(full, p, g, res.Candidates, c)
 		if err != nil {
 			return nil, ds.Append(err)

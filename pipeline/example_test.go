@@ -36,7 +36,7 @@ func TestExamplePipelineBeatsSingleCloud(t *testing.T) {
 		t.Errorf("best plan stays in one cloud: %v", clouds)
 	}
 	compared := 0
-	for _, c := range SingleClouds {
+	for _, c := range SingleClouds() {
 		sc := res.SingleCloud[c]
 		if sc == nil {
 			t.Logf("%s: no single-cloud plan", c)
@@ -162,7 +162,7 @@ func compressForBrute(row []Option) []Option {
 		}
 	}
 	var out []Option
-	for _, c := range SingleClouds {
+	for _, c := range SingleClouds() {
 		out = append(out, per[c]...)
 	}
 	return out

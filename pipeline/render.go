@@ -3,7 +3,7 @@ package pipeline
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/skyplan/skyplan/catalog"
+	"github.com/skyplan/skyplan/cloud"
 	"io"
 	"math"
 	"sort"
@@ -21,9 +21,9 @@ func Infra(p optimizer.Placement) string {
 		loc = p.Region
 	}
 	if loc == "" {
-		return catalog.DisplayName(p.Cloud)
+		return cloud.DisplayName(p.Cloud)
 	}
-	return fmt.Sprintf("%s (%s)", catalog.DisplayName(p.Cloud), loc)
+	return fmt.Sprintf("%s (%s)", cloud.DisplayName(p.Cloud), loc)
 }
 
 // Instance renders the instance type, marking spot like SkyPilot.
@@ -74,7 +74,7 @@ func (r *Result) WriteText(w io.Writer) error {
 		fmt.Fprintln(tw, "Egress:")
 		fmt.Fprintln(tw, "FROM\tTO\tGB\tCOST\tHOURS")
 		for _, e := range r.Best.Egress {
-			fmt.Fprintf(tw, "%s (%s)\t%s (%s)\t%.1f\t%s\t%.3f\n", e.From, catalog.DisplayName(e.FromCloud), e.To, catalog.DisplayName(e.ToCloud), e.GB, money(e.Cost), e.Hours)
+			fmt.Fprintf(tw, "%s (%s)\t%s (%s)\t%.1f\t%s\t%.3f\n", e.From, cloud.DisplayName(e.FromCloud), e.To, cloud.DisplayName(e.ToCloud), e.GB, money(e.Cost), e.Hours)
 		}
 	}
 	fmt.Fprintln(tw)
@@ -82,13 +82,13 @@ func (r *Result) WriteText(w io.Writer) error {
 
 	fmt.Fprintln(tw, "Compared with the best single-cloud plans:")
 	head := []string{"TASK", "CHOSEN"}
-	for _, c := range SingleClouds {
-		head = append(head, strings.ToUpper(catalog.DisplayName(c))+" ONLY")
+	for _, c := range SingleClouds() {
+		head = append(head, strings.ToUpper(cloud.DisplayName(c))+" ONLY")
 	}
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	row := func(label string, best string, cell func(p *Plan) string) {
 		cols := []string{label, best}
-		for _, c := range SingleClouds {
+		for _, c := range SingleClouds() {
 			if sc := r.SingleCloud[c]; sc == nil {
 				cols = append(cols, "no plan")
 			} else {
@@ -100,7 +100,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	placement := func(p optimizer.Placement, withCloud bool) string {
 		s := Instance(p)
 		if withCloud {
-			s = catalog.DisplayName(p.Cloud) + " " + s
+			s = cloud.DisplayName(p.Cloud) + " " + s
 		}
 		if g := GPUs(p); g != "-" {
 			s += " " + g
@@ -122,7 +122,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	row("total time", hours(r.Best.TotalHours), func(p *Plan) string { return hours(p.TotalHours) })
 	for _, which := range []string{"cost", "time"} {
 		cols := []string{which + " saving", "-"}
-		for _, c := range SingleClouds {
+		for _, c := range SingleClouds() {
 			cp, tp, ok := r.Saving(c)
 			switch {
 			case !ok:
@@ -198,7 +198,7 @@ func (r *Result) jsonPlan(p *Plan, withCandidates bool) *jsonPlan {
 func (r *Result) MarshalJSON() ([]byte, error) {
 	out := jsonResult{Name: r.Name, Minimize: r.Objective.String(), BandwidthGbps: r.BandwidthGbps,
 		jsonPlan: *r.jsonPlan(r.Best, true), SingleCloud: map[string]*jsonPlan{}}
-	for _, c := range SingleClouds {
+	for _, c := range SingleClouds() {
 		sc := r.SingleCloud[c]
 		if sc == nil {
 			out.SingleCloud[c] = nil

@@ -2,15 +2,11 @@ package provision
 
 import (
 	"fmt"
-	"github.com/skyplan/skyplan/catalog"
 	"strings"
 
+	"github.com/skyplan/skyplan/cloud"
 	"github.com/skyplan/skyplan/optimizer"
 )
-
-// regionLevelClouds request capacity for a whole region: a capacity error
-// there rules out the region (SkyPilot's Azure handler).
-var regionLevelClouds = map[string]bool{"azure": true}
 
 // BlocksFor returns what a classified failure of an attempt at p rules out.
 // p.Zone is the zone the attempt used ("" for a region-level request).
@@ -25,7 +21,9 @@ func BlocksFor(c Classification, p optimizer.Placement, reason string) []optimiz
 		if c.Zone != "" && zone == "" {
 			zone = c.Zone
 		}
-		if regionLevelClouds[p.Cloud] || zone == "" {
+		// A cloud without zones requests capacity for a whole region: a
+		// capacity error there rules out the region (SkyPilot's Azure handler).
+		if !cloud.HasZones(p.Cloud) || zone == "" {
 			return []optimizer.Blocked{base}
 		}
 		b := base
@@ -47,39 +45,20 @@ func BlocksFor(c Classification, p optimizer.Placement, reason string) []optimiz
 // zone of Zones that no block rules out (AWS on-demand), or "" when the
 // cloud takes region-level requests (Azure).
 func ZonesToTry(p optimizer.Placement, blocked []optimizer.Blocked) []string {
-	if p.Zone != "" {
-		if IsBlocked(p, blocked) {
-			return nil
-		}
-		return []string{p.Zone}
-	}
-	if len(p.Zones) == 0 {
+	if p.Zone == "" && len(p.Zones) == 0 {
 		return []string{""}
 	}
-	var out []string
-	for _, z := range p.Zones {
-		pz := p
-		pz.Zone = z
-		if !IsBlocked(pz, blocked) {
-			out = append(out, z)
-		}
-	}
-	return out
+	return cloud.BlockSet(blocked).ZonesLeft(p.Key(), p.Zones)
 }
 
 // IsBlocked reports whether any block matches p (p.Zone set for zone checks).
 func IsBlocked(p optimizer.Placement, blocked []optimizer.Blocked) bool {
-	for _, b := range blocked {
-		if b.Matches(p) {
-			return true
-		}
-	}
-	return false
+	return cloud.BlockSet(blocked).Blocks(p.Key())
 }
 
 // InfraLabel renders "AWS (us-east-1a)" or "AWS (us-east-1)" as SkyPilot does.
-func InfraLabel(cloud, region, zone string) string {
-	name := catalog.DisplayName(cloud)
+func InfraLabel(cloudName, region, zone string) string {
+	name := cloud.DisplayName(cloudName)
 	switch {
 	case zone != "":
 		return fmt.Sprintf("%s (%s)", name, zone)

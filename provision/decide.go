@@ -2,6 +2,7 @@ package provision
 
 import (
 	"fmt"
+	"github.com/skyplan/skyplan/cloud"
 	"strings"
 
 	"github.com/skyplan/skyplan/optimizer"
@@ -102,7 +103,7 @@ func (l *Launcher) decideUnknownLaunch(f *Failure, pz optimizer.Placement, hasNe
 		return stop(fmt.Sprintf("a second unrecognised launch error in %s (the first was in %s)", pz.Region, first),
 			fmt.Sprintf("skyplan tried one more zone because a zone can refuse a launch for reasons the cloud does not name, but the same kind of error in two zones of %s points at the request itself: %s", pz.Region, again))
 	}
-	if zone == "" || regionLevelClouds[pz.Cloud] {
+	if zone == "" || !cloud.HasZones(pz.Cloud) {
 		return stop("unrecognised launch error and no other zone of the region to try", "skyplan could not classify this error: "+again)
 	}
 	if g.used == nil {

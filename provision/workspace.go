@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	_ "github.com/skyplan/skyplan/cloud/registry" // the clouds provisioned
 	"io"
 	"os"
 	"path/filepath"

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"github.com/skyplan/skyplan/cloud"
 	"strings"
 
 	"github.com/skyplan/skyplan/task"
@@ -32,25 +33,16 @@ func AutostopAction(cl *Cluster, down bool) string {
 		}
 	}
 	idList := strings.Join(ids, " ")
-	switch cl.Cloud {
-	case "aws":
-		verb := "stop-instances"
-		if down {
-			verb = "terminate-instances"
+	// Stopping follows cloud.Power, the answer `skyplan stop` gives too: a
+	// cluster skyplan cannot stop is not stopped behind its back (state.db
+	// would still say UP); it is only logged as idle.
+	if !down {
+		if ok, reason := cloud.CanStop(cl.Cloud, cl.UseSpot); !ok {
+			return fmt.Sprintf("echo %s", shellQuote("skyplan autostop: cluster "+cl.Name+" is idle; it is left running because "+reason+" (use autostop with --down to tear it down)"))
 		}
-		return fmt.Sprintf("aws ec2 %s --region %s --instance-ids %s", verb, shellQuote(cl.Region), idList)
-	case "gcp":
-		verb := "stop"
-		if down {
-			verb = "delete --quiet"
-		}
-		return fmt.Sprintf("gcloud compute instances %s --zone %s %s", verb, shellQuote(cl.Zone), idList)
-	case "azure":
-		verb := "deallocate"
-		if down {
-			verb = "delete --yes"
-		}
-		return fmt.Sprintf("az login --identity >/dev/null && az vm %s --ids %s", verb, idList)
+	}
+	if s, ok := cloud.As[cloud.SelfStop](cl.Cloud); ok {
+		return s.HeadCommand(cl.Region, cl.Zone, idList, down)
 	}
 	return fmt.Sprintf("echo %s", shellQuote("skyplan autostop: cluster "+cl.Name+" is idle; machines of SSH node pools are left running"))
 }

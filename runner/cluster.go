@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"github.com/skyplan/skyplan/cloud"
 	"os"
 	"os/user"
 	"sort"
@@ -44,6 +45,8 @@ type Cluster struct {
 	Cloud  string // "aws" | "gcp" | "azure" | "ssh"
 	Region string
 	Zone   string
+	// UseSpot: the nodes are spot instances (autostop cannot stop them).
+	UseSpot bool
 	// Nodes sorted by rank; rank 0 is the head.
 	Nodes []Node
 	// Accelerators per node (from the placement), e.g. {"A100": 8}.
@@ -64,7 +67,7 @@ func ClusterFromState(c *state.Cluster, cfg config.Config) (*Cluster, error) {
 		return nil, fmt.Errorf("cluster %s has no nodes recorded; run `skyplan apply` again to refresh it", c.Name)
 	}
 	cl := &Cluster{
-		Name: c.Name, Cloud: c.Cloud, Region: c.Region, Zone: c.Zone,
+		Name: c.Name, Cloud: c.Cloud, Region: c.Region, Zone: c.Zone, UseSpot: c.UseSpot,
 		Accelerators:   c.Accelerators,
 		ProxyCommand:   cfg.ProxyCommand(c.Cloud),
 		KnownHostsFile: KnownHostsPath(c.Name),
@@ -89,7 +92,7 @@ func ClusterFromState(c *state.Cluster, cfg config.Config) (*Cluster, error) {
 			rn.User = cloudCfg.SSHUser
 		}
 		if rn.User == "" {
-			rn.User = defaultSSHUser(c.Cloud)
+			rn.User = cloud.DefaultSSHUser(c.Cloud)
 		}
 		if rn.Host == "" {
 			return nil, fmt.Errorf("cluster %s: node rank %d has no address recorded", c.Name, n.Rank)
@@ -98,17 +101,6 @@ func ClusterFromState(c *state.Cluster, cfg config.Config) (*Cluster, error) {
 	}
 	sort.Slice(cl.Nodes, func(i, j int) bool { return cl.Nodes[i].Rank < cl.Nodes[j].Rank })
 	return cl, nil
-}
-
-// defaultSSHUser is the login user of the images skyplan's modules boot.
-func defaultSSHUser(cloud string) string {
-	switch cloud {
-	case "azure":
-		return "azureuser"
-	case "gcp":
-		return "gcpuser"
-	}
-	return "ubuntu"
 }
 
 // localUser is SKYPILOT_USER: the launching user's name.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/skyplan/skyplan/cloud"
 	"io"
 	"net"
 	"os"
@@ -313,19 +314,4 @@ func (c *conn) output(ctx context.Context, cmd string, stdin io.Reader) (string,
 }
 
 // shellQuote quotes s for POSIX shells (single quotes, ' as '\”).
-func shellQuote(s string) string {
-	if s == "" {
-		return "''"
-	}
-	safe := true
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./-_", r)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
-}
+func shellQuote(s string) string { return cloud.ShellQuote(s) }

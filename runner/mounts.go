@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"github.com/skyplan/skyplan/cloud"
 	"os"
 	"path"
 	"path/filepath"
@@ -36,77 +37,43 @@ func needsSymlink(dst string) bool {
 	return strings.HasPrefix(dst, "/") && !strings.HasPrefix(dst, "/tmp/") && dst != "/tmp"
 }
 
-// IsCloudURI reports whether a file_mounts source is a bucket URI.
-func IsCloudURI(src string) bool {
-	for _, p := range []string{"s3://", "gs://", "r2://", "https://", "azure://"} {
-		if strings.HasPrefix(src, p) {
-			return true
-		}
-	}
-	return false
-}
+// IsCloudURI reports whether a file_mounts source is a bucket URI
+// (cloud.IsCloudURI, the one definition task validation uses too).
+func IsCloudURI(src string) bool { return cloud.IsCloudURI(src) }
 
 // CloudFetchCommand downloads a bucket URI to dstExpr on a node with the
-// cloud's CLI, as sky/cloud_stores.py: a prefix is synced, a single object
+// store's CLI, as sky/cloud_stores.py: a prefix is synced, a single object
 // copied.
 func CloudFetchCommand(src, dstExpr string) (string, error) {
-	q := shellQuote(src)
-	switch {
-	case strings.HasPrefix(src, "s3://"):
-		return fmt.Sprintf(`if aws s3 ls %[1]s/ >/dev/null 2>&1; then mkdir -p %[2]s && aws s3 sync --no-follow-symlinks %[1]s %[2]s; `+
-			`else mkdir -p "$(dirname %[2]s)" && aws s3 cp %[1]s %[2]s; fi`, q, dstExpr), nil
-	case strings.HasPrefix(src, "r2://"):
-		u := shellQuote("s3://" + strings.TrimPrefix(src, "r2://"))
-		ep := `--endpoint-url "https://${R2_ACCOUNT_ID}.r2.cloudflarestorage.com" --profile=r2`
-		return fmt.Sprintf(`if aws s3 ls %[1]s/ %[3]s >/dev/null 2>&1; then mkdir -p %[2]s && aws s3 sync --no-follow-symlinks %[1]s %[2]s %[3]s; `+
-			`else mkdir -p "$(dirname %[2]s)" && aws s3 cp %[1]s %[2]s %[3]s; fi`, u, dstExpr, ep), nil
-	case strings.HasPrefix(src, "gs://"):
-		return fmt.Sprintf(`if gsutil -q stat %[1]s; then mkdir -p "$(dirname %[2]s)" && gsutil cp %[1]s %[2]s; `+
-			`else mkdir -p %[2]s && gsutil -m rsync -e -r %[1]s %[2]s; fi`, q, dstExpr), nil
-	case strings.HasPrefix(src, "https://") && strings.Contains(src, ".blob.core.windows.net/"):
-		return fmt.Sprintf(`mkdir -p "$(dirname %[2]s)" && azcopy copy --recursive=true %[1]s %[2]s`, q, dstExpr), nil
+	st, ok := cloud.StoreOfURI(src)
+	if !ok {
+		return "", fmt.Errorf("unsupported file_mounts source %q: use one of the stores %s (s3://, gs://, r2:// or https://<account>.blob.core.windows.net/<container>)", src, strings.Join(cloud.StoreNames(), ", "))
 	}
-	return "", fmt.Errorf("unsupported file_mounts source %q: use s3://, gs://, r2:// or https://<account>.blob.core.windows.net/<container>", src)
+	return st.FetchCommand(src, dstExpr), nil
 }
 
-// storeOf infers a bucket's store from its spec, its URI, or the cloud.
-func storeOf(st *task.Storage, cloud string) string {
+// storeOf infers a bucket's store from its spec, its URI, or the cloud's
+// own store.
+func storeOf(st *task.Storage, cloudName string) (cloud.Store, bool) {
 	if st.Store != "" {
-		return strings.ToLower(st.Store)
+		return cloud.LookupStore(st.Store)
 	}
 	for _, s := range st.Source {
-		switch {
-		case strings.HasPrefix(s, "s3://"):
-			return "s3"
-		case strings.HasPrefix(s, "gs://"):
-			return "gcs"
-		case strings.HasPrefix(s, "r2://"):
-			return "r2"
-		case strings.HasPrefix(s, "https://"):
-			return "azure"
+		if s, ok := cloud.StoreOfURI(s); ok {
+			return s, true
 		}
 	}
-	switch cloud {
-	case "gcp":
-		return "gcs"
-	case "azure":
-		return "azure"
+	if s, ok := cloud.HomeStore(cloudName); ok {
+		return s, true
 	}
-	return "s3"
+	return cloud.LookupStore("s3") // SkyPilot's default store
 }
 
 // bucketOf returns the bucket name and sub-path of a storage spec.
-func bucketOf(st *task.Storage) (bucket, sub string) {
+func bucketOf(st *task.Storage, store cloud.Store) (bucket, sub string) {
 	for _, s := range st.Source {
-		if i := strings.Index(s, "://"); i > 0 {
-			rest := s[i+3:]
-			if strings.HasPrefix(s, "https://") { // acct.blob.core.windows.net/container/sub
-				if j := strings.IndexByte(rest, '/'); j >= 0 {
-					rest = rest[j+1:]
-				}
-			}
-			b, sub, _ := strings.Cut(rest, "/")
-			return b, sub
+		if store.OwnsURI(s) {
+			return store.BucketOf(s)
 		}
 	}
 	return st.Name, ""
@@ -115,9 +82,12 @@ func bucketOf(st *task.Storage) (bucket, sub string) {
 // StorageCommand realises one bucket file mount on a node: COPY downloads
 // it, MOUNT uses the FUSE tool SkyPilot uses for the store (goofys for S3,
 // gcsfuse for GCS, blobfuse2 for Azure), MOUNT_CACHED uses rclone's VFS cache.
-func StorageCommand(dst string, st *task.Storage, cloud string) (string, error) {
-	store := storeOf(st, cloud)
-	bucket, sub := bucketOf(st)
+func StorageCommand(dst string, st *task.Storage, cloudName string) (string, error) {
+	store, ok := storeOf(st, cloudName)
+	if !ok {
+		return "", fmt.Errorf("file_mounts.%s: store %q is not supported by skyplan (use %s)", dst, strings.ToLower(st.Store), strings.Join(cloud.StoreNames(), ", "))
+	}
+	bucket, sub := bucketOf(st, store)
 	if bucket == "" {
 		return "", fmt.Errorf("file_mounts.%s: storage has neither name nor bucket source", dst)
 	}
@@ -126,12 +96,8 @@ func StorageCommand(dst string, st *task.Storage, cloud string) (string, error) 
 		mode = "MOUNT"
 	}
 	d := RemotePathExpr(dst)
-	uri := map[string]string{"s3": "s3://", "gcs": "gs://", "r2": "r2://"}[store] + path.Join(bucket, sub)
 	if mode == "COPY" {
-		if store == "azure" {
-			return fmt.Sprintf(`mkdir -p %s && azcopy copy --recursive=true "https://${AZURE_STORAGE_ACCOUNT}.blob.core.windows.net/"%s/* %s`, d, shellQuote(path.Join(bucket, sub)), d), nil
-		}
-		return CloudFetchCommand(uri, d)
+		return store.CopyCommand(bucket, sub, d), nil
 	}
 	// Prepare the mount point as SkyPilot's mount script: unmount a stale
 	// mount, create the path world-writable, refuse a non-empty directory.
@@ -140,30 +106,10 @@ func StorageCommand(dst string, st *task.Storage, cloud string) (string, error) 
 		`{ [ -z "$(ls -A %[1]s)" ] || { echo "Mount path %[2]s is non-empty. Use an empty directory for MOUNT." >&2; exit 1; }; } && `,
 		d, dst)
 	if mode == "MOUNT_CACHED" {
-		remote := map[string]string{"s3": "s3", "gcs": "gcs", "r2": "r2", "azure": "azure"}[store]
 		return prep + fmt.Sprintf(`mkdir -p ~/.sky && rclone mount %s:%s %s --daemon --daemon-wait 10 --allow-other --vfs-cache-mode full --log-file ~/.sky/rclone_log`,
-			remote, shellQuote(path.Join(bucket, sub)), d), nil
+			store.RcloneRemote(), shellQuote(path.Join(bucket, sub)), d), nil
 	}
-	switch store {
-	case "s3":
-		b := bucket
-		if sub != "" {
-			b += ":" + sub
-		}
-		return prep + fmt.Sprintf(`goofys -o allow_other --stat-cache-ttl 5s --type-cache-ttl 5s %s %s`, shellQuote(b), d), nil
-	case "r2":
-		return prep + fmt.Sprintf(`goofys -o allow_other --stat-cache-ttl 5s --type-cache-ttl 5s --endpoint "https://${R2_ACCOUNT_ID}.r2.cloudflarestorage.com" %s %s`, shellQuote(bucket), d), nil
-	case "gcs":
-		only := ""
-		if sub != "" {
-			only = "--only-dir " + shellQuote(sub) + " "
-		}
-		return prep + fmt.Sprintf(`gcsfuse -o allow_other --implicit-dirs --stat-cache-capacity 4096 --stat-cache-ttl 5s --type-cache-ttl 5s %s%s %s`, only, shellQuote(bucket), d), nil
-	case "azure":
-		return prep + fmt.Sprintf(`mkdir -p ~/.sky/blobfuse2_cache && AZURE_STORAGE_ACCOUNT_CONTAINER=%s blobfuse2 %s --allow-other --container-name %s --tmp-path ~/.sky/blobfuse2_cache`,
-			shellQuote(bucket), d, shellQuote(bucket)), nil
-	}
-	return "", fmt.Errorf("file_mounts.%s: store %q is not supported by skyplan (use s3, gcs, r2 or azure)", dst, store)
+	return prep + store.MountCommand(bucket, sub, d), nil
 }
 
 // fileMounts copies local file mounts and fetches cloud-URI ones on every

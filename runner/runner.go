@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	_ "github.com/skyplan/skyplan/cloud/registry" // the clouds the runner asks about
 	"github.com/skyplan/skyplan/state"
 	"golang.org/x/crypto/ssh"
 )

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/skyplan/skyplan/catalog"
+	"github.com/skyplan/skyplan/cloud"
 	"math"
 	"sort"
 	"strconv"
@@ -54,7 +54,7 @@ func TaskID(t time.Time, cluster string, jobID int) string {
 // ClusterInfoJSON renders SKYPILOT_CLUSTER_INFO as Python's json.dumps does
 // with default separators (", " and ": ") and ensure_ascii; an empty zone
 // is null.
-func ClusterInfoJSON(cluster, cloud, region, zone string) string {
+func ClusterInfoJSON(cluster, cloudName, region, zone string) string {
 	var zoneJSON string
 	if zone == "" {
 		zoneJSON = "null"
@@ -62,7 +62,7 @@ func ClusterInfoJSON(cluster, cloud, region, zone string) string {
 		zoneJSON = pyJSONString(zone)
 	}
 	return fmt.Sprintf(`{"cluster_name": %s, "cloud": %s, "region": %s, "zone": %s}`,
-		pyJSONString(cluster), pyJSONString(catalog.DisplayName(cloud)), pyJSONString(region), zoneJSON)
+		pyJSONString(cluster), pyJSONString(cloud.DisplayName(cloudName)), pyJSONString(region), zoneJSON)
 }
 
 func pyJSONString(s string) string {
