@@ -142,3 +142,11 @@ func DefaultSSHUser(name string) string {
 	}
 	return "ubuntu"
 }
+
+// JoinNames renders names as prose: "aws, gcp and azure".
+func JoinNames(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}

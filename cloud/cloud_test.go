@@ -10,7 +10,7 @@ import (
 )
 
 func TestRegistryOrderAndIdentity(t *testing.T) {
-	if got, want := cloud.Names(), []string{"aws", "azure", "gcp", "ssh"}; !slices.Equal(got, want) {
+	if got, want := cloud.Names(), []string{"aws", "gcp", "azure", "ssh"}; !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
 	for name, want := range map[string][2]string{"aws": {"AWS", "ubuntu"}, "GCP": {"GCP", "gcpuser"}, "azure": {"Azure", "azureuser"}} {

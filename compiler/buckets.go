@@ -4,11 +4,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/skyplan/skyplan/cloud"
 	"github.com/skyplan/skyplan/diag"
 )
-
-// storeCloud maps a storage spec's store to the cloud that hosts it.
-var storeCloud = map[string]string{"s3": "aws", "gcs": "gcp", "azure": "azure"}
 
 // buckets splits the task's storage file mounts that skyplan must create
 // into ephemeral (persistent: false, created with the cluster) and
@@ -18,7 +16,7 @@ func (c *compilation) buckets() (ephemeral, persistent []string, ds diag.Diagnos
 	if c.in.Task == nil {
 		return nil, nil, nil
 	}
-	cloud := c.in.Placement.Cloud
+	onCloud := c.in.Placement.Cloud
 	for _, fm := range c.in.Task.FileMounts {
 		st := fm.Storage
 		if st == nil {
@@ -30,13 +28,13 @@ func (c *compilation) buckets() (ephemeral, persistent []string, ds diag.Diagnos
 		}
 		store := strings.ToLower(st.Store)
 		if store != "" {
-			want, ok := storeCloud[store]
-			if !ok {
-				ds = append(ds, c.errf(field, "Storage store not supported", "skyplan creates s3, gcs and azure buckets; %q uses store %q.", st.Name, st.Store))
+			want := cloud.StoreCloud(store)
+			if want == "" {
+				ds = append(ds, c.errf(field, "Storage store not supported", "skyplan creates %s buckets; %q uses store %q.", homeStores(), st.Name, st.Store))
 				continue
 			}
-			if want != cloud {
-				ds = append(ds, c.errf(field, "Bucket on another cloud", "Bucket %q uses store %s but the cluster runs on %s; skyplan creates buckets on the cluster's cloud. Remove store: to use %s, or pin the task to %s with infra.", st.Name, st.Store, cloud, cloud, want))
+			if want != onCloud {
+				ds = append(ds, c.errf(field, "Bucket on another cloud", "Bucket %q uses store %s but the cluster runs on %s; skyplan creates buckets on the cluster's cloud. Remove store: to use %s, or pin the task to %s with infra.", st.Name, st.Store, onCloud, onCloud, want))
 				continue
 			}
 		}
@@ -47,6 +45,18 @@ func (c *compilation) buckets() (ephemeral, persistent []string, ds diag.Diagnos
 		}
 	}
 	return dedupe(ephemeral), dedupe(persistent), ds
+}
+
+// homeStores lists the stores skyplan creates buckets in (each compiled
+// cloud's own store): "s3, azure and gcs".
+func homeStores() string {
+	var names []string
+	for _, c := range cloud.With[cloud.Module]() {
+		if s, ok := cloud.HomeStore(c); ok {
+			names = append(names, s.Name())
+		}
+	}
+	return cloud.JoinNames(names)
 }
 
 func dedupe(xs []string) []string {

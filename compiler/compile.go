@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/skyplan/skyplan/cloud"
+	_ "github.com/skyplan/skyplan/cloud/registry" // the clouds compiled for
 	"github.com/skyplan/skyplan/config"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/optimizer"
@@ -66,39 +68,16 @@ func (m *Module) Paths() []string {
 	return ps
 }
 
-// Provider versions the generated roots pin (what exists offline for AWS;
-// the google/azurerm versions of ../shared/provider-schemas).
 const (
-	AWSProviderVersion     = "5.100.0"
-	GoogleProviderVersion  = "6.50.0"
-	AzurermProviderVersion = "4.81.0"
-	requiredTerraform      = ">= 1.5.0"
+	requiredTerraform = ">= 1.5.0"
 	// MainFile and VarsFile are the root files the provisioner reads.
 	MainFile = "main.tf"
 	VarsFile = "skyplan.auto.tfvars.json"
 )
 
-// Default login users per cloud (SkyPilot's).
-var defaultSSHUser = map[string]string{"aws": "ubuntu", "gcp": "gcpuser", "azure": "azureuser"}
-
 // tfVar is one root variable: declared in main.tf, passed to the module
-// (unless providerOnly) and valued in the tfvars JSON.
-type tfVar struct {
-	name, typ    string
-	value        any
-	providerOnly bool
-}
-
-// cloudRoot is what a cloud contributes to the root module.
-type cloudRoot struct {
-	vars      []tfVar
-	providers []providerSpec
-	buckets   bucketRoot // persistent buckets root, if any
-}
-
-type providerSpec struct {
-	name, source, version string
-}
+// (unless ProviderOnly) and valued in the tfvars JSON.
+type tfVar = cloud.Var
 
 // Compile turns in into a root module. Diagnostics carry warnings even on
 // success; on errors the module is nil.
@@ -126,47 +105,45 @@ func Compile(in Input) (*Module, diag.Diagnostics) {
 		ds.Errorf("No SSH public key", "The compiler needs skyplan's SSH public key (skyhome.EnsureSSHKey) to authorize logins on the nodes.")
 	}
 	ds = append(ds, checkCIDRs(in.SSHCIDRs)...)
-	if p.InstanceType == "" && p.Cloud != "gcp" {
-		ds.Errorf("Placement has no instance type", "The optimizer's placement for cloud %q names no instance type.", p.Cloud)
+	mod, ok := cloud.As[cloud.Module](p.Cloud)
+	if !ok {
+		ds.Errorf("Cloud not supported by the compiler", "skyplan compiles Terraform for %s; the placement is on %q.", cloud.JoinNames(cloud.With[cloud.Module]()), p.Cloud)
 	}
 	if ds.HasErrors() {
 		return nil, ds
 	}
-	c := &compilation{in: in, req: req, numNodes: numNodes, name: CloudSafeName(p.Cloud, in.ClusterName)}
+	c := &compilation{in: in, req: req, numNodes: numNodes, name: safeName(mod, in.ClusterName)}
 	c.sshUser = in.SSHUser
 	if c.sshUser == "" {
-		c.sshUser = defaultSSHUser[p.Cloud]
+		c.sshUser = cloud.DefaultSSHUser(p.Cloud)
 	}
 	c.ports = portsValue(req.Ports)
 	c.labels = map[string]string{}
 	for k, v := range req.Labels {
 		c.labels[k] = v
 	}
-	var root cloudRoot
-	var cds diag.Diagnostics
-	switch p.Cloud {
-	case "aws":
-		root, cds = c.aws()
-	case "gcp":
-		root, cds = c.gcp()
-	case "azure":
-		root, cds = c.azure()
-	default:
-		cds.Errorf("Cloud not supported by the compiler", "skyplan compiles Terraform for aws, gcp and azure; the placement is on %q.", p.Cloud)
+	eph, pers, bds := c.buckets()
+	ds = append(ds, bds...)
+	mreq := c.moduleRequest(eph, pers)
+	root, cds := mod.Root(mreq)
+	for i := range cds {
+		if cds[i].Field != "" && cds[i].Subject == nil && in.Task != nil {
+			cds[i].Subject = in.Task.Source.Range(cds[i].Field)
+		}
 	}
 	ds = append(ds, cds...)
 	if ds.HasErrors() {
 		return nil, ds
 	}
 	m := &Module{Files: map[string][]byte{}}
-	main, err := c.rootMain(root)
+	main, err := c.rootMain(mod, mreq, root)
 	if err != nil {
 		ds = ds.Append(err)
 		return nil, ds
 	}
 	m.Files[MainFile] = main
-	m.Files[VarsFile] = varsJSON(root.vars)
-	files, err := templates.Files(p.Cloud)
+	m.Files[VarsFile] = varsJSON(root.Vars)
+	files, err := templates.FilesOf(mod.ModuleFiles())
 	if err != nil {
 		ds = ds.Append(fmt.Errorf("embedded %s module: %w", p.Cloud, err))
 		return nil, ds
@@ -174,14 +151,14 @@ func Compile(in Input) (*Module, diag.Diagnostics) {
 	for rel, b := range files {
 		m.Files["modules/"+p.Cloud+"/"+rel] = b
 	}
-	if len(root.buckets.vars) > 0 {
-		bm, err := c.bucketsMain(root)
+	if len(root.BucketVars) > 0 {
+		bm, err := c.bucketsMain(mod, mreq, root)
 		if err != nil {
 			ds = ds.Append(err)
 			return nil, ds
 		}
 		m.Files["buckets/"+MainFile] = bm
-		m.Files["buckets/"+VarsFile] = varsJSON(root.buckets.vars)
+		m.Files["buckets/"+VarsFile] = varsJSON(root.BucketVars)
 	}
 	return m, ds
 }
@@ -270,18 +247,42 @@ func (c *compilation) errf(field, summary, detail string, args ...any) diag.Diag
 func (c *compilation) commonVars() []tfVar {
 	cidrs := append([]string{}, c.in.SSHCIDRs...)
 	return []tfVar{
-		{name: "cluster_name", typ: "string", value: c.name},
-		{name: "num_nodes", typ: "number", value: c.numNodes},
-		{name: "use_spot", typ: "bool", value: c.in.Placement.UseSpot},
-		{name: "ssh_user", typ: "string", value: c.sshUser},
-		{name: "ssh_public_key", typ: "string", value: strings.TrimSpace(c.in.SSHPublicKey)},
-		{name: "ssh_cidrs", typ: "list(string)", value: cidrs},
-		{name: "ports", typ: "list(object({ from = number, to = number }))", value: c.ports},
-		{name: "vpc_name", typ: "string", value: c.in.VPCName},
-		{name: "subnet_name", typ: "string", value: c.in.SubnetName},
-		{name: "use_private_ip", typ: "bool", value: c.in.UsePrivateIP},
-		{name: "labels", typ: "map(string)", value: c.labels},
+		{Name: "cluster_name", Type: "string", Value: c.name},
+		{Name: "num_nodes", Type: "number", Value: c.numNodes},
+		{Name: "use_spot", Type: "bool", Value: c.in.Placement.UseSpot},
+		{Name: "ssh_user", Type: "string", Value: c.sshUser},
+		{Name: "ssh_public_key", Type: "string", Value: strings.TrimSpace(c.in.SSHPublicKey)},
+		{Name: "ssh_cidrs", Type: "list(string)", Value: cidrs},
+		{Name: "ports", Type: "list(object({ from = number, to = number }))", Value: c.ports},
+		{Name: "vpc_name", Type: "string", Value: c.in.VPCName},
+		{Name: "subnet_name", Type: "string", Value: c.in.SubnetName},
+		{Name: "use_private_ip", Type: "bool", Value: c.in.UsePrivateIP},
+		{Name: "labels", Type: "map(string)", Value: c.labels},
 	}
+}
+
+// moduleRequest is the cloud-neutral request the cloud's Module compiles.
+func (c *compilation) moduleRequest(ephemeral, persistent []string) cloud.ModuleRequest {
+	p := c.in.Placement
+	acc, count := c.accelerator()
+	r := cloud.ModuleRequest{
+		ClusterName: c.name, Common: c.commonVars(),
+		Region: p.Region, Zone: p.Zone, Zones: p.Zones, InstanceType: p.InstanceType, VCPUs: p.VCPUs,
+		Accelerator: acc, AcceleratorCount: count,
+		NumNodes: c.numNodes, UseSpot: p.UseSpot,
+		Image: c.imageFor(p.Region), DiskSizeGB: diskSize(c.req), DiskTier: c.req.DiskTier, NetworkTier: c.req.NetworkTier,
+		Labels: c.labels, SSHCIDRs: c.in.SSHCIDRs, VPCName: c.in.VPCName,
+		Buckets: ephemeral, PersistentBuckets: persistent,
+		ProjectID: c.in.ProjectID, SubscriptionID: c.in.SubscriptionID,
+		DisablePlacementGroup: c.in.DisablePlacementGroup, SkipAccountChecks: c.in.AWSSkipAccountChecks,
+	}
+	if args := c.req.AcceleratorArgs; args != nil {
+		r.TPUNode, r.RuntimeVersion = !args.TPUVM, args.RuntimeVersion
+	}
+	if c.in.Images != nil {
+		r.ResolveImage = c.in.Images.AWSImage
+	}
+	return r
 }
 
 func diskSize(req *task.Resources) int {

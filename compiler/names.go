@@ -4,21 +4,25 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
-)
 
-// Cloud name length limits for a cluster name (SkyPilot's limits for GCP and
-// Azure; AWS names are capped at 63 so derived names stay under 255).
-var maxNameLen = map[string]int{"aws": 63, "gcp": 35, "azure": 42}
+	"github.com/skyplan/skyplan/cloud"
+)
 
 // CloudSafeName maps a cluster name to a name every resource of cloud
 // accepts: lowercase letters, digits and hyphens, starting with a letter,
 // at most the cloud's limit. A name that had to be truncated gets a
 // 4-hex-digit hash suffix of the original so long names sharing a prefix
 // stay distinct.
-func CloudSafeName(cloud, name string) string {
-	limit := maxNameLen[cloud]
-	if limit == 0 {
-		limit = 63
+func CloudSafeName(cloudName, name string) string {
+	mod, _ := cloud.As[cloud.Module](cloudName)
+	return safeName(mod, name)
+}
+
+// safeName is CloudSafeName for a cloud's module (nil: 63 characters).
+func safeName(mod cloud.Module, name string) string {
+	limit := 63
+	if mod != nil && mod.MaxNameLength() > 0 {
+		limit = mod.MaxNameLength()
 	}
 	var b strings.Builder
 	lastDash := false

@@ -5,32 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/skyplan/skyplan/cloud"
 	"github.com/zclconf/go-cty/cty"
 )
 
-// bucketRoot describes the separate root for persistent buckets.
-type bucketRoot struct {
-	vars []tfVar
-}
-
-func varRef(name string) hclwrite.Tokens {
-	return hclwrite.TokensForTraversal(hcl.Traversal{hcl.TraverseRoot{Name: "var"}, hcl.TraverseAttr{Name: name}})
-}
-
-// rawExpr parses an HCL expression (a type constraint or a small literal
-// expression written by the compiler itself) into tokens.
-func rawExpr(src string) (hclwrite.Tokens, error) {
-	f, diags := hclwrite.ParseConfig([]byte("x = "+src+"\n"), "expr", hcl.InitialPos)
-	if diags.HasErrors() {
-		return nil, fmt.Errorf("internal: bad expression %q: %s", src, diags.Error())
-	}
-	return f.Body().GetAttribute("x").Expr().BuildTokens(nil), nil
-}
+var varRef, rawExpr = cloud.VarRef, cloud.RawExpr
 
 func (c *compilation) header(b *hclwrite.Body, what string) {
 	version := c.in.SkyplanVersion
@@ -47,14 +30,14 @@ func (c *compilation) header(b *hclwrite.Body, what string) {
 }
 
 // terraformBlock writes required_version, pinned providers and the backend.
-func (c *compilation) terraformBlock(b *hclwrite.Body, providers []providerSpec, stateSuffix string) error {
+func (c *compilation) terraformBlock(b *hclwrite.Body, providers []cloud.Provider, stateSuffix string) error {
 	tb := b.AppendNewBlock("terraform", nil).Body()
 	tb.SetAttributeValue("required_version", cty.StringVal(requiredTerraform))
 	rp := tb.AppendNewBlock("required_providers", nil).Body()
 	for _, p := range providers {
-		rp.SetAttributeValue(p.name, cty.ObjectVal(map[string]cty.Value{
-			"source":  cty.StringVal(p.source),
-			"version": cty.StringVal(p.version),
+		rp.SetAttributeValue(p.Name, cty.ObjectVal(map[string]cty.Value{
+			"source":  cty.StringVal(p.Source),
+			"version": cty.StringVal(p.Version),
 		}))
 	}
 	return c.backendBlock(tb, stateSuffix)
@@ -168,16 +151,20 @@ var varDescriptions = map[string]string{
 func declareVars(b *hclwrite.Body, vars []tfVar) error {
 	for _, v := range vars {
 		b.AppendNewline()
-		vb := b.AppendNewBlock("variable", []string{v.name}).Body()
-		if d := varDescriptions[v.name]; d != "" {
+		vb := b.AppendNewBlock("variable", []string{v.Name}).Body()
+		d := v.Description
+		if d == "" {
+			d = varDescriptions[v.Name]
+		}
+		if d != "" {
 			vb.SetAttributeValue("description", cty.StringVal(d))
 		}
-		t, err := rawExpr(v.typ)
+		t, err := rawExpr(v.Type)
 		if err != nil {
 			return err
 		}
 		vb.SetAttributeRaw("type", t)
-		if v.value == nil {
+		if v.Value == nil {
 			vb.SetAttributeValue("default", cty.NullVal(cty.DynamicPseudoType))
 		}
 	}
@@ -189,8 +176,8 @@ func moduleCall(b *hclwrite.Body, name, source string, vars []tfVar) {
 	mb := b.AppendNewBlock("module", []string{name}).Body()
 	mb.SetAttributeValue("source", cty.StringVal(source))
 	for _, v := range vars {
-		if !v.providerOnly {
-			mb.SetAttributeRaw(v.name, varRef(v.name))
+		if !v.ProviderOnly {
+			mb.SetAttributeRaw(v.Name, varRef(v.Name))
 		}
 	}
 }
@@ -203,21 +190,21 @@ func output(b *hclwrite.Body, name, desc, module, attr string) {
 }
 
 // rootMain renders the cluster root's main.tf.
-func (c *compilation) rootMain(root cloudRoot) ([]byte, error) {
+func (c *compilation) rootMain(mod cloud.Module, req cloud.ModuleRequest, root cloud.ModuleRoot) ([]byte, error) {
 	f := hclwrite.NewEmptyFile()
 	b := f.Body()
 	p := c.in.Placement
 	c.header(b, fmt.Sprintf("Cluster %q on %s. Values live in %s; the module in modules/%s.", c.in.ClusterName, p.Cloud, VarsFile, p.Cloud))
-	if err := c.terraformBlock(b, root.providers, ""); err != nil {
+	if err := c.terraformBlock(b, root.Providers, ""); err != nil {
 		return nil, err
 	}
-	if err := c.providerBlocks(b, p.Cloud); err != nil {
+	if err := mod.ProviderBlocks(b, req); err != nil {
 		return nil, err
 	}
-	if err := declareVars(b, root.vars); err != nil {
+	if err := declareVars(b, root.Vars); err != nil {
 		return nil, err
 	}
-	moduleCall(b, "cluster", "./modules/"+p.Cloud, root.vars)
+	moduleCall(b, "cluster", "./modules/"+p.Cloud, root.Vars)
 	output(b, "nodes", "Nodes in rank order (rank 0 = head): rank, instance_id, private_ip, public_ip, zone, ssh_user.", "cluster", "nodes")
 	output(b, "ssh_user", "Login user on every node.", "cluster", "ssh_user")
 	output(b, "buckets", "Buckets created and destroyed with the cluster.", "cluster", "buckets")
@@ -225,63 +212,23 @@ func (c *compilation) rootMain(root cloudRoot) ([]byte, error) {
 }
 
 // bucketsMain renders buckets/main.tf, the separate root of persistent buckets.
-func (c *compilation) bucketsMain(root cloudRoot) ([]byte, error) {
+func (c *compilation) bucketsMain(mod cloud.Module, req cloud.ModuleRequest, root cloud.ModuleRoot) ([]byte, error) {
 	f := hclwrite.NewEmptyFile()
 	b := f.Body()
 	p := c.in.Placement
 	c.header(b, fmt.Sprintf("Persistent buckets of cluster %q: a separate root and state, so destroying the cluster keeps them.", c.in.ClusterName))
-	if err := c.terraformBlock(b, root.providers[:1], "-buckets"); err != nil {
+	if err := c.terraformBlock(b, root.Providers[:1], "-buckets"); err != nil {
 		return nil, err
 	}
-	if err := c.providerBlocks(b, p.Cloud); err != nil {
+	if err := mod.ProviderBlocks(b, req); err != nil {
 		return nil, err
 	}
-	if err := declareVars(b, root.buckets.vars); err != nil {
+	if err := declareVars(b, root.BucketVars); err != nil {
 		return nil, err
 	}
-	moduleCall(b, "buckets", "../modules/"+p.Cloud+"/buckets", root.buckets.vars)
+	moduleCall(b, "buckets", "../modules/"+p.Cloud+"/buckets", root.BucketVars)
 	output(b, "buckets", "Persistent buckets (kept when the cluster is destroyed).", "buckets", "names")
 	return format(f)
-}
-
-func (c *compilation) providerBlocks(b *hclwrite.Body, cloud string) error {
-	switch cloud {
-	case "aws":
-		b.AppendNewline()
-		pb := b.AppendNewBlock("provider", []string{"aws"}).Body()
-		pb.SetAttributeRaw("region", varRef("region"))
-		// The fallback loop, not the provider, retries capacity errors.
-		pb.SetAttributeValue("max_retries", cty.NumberIntVal(2))
-		if c.in.AWSSkipAccountChecks {
-			pb.SetAttributeValue("skip_credentials_validation", cty.True)
-			pb.SetAttributeValue("skip_requesting_account_id", cty.True)
-			pb.SetAttributeValue("skip_metadata_api_check", cty.True)
-		}
-		dt := pb.AppendNewBlock("default_tags", nil).Body()
-		dt.SetAttributeValue("tags", cty.ObjectVal(map[string]cty.Value{"skyplan-cluster": cty.StringVal(c.name)}))
-	case "gcp":
-		for _, name := range []string{"google", "google-beta"} {
-			b.AppendNewline()
-			pb := b.AppendNewBlock("provider", []string{name}).Body()
-			pr, err := rawExpr(`var.project_id == "" ? null : var.project_id`)
-			if err != nil {
-				return err
-			}
-			pb.SetAttributeRaw("project", pr)
-			pb.SetAttributeRaw("region", varRef("region"))
-			pb.SetAttributeValue("default_labels", cty.ObjectVal(map[string]cty.Value{"skyplan-cluster": cty.StringVal(c.name)}))
-		}
-	case "azure":
-		b.AppendNewline()
-		pb := b.AppendNewBlock("provider", []string{"azurerm"}).Body()
-		pb.AppendNewBlock("features", nil)
-		sub, err := rawExpr(`var.subscription_id == "" ? null : var.subscription_id`)
-		if err != nil {
-			return err
-		}
-		pb.SetAttributeRaw("subscription_id", sub)
-	}
-	return nil
 }
 
 func format(f *hclwrite.File) ([]byte, error) {
@@ -296,7 +243,7 @@ func format(f *hclwrite.File) ([]byte, error) {
 func varsJSON(vars []tfVar) []byte {
 	m := map[string]any{}
 	for _, v := range vars {
-		m[v.name] = v.value
+		m[v.Name] = v.Value
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -304,12 +251,4 @@ func varsJSON(vars []tfVar) []byte {
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(m) // only plain values: cannot fail
 	return buf.Bytes()
-}
-
-func trimCIDR32(cidrs []string) []string {
-	out := make([]string, 0, len(cidrs))
-	for _, c := range cidrs {
-		out = append(out, strings.TrimSuffix(c, "/32"))
-	}
-	return out
 }

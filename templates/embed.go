@@ -11,8 +11,20 @@ import (
 //go:embed aws gcp azure
 var modules embed.FS
 
-// Clouds lists the clouds that have a module.
-var Clouds = []string{"aws", "azure", "gcp"}
+// Clouds lists the clouds that have a module here: the embedded
+// directories, read from the embed, not a second hand-kept list.
+var Clouds = moduleDirs()
+
+func moduleDirs() []string {
+	entries, _ := fs.ReadDir(modules, ".")
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
 
 // Module returns the files of cloud's module (README and .tf files, nested
 // buckets module included), rooted at the module directory.
@@ -20,8 +32,11 @@ func Module(cloud string) (fs.FS, error) { return fs.Sub(modules, cloud) }
 
 // Files returns every file of cloud's module as relative path → content, in
 // no particular order (callers sort when they need to).
-func Files(cloud string) (map[string][]byte, error) {
-	sub, err := Module(cloud)
+func Files(cloud string) (map[string][]byte, error) { return FilesOf(Module(cloud)) }
+
+// FilesOf returns every file of a module tree (any fs.FS, e.g. a cloud's
+// cloud.Module.ModuleFiles) as relative path → content.
+func FilesOf(sub fs.FS, err error) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 
 func init() {
 	cloud.Register(aws.Cloud{})
-	cloud.Register(azure.Cloud{})
 	cloud.Register(gcp.Cloud{})
+	cloud.Register(azure.Cloud{})
 	cloud.Register(sshpool.Cloud{})
 }

@@ -1,0 +1,153 @@
+package aws
+
+import (
+	"io/fs"
+	"regexp"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/skyplan/skyplan/cloud"
+	"github.com/skyplan/skyplan/diag"
+	"github.com/skyplan/skyplan/templates"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// ProviderVersion is the hashicorp/aws version generated roots pin (what
+// exists offline as a filesystem mirror).
+const ProviderVersion = "5.100.0"
+
+var _ cloud.Module = Cloud{}
+
+func (Cloud) ModuleFiles() (fs.FS, error) { return templates.Module("aws") }
+
+// MaxNameLength: AWS names are capped at 63 so derived names stay under 255.
+func (Cloud) MaxNameLength() int { return 63 }
+
+// Graviton families carry a "g" right after the generation digit (m6g,
+// c7gn, g5g, im4gn).
+var armFamily = regexp.MustCompile(`^[a-z]+[0-9]+[a-z]*g[a-z]*\.`)
+
+// imageTag picks SkyPilot's default image tag for an instance type.
+func imageTag(instanceType, acc string) string {
+	fam := strings.SplitN(instanceType, ".", 2)[0]
+	switch {
+	case strings.HasPrefix(fam, "inf") || strings.HasPrefix(fam, "trn"):
+		return "skypilot:neuron-ubuntu-2204"
+	case strings.HasPrefix(fam, "p2"):
+		return "skypilot:k80-ubuntu-2004"
+	}
+	tag := "skypilot:custom-cpu-ubuntu"
+	if acc != "" {
+		tag = "skypilot:custom-gpu-ubuntu"
+	}
+	if armFamily.MatchString(instanceType) && !strings.HasPrefix(fam, "g4dn") {
+		tag += "-arm64"
+	}
+	return tag
+}
+
+// disk maps disk_tier to volume type, IOPS and throughput (SkyPilot's
+// mapping: throughput = IOPS/16 MiB/s for gp3).
+func disk(tier string) (typ string, iops, throughput any) {
+	switch tier {
+	case "low":
+		return "standard", nil, nil
+	case "high":
+		return "gp3", 7000, 7000 / 16
+	case "ultra", "best":
+		return "io2", 20000, nil
+	default: // "" and medium
+		return "gp3", 3500, 3500 / 16
+	}
+}
+
+// Root: the subnet lives in one availability zone, so a region-level
+// placement compiles with its first zone to try (the fallback loop passes
+// one zone per attempt).
+func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) {
+	var ds diag.Diagnostics
+	if req.InstanceType == "" {
+		ds.Errorf("Placement has no instance type", "The optimizer's placement for cloud %q names no instance type.", "aws")
+		return cloud.ModuleRoot{}, ds
+	}
+	zone := req.Zone
+	if zone == "" && len(req.Zones) > 0 {
+		zone = req.Zones[0]
+	}
+	if zone == "" {
+		ds.Errorf("AWS placement has no zone", "The cluster's subnet lives in one availability zone; the placement for %s names none. The fallback loop passes one zone per attempt.", req.Region)
+		return cloud.ModuleRoot{}, ds
+	}
+	ami := ""
+	image := req.Image
+	switch {
+	case strings.HasPrefix(image, "ami-"):
+		ami = image
+	case image == "" || strings.HasPrefix(image, "docker:") || strings.HasPrefix(image, "skypilot:"):
+		tag := image
+		if tag == "" || strings.HasPrefix(tag, "docker:") {
+			tag = imageTag(req.InstanceType, req.Accelerator)
+		}
+		if req.ResolveImage == nil {
+			ds = append(ds, cloud.FieldError("resources.image_id", "No image catalog", "Cannot resolve image tag %s in %s without the catalog.", tag, req.Region))
+			return cloud.ModuleRoot{}, ds
+		}
+		id, ok := req.ResolveImage(tag, req.Region)
+		if !ok {
+			ds = append(ds, cloud.FieldError("resources.image_id", "No image for this region", "Image tag %s has no AMI in %s. Set resources.image_id to an AMI id for %s, or choose another region.", tag, req.Region, req.Region))
+			return cloud.ModuleRoot{}, ds
+		}
+		ami = id
+	default:
+		ds = append(ds, cloud.FieldError("resources.image_id", "Unsupported AWS image_id", "%q is neither an AMI id (ami-...), a skypilot: tag nor a docker: image.", image))
+		return cloud.ModuleRoot{}, ds
+	}
+	diskType, iops, throughput := disk(req.DiskTier)
+	efa := 0
+	if req.NetworkTier == "best" {
+		if efa = EFAInterfaces(req.InstanceType); efa == 0 {
+			ds = append(ds, cloud.Warning("No EFA on this instance type", "network_tier: best uses EFA on %s only; %s gets standard networking.", efaText, req.InstanceType))
+		}
+	}
+	vars := []cloud.Var{{Name: "region", Type: "string", Value: req.Region, ProviderOnly: true}}
+	vars = append(vars, req.Common...)
+	vars = append(vars,
+		cloud.Var{Name: "zone", Type: "string", Value: zone},
+		cloud.Var{Name: "instance_type", Type: "string", Value: req.InstanceType, Description: "Instance type of every node."},
+		cloud.Var{Name: "ami_id", Type: "string", Value: ami, Description: "Image of every node in this region."},
+		cloud.Var{Name: "disk_size_gb", Type: "number", Value: req.DiskSizeGB},
+		cloud.Var{Name: "disk_type", Type: "string", Value: diskType},
+		cloud.Var{Name: "disk_iops", Type: "number", Value: iops, Description: "OS disk IOPS from disk_tier."},
+		cloud.Var{Name: "disk_throughput", Type: "number", Value: throughput, Description: "OS disk throughput (MiB/s) from disk_tier."},
+		cloud.Var{Name: "placement_group", Type: "bool", Value: req.NumNodes > 1 && !req.DisablePlacementGroup, Description: "Cluster placement group (multi-node)."},
+		cloud.Var{Name: "efa_interfaces", Type: "number", Value: efa, Description: "EFA interfaces per node (network_tier: best)."},
+		cloud.Var{Name: "buckets", Type: "list(string)", Value: req.Buckets},
+	)
+	root := cloud.ModuleRoot{Vars: vars, Providers: []cloud.Provider{{Name: "aws", Source: "hashicorp/aws", Version: ProviderVersion}}}
+	if len(req.PersistentBuckets) > 0 {
+		root.BucketVars = []cloud.Var{
+			{Name: "region", Type: "string", Value: req.Region, ProviderOnly: true},
+			{Name: "names", Type: "list(string)", Value: req.PersistentBuckets},
+			{Name: "labels", Type: "map(string)", Value: req.Labels},
+		}
+	}
+	return root, ds
+}
+
+// ProviderBlocks: the fallback loop, not the provider, retries capacity
+// errors, so the provider retries twice only; every resource carries the
+// skyplan-cluster tag the leak sweep looks for.
+func (Cloud) ProviderBlocks(b *hclwrite.Body, req cloud.ModuleRequest) error {
+	b.AppendNewline()
+	pb := b.AppendNewBlock("provider", []string{"aws"}).Body()
+	pb.SetAttributeRaw("region", cloud.VarRef("region"))
+	pb.SetAttributeValue("max_retries", cty.NumberIntVal(2))
+	if req.SkipAccountChecks {
+		pb.SetAttributeValue("skip_credentials_validation", cty.True)
+		pb.SetAttributeValue("skip_requesting_account_id", cty.True)
+		pb.SetAttributeValue("skip_metadata_api_check", cty.True)
+	}
+	dt := pb.AppendNewBlock("default_tags", nil).Body()
+	dt.SetAttributeValue("tags", cty.ObjectVal(map[string]cty.Value{"skyplan-cluster": cty.StringVal(req.ClusterName)}))
+	return nil
+}

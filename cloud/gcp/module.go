@@ -1,0 +1,218 @@
+package gcp
+
+import (
+	"io/fs"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/skyplan/skyplan/cloud"
+	"github.com/skyplan/skyplan/diag"
+	"github.com/skyplan/skyplan/templates"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// ProviderVersion is the hashicorp/google(-beta) version generated roots
+// pin (the version of ../shared/provider-schemas).
+const ProviderVersion = "6.50.0"
+
+var _ cloud.Module = Cloud{}
+
+func (Cloud) ModuleFiles() (fs.FS, error) { return templates.Module("gcp") }
+
+// MaxNameLength is SkyPilot's GCP cluster name limit.
+func (Cloud) MaxNameLength() int { return 35 }
+
+// gpuType maps canonical accelerator names to Compute Engine GPU types.
+var gpuType = map[string]string{
+	"K80":       "nvidia-tesla-k80",
+	"P4":        "nvidia-tesla-p4",
+	"P100":      "nvidia-tesla-p100",
+	"V100":      "nvidia-tesla-v100",
+	"T4":        "nvidia-tesla-t4",
+	"A100":      "nvidia-tesla-a100",
+	"A100-80GB": "nvidia-a100-80gb",
+	"L4":        "nvidia-l4",
+	"H100":      "nvidia-h100-80gb",
+	"H100-MEGA": "nvidia-h100-mega-80gb",
+	"H200":      "nvidia-h200-141gb",
+	"B200":      "nvidia-b200",
+}
+
+// Public images used when the task names none (SkyPilot's own images are
+// not public): Ubuntu 22.04, and Canonical's NVIDIA-driver image for GPUs.
+const (
+	cpuImage = "projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts"
+	gpuImage = "projects/ubuntu-os-accelerator-images/global/images/family/ubuntu-accelerator-2204-amd64-with-nvidia-550"
+)
+
+func machineFamily(machineType string) string { return strings.SplitN(machineType, "-", 2)[0] }
+
+// gpuBuiltIn reports machine families whose GPUs come with the machine type
+// (no guest_accelerator block).
+func gpuBuiltIn(machineType string) bool {
+	switch machineFamily(machineType) {
+	case "a2", "a3", "a4", "g2":
+		return true
+	}
+	return false
+}
+
+// diskType maps disk_tier to a boot disk type (SkyPilot's mapping with its
+// per-family caps; CapsAtPDSSD is the pd-extreme cap the optimizer filters on).
+func diskType(tier, machineType string, vcpus float64) string {
+	fam := machineFamily(machineType)
+	switch fam {
+	case "n4", "a4":
+		return "hyperdisk-balanced"
+	}
+	if strings.HasPrefix(machineType, "a3-ultragpu") {
+		return "hyperdisk-balanced"
+	}
+	var t string
+	switch tier {
+	case "low":
+		t = "pd-standard"
+	case "high":
+		t = "pd-ssd"
+	case "ultra", "best":
+		t = "pd-extreme"
+	default:
+		t = "pd-balanced"
+	}
+	if t == "pd-standard" && (fam == "a3" || fam == "g2") {
+		t = "pd-balanced"
+	}
+	if t == "pd-extreme" && CapsAtPDSSD(machineType, vcpus) {
+		t = "pd-ssd"
+	}
+	return t
+}
+
+// CapsAtPDSSD reports the machine types that cannot take pd-extreme and
+// stop at pd-ssd: n1, a2, g2, a3 (except a3-ultragpu), e2, and n2 below 64
+// vCPUs.
+func CapsAtPDSSD(machineType string, vcpus float64) bool {
+	if strings.HasPrefix(machineType, "a3-ultragpu") {
+		return false
+	}
+	switch machineFamily(machineType) {
+	case "n1", "a2", "g2", "a3", "e2":
+		return true
+	case "n2":
+		return vcpus < 64
+	}
+	return false
+}
+
+// tpuRuntime is the default TPU VM software version per generation.
+func tpuRuntime(accType string) string {
+	switch {
+	case strings.HasPrefix(accType, "v5litepod"):
+		return "v2-alpha-tpuv5-lite"
+	case strings.HasPrefix(accType, "v5p"):
+		return "v2-alpha-tpuv5"
+	case strings.HasPrefix(accType, "v6e"):
+		return "v2-alpha-tpuv6e"
+	}
+	return "tpu-vm-base"
+}
+
+func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) {
+	var ds diag.Diagnostics
+	if req.Zone == "" {
+		ds.Errorf("GCP placement has no zone", "GCP nodes are placed zone by zone; the placement for %s names no zone.", req.Region)
+		return cloud.ModuleRoot{}, ds
+	}
+	acc, count := req.Accelerator, req.AcceleratorCount
+	tpuType, tpuRuntimeVersion := "", ""
+	accType, accCount, hasGPU := "", 0, false
+	machine := req.InstanceType
+	if strings.HasPrefix(strings.ToLower(acc), "tpu-") {
+		if req.TPUNode {
+			ds = append(ds, cloud.FieldError("resources.accelerator_args.tpu_vm", "TPU nodes are not supported", "skyplan creates TPU VMs only; remove tpu_vm: false."))
+			return cloud.ModuleRoot{}, ds
+		}
+		tpuType = strings.TrimPrefix(strings.ToLower(acc), "tpu-")
+		tpuRuntimeVersion = tpuRuntime(tpuType)
+		if req.RuntimeVersion != "" {
+			tpuRuntimeVersion = req.RuntimeVersion
+		}
+		machine = ""
+	} else if acc != "" {
+		hasGPU = true
+		if !gpuBuiltIn(machine) {
+			t, ok := gpuType[acc]
+			if !ok {
+				ds = append(ds, cloud.FieldError("resources.accelerators", "Unknown GCP GPU", "skyplan does not know the Compute Engine type of accelerator %q.", acc))
+				return cloud.ModuleRoot{}, ds
+			}
+			accType, accCount = t, int(count)
+		}
+	}
+	if tpuType == "" && machine == "" {
+		ds.Errorf("Placement has no instance type", "The GCP placement names no machine type.")
+		return cloud.ModuleRoot{}, ds
+	}
+	image := req.Image
+	switch {
+	case image == "" || strings.HasPrefix(image, "docker:") || strings.HasPrefix(image, "skypilot:"):
+		image = cpuImage
+		if hasGPU {
+			image = gpuImage
+		}
+	case strings.HasPrefix(image, "projects/") || strings.HasPrefix(image, "https://"):
+	default:
+		ds = append(ds, cloud.FieldError("resources.image_id", "Unsupported GCP image_id", "%q is not an image path such as projects/P/global/images/NAME.", image))
+		return cloud.ModuleRoot{}, ds
+	}
+	if req.NetworkTier == "best" {
+		ds = append(ds, cloud.Warning("network_tier: best not compiled on GCP", "GPUDirect networking is not generated yet; the cluster uses standard networking."))
+	}
+	vars := []cloud.Var{{Name: "project_id", Type: "string", Value: req.ProjectID, ProviderOnly: true}}
+	vars = append(vars, req.Common...)
+	vars = append(vars,
+		cloud.Var{Name: "region", Type: "string", Value: req.Region},
+		cloud.Var{Name: "zone", Type: "string", Value: req.Zone},
+		cloud.Var{Name: "machine_type", Type: "string", Value: machine},
+		cloud.Var{Name: "accelerator_type", Type: "string", Value: accType},
+		cloud.Var{Name: "accelerator_count", Type: "number", Value: accCount},
+		cloud.Var{Name: "has_gpu", Type: "bool", Value: hasGPU},
+		cloud.Var{Name: "image", Type: "string", Value: image},
+		cloud.Var{Name: "disk_size_gb", Type: "number", Value: req.DiskSizeGB},
+		cloud.Var{Name: "disk_type", Type: "string", Value: diskType(req.DiskTier, machine, req.VCPUs)},
+		cloud.Var{Name: "tpu_accelerator_type", Type: "string", Value: tpuType},
+		cloud.Var{Name: "tpu_runtime_version", Type: "string", Value: tpuRuntimeVersion},
+		cloud.Var{Name: "buckets", Type: "list(string)", Value: req.Buckets},
+	)
+	root := cloud.ModuleRoot{Vars: vars, Providers: []cloud.Provider{
+		{Name: "google", Source: "hashicorp/google", Version: ProviderVersion},
+		{Name: "google-beta", Source: "hashicorp/google-beta", Version: ProviderVersion},
+	}}
+	if len(req.PersistentBuckets) > 0 {
+		root.BucketVars = []cloud.Var{
+			{Name: "project_id", Type: "string", Value: req.ProjectID, ProviderOnly: true},
+			{Name: "region", Type: "string", Value: req.Region, ProviderOnly: true},
+			{Name: "names", Type: "list(string)", Value: req.PersistentBuckets},
+			{Name: "location", Type: "string", Value: strings.ToUpper(req.Region)},
+			{Name: "labels", Type: "map(string)", Value: req.Labels},
+		}
+	}
+	return root, ds
+}
+
+// ProviderBlocks configures google and google-beta alike; every resource
+// carries the skyplan-cluster label.
+func (Cloud) ProviderBlocks(b *hclwrite.Body, req cloud.ModuleRequest) error {
+	for _, name := range []string{"google", "google-beta"} {
+		b.AppendNewline()
+		pb := b.AppendNewBlock("provider", []string{name}).Body()
+		pr, err := cloud.RawExpr(`var.project_id == "" ? null : var.project_id`)
+		if err != nil {
+			return err
+		}
+		pb.SetAttributeRaw("project", pr)
+		pb.SetAttributeRaw("region", cloud.VarRef("region"))
+		pb.SetAttributeValue("default_labels", cty.ObjectVal(map[string]cty.Value{"skyplan-cluster": cty.StringVal(req.ClusterName)}))
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package cloud
+
+import (
+	"fmt"
+	"io/fs"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/skyplan/skyplan/diag"
+)
+
+// Module is a cloud skyplan compiles Terraform for: its hand-written
+// module (embedded), the providers a root pins, and the root variables a
+// placement becomes. The compiler writes the root (header, terraform
+// block, backend, variable declarations, module call, outputs) the same
+// way for every cloud; only what Module returns differs.
+type Module interface {
+	// ModuleFiles is the cloud's embedded module (README and .tf files;
+	// a buckets/ submodule when the cloud creates persistent buckets).
+	ModuleFiles() (fs.FS, error)
+	// MaxNameLength caps the cloud-safe cluster name (resource name limits).
+	MaxNameLength() int
+	// Root turns one placement into the root's providers and variables.
+	// Diagnostics with a Field (e.g. "resources.image_id") get the task's
+	// source position from the compiler.
+	Root(req ModuleRequest) (ModuleRoot, diag.Diagnostics)
+	// ProviderBlocks writes the root's provider configuration blocks.
+	ProviderBlocks(b *hclwrite.Body, req ModuleRequest) error
+}
+
+// Var is one root variable: declared in main.tf, passed to the module
+// (unless ProviderOnly) and valued in skyplan.auto.tfvars.json.
+type Var struct {
+	Name, Type   string
+	Value        any
+	ProviderOnly bool
+	// Description documents the variable for reviewers ("" = the
+	// compiler's description of the common variables).
+	Description string
+}
+
+// Provider is a provider the root pins in required_providers.
+type Provider struct {
+	Name, Source, Version string
+}
+
+// ModuleRoot is what a cloud contributes to a root module.
+type ModuleRoot struct {
+	Providers []Provider
+	Vars      []Var
+	// BucketVars are the variables of the separate persistent-buckets
+	// root (nil when the task has no persistent buckets); it pins
+	// Providers[0] only.
+	BucketVars []Var
+}
+
+// ModuleRequest is the compiler's cloud-neutral view of one placement.
+type ModuleRequest struct {
+	ClusterName string // cloud-safe (MaxNameLength applied)
+	// Common are the module inputs every cloud takes (cluster_name,
+	// num_nodes, use_spot, ssh_user, ssh_public_key, ssh_cidrs, ports,
+	// vpc_name, subnet_name, use_private_ip, labels), in this order.
+	Common []Var
+
+	Region, Zone string
+	Zones        []string // zones to try of a region-level placement
+	InstanceType string
+	VCPUs        float64
+	// Accelerator and AcceleratorCount are the placement's (single) accelerator.
+	Accelerator      string
+	AcceleratorCount float64
+	// TPUNode: accelerator_args.tpu_vm is false; RuntimeVersion its
+	// runtime_version ("" = the default).
+	TPUNode        bool
+	RuntimeVersion string
+	NumNodes       int
+	UseSpot        bool
+
+	Image       string // the task's image_id for Region ("" = the cloud's default)
+	DiskSizeGB  int
+	DiskTier    string
+	NetworkTier string
+
+	Labels            map[string]string
+	SSHCIDRs          []string
+	VPCName           string
+	Buckets           []string // created and destroyed with the cluster
+	PersistentBuckets []string // kept in the separate buckets root
+
+	ProjectID, SubscriptionID string
+	DisablePlacementGroup     bool
+	// SkipAccountChecks: emulators such as moto only, never by default.
+	SkipAccountChecks bool
+	// ResolveImage maps an image tag to the cloud's image id in a region
+	// (the catalog's images table); nil when no catalog is available.
+	ResolveImage func(tag, region string) (string, bool)
+}
+
+// VarRef is the expression var.NAME.
+func VarRef(name string) hclwrite.Tokens {
+	return hclwrite.TokensForTraversal(hcl.Traversal{hcl.TraverseRoot{Name: "var"}, hcl.TraverseAttr{Name: name}})
+}
+
+// RawExpr parses an HCL expression written by skyplan itself (a type
+// constraint or a small literal expression) into tokens.
+func RawExpr(src string) (hclwrite.Tokens, error) {
+	f, diags := hclwrite.ParseConfig([]byte("x = "+src+"\n"), "expr", hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("internal: bad expression %q: %s", src, diags.Error())
+	}
+	return f.Body().GetAttribute("x").Expr().BuildTokens(nil), nil
+}
+
+// FieldError is an error diagnostic about a task field (the compiler adds
+// the field's source position).
+func FieldError(field, summary, detail string, args ...any) diag.Diagnostic {
+	return diag.Diagnostic{Severity: diag.Error, Summary: summary, Detail: fmt.Sprintf(detail, args...), Field: field}
+}
+
+// Warning is a warning diagnostic.
+func Warning(summary, detail string, args ...any) diag.Diagnostic {
+	return diag.Diagnostic{Severity: diag.Warning, Summary: summary, Detail: fmt.Sprintf(detail, args...)}
+}
