@@ -40,7 +40,7 @@ func expand(cc *catalog.CloudCatalog, hc hostChoice, r *task.Resources, idx, num
 		price        float64
 	}
 	var zones []zoneOffer
-	if hc.instanceType == tpuVM {
+	if ah := accelHosts(cc.Name); ah != nil && hc.instanceType == ah.TPUVMType() {
 		for i := range cc.Accelerators {
 			o := &cc.Accelerators[i]
 			if p, ok := accPrice[o.Zone]; ok && accMatches(o.AcceleratorName, o.AcceleratorCount, hc.acc) {

@@ -173,7 +173,7 @@ func fuzzyAccelerators(cat *catalog.Catalog, clouds []string, r *task.Resources)
 			continue
 		}
 		rows := cc.Offers
-		if c == "gcp" {
+		if accelHosts(c) != nil {
 			rows = cc.Accelerators
 		}
 		for i := range rows {
@@ -423,14 +423,9 @@ func countsText(m map[float64][]string) string {
 	return strings.Join(out, ", ")
 }
 
-func defaultFamilyText(cloud string) string {
-	switch cloud {
-	case "aws":
-		return "m6i/c6i/r6i/m7i/c7i/r7i"
-	case "gcp":
-		return "n2/n4 standard, highmem, highcpu"
-	case "azure":
-		return "Ds_v5/Es_v5/Fs_v2"
+func defaultFamilyText(cloudName string) string {
+	if df, ok := cloud.As[cloud.DefaultFamilies](cloudName); ok {
+		return df.DefaultFamiliesText()
 	}
-	return cloud
+	return cloudName
 }

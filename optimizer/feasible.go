@@ -79,7 +79,7 @@ func rankTypes(cloud string, rows []*catalog.Offer, price func(*catalog.Offer) (
 		}
 		idx[o.InstanceType] = len(out)
 		hc := hostChoice{cloud: cloud, instanceType: o.InstanceType, vcpus: o.VCPUs, mem: o.MemoryGiB, sortPrice: p}
-		if o.AcceleratorName != "" && cloud != "gcp" {
+		if o.AcceleratorName != "" && accelHosts(cloud) == nil {
 			hc.acc = &task.Accelerator{Name: o.AcceleratorName, Count: o.AcceleratorCount}
 		}
 		out = append(out, hc)
@@ -105,8 +105,8 @@ func feasible(cc *catalog.CloudCatalog, r *task.Resources) cloudResult {
 	switch {
 	case r.InstanceType != "":
 		return feasibleInstanceType(cc, r)
-	case r.Accelerator != nil && cc.Name == "gcp":
-		return feasibleGCPAccelerator(cc, r)
+	case r.Accelerator != nil && accelHosts(cc.Name) != nil:
+		return feasibleAttachedAccelerator(cc, accelHosts(cc.Name), r)
 	case r.Accelerator != nil:
 		return feasibleVMAccelerator(cc, r)
 	}
@@ -225,9 +225,11 @@ func feasibleVMAccelerator(cc *catalog.CloudCatalog, r *task.Resources) cloudRes
 	return cloudResult{choices: choices}
 }
 
-// feasibleGCPAccelerator attaches GPUs to fixed host families (A100, L4,
-// H100...) or N1 VMs, and TPUs to TPU VMs (or an N1 host for TPU nodes).
-func feasibleGCPAccelerator(cc *catalog.CloudCatalog, r *task.Resources) cloudResult {
+// feasibleAttachedAccelerator attaches GPUs to fixed host families (GCP:
+// A100, L4, H100...) or general hosts (N1 VMs), and TPUs to TPU VMs (or a
+// general host for TPU nodes), on a cloud that prices accelerators apart.
+func feasibleAttachedAccelerator(cc *catalog.CloudCatalog, ah cloud.AcceleratorHosts, r *task.Resources) cloudResult {
+	name := cloud.DisplayName(cc.Name)
 	a := r.Accelerator
 	offered, here := false, false
 	for i := range cc.Accelerators {
@@ -240,45 +242,42 @@ func feasibleGCPAccelerator(cc *catalog.CloudCatalog, r *task.Resources) cloudRe
 		}
 	}
 	if !offered {
-		return cloudResult{reason: fmt.Sprintf("GCP does not offer %s", accText(a))}
+		return cloudResult{reason: fmt.Sprintf("%s does not offer %s", name, accText(a))}
 	}
 	if !here {
-		return cloudResult{reason: fmt.Sprintf("GCP does not offer %s%s%s", accText(a), marketText(r), locationText(r.Infra))}
+		return cloudResult{reason: fmt.Sprintf("%s does not offer %s%s%s", name, accText(a), marketText(r), locationText(r.Infra))}
 	}
 	if task.IsTPU(a.Name) && (r.AcceleratorArgs == nil || r.AcceleratorArgs.TPUVM) {
-		v, m := tpuVMShape(a.Name)
+		v, m := ah.TPUVMShape(a.Name)
 		if !cpusOK(r.CPUs, v) || !memOK(r.Memory, m, v) {
 			return cloudResult{reason: fmt.Sprintf("a %s TPU VM host has %g vCPUs and %g GB memory, which does not match %s", a.Name, v, m, constraintText(r))}
 		}
-		return cloudResult{choices: []hostChoice{{cloud: "gcp", instanceType: tpuVM, acc: a, accSeparate: true}}}
+		return cloudResult{choices: []hostChoice{{cloud: cc.Name, instanceType: ah.TPUVMType(), acc: a, accSeparate: true}}}
 	}
 	cpus, mem := r.CPUs, r.Memory
 	var allowed func(string) bool
 	switch {
 	case task.IsTPU(a.Name):
-		allowed = func(t string) bool { return t == tpuNodeHost }
-	case gcpFixedHosts[a.Name] != nil:
-		types := gcpFixedHosts[a.Name][a.Count]
+		allowed = func(t string) bool { return t == ah.TPUNodeHost() }
+	case ah.FixedHosts(a.Name) != nil:
+		types := ah.FixedHosts(a.Name)[a.Count]
 		if len(types) == 0 {
-			return cloudResult{reason: fmt.Sprintf("GCP offers %s only in counts %s", a.Name, countsText(gcpFixedHosts[a.Name]))}
+			return cloudResult{reason: fmt.Sprintf("%s offers %s only in counts %s", name, a.Name, countsText(ah.FixedHosts(a.Name)))}
 		}
 		allowed = func(t string) bool { return contains(types, t) }
 	default:
-		table := gcpN1DefaultCPUs[a.Name]
-		if table == nil {
-			table = gcpN1DefaultCPUs["DEFAULT"]
-		}
+		table := ah.DefaultHostCPUs(a.Name)
 		if cpus == nil && mem == nil {
 			n, ok := table[a.Count]
 			if !ok {
-				return cloudResult{reason: fmt.Sprintf("GCP N1 hosts do not take %s", accText(a))}
+				return cloudResult{reason: fmt.Sprintf("%s N1 hosts do not take %s", name, accText(a))}
 			}
 			cpus = &task.Quantity{Value: n, AtLeast: true}
 		}
 		if mem == nil {
 			mem = &task.Quantity{Value: math.Trunc(cpus.Value) * defaultMemoryPerVCPU, AtLeast: true}
 		}
-		allowed = func(t string) bool { return hasAnyPrefix(t, gcpGPUHostPrefixes) }
+		allowed = ah.AttachesTo
 	}
 	var rows []*catalog.Offer
 	for i := range cc.Offers {
@@ -289,9 +288,9 @@ func feasibleGCPAccelerator(cc *catalog.CloudCatalog, r *task.Resources) cloudRe
 	}
 	// Hosts are ranked by on-demand price, as SkyPilot does; the market
 	// price is checked when zones are expanded.
-	choices := rankTypes("gcp", rows, func(o *catalog.Offer) (float64, bool) { return o.PriceFor(false) })
+	choices := rankTypes(cc.Name, rows, func(o *catalog.Offer) (float64, bool) { return o.PriceFor(false) })
 	if len(choices) == 0 {
-		return cloudResult{reason: fmt.Sprintf("no GCP host for %s has %s%s", accText(a), cpuMemText(cpus, mem), locationText(r.Infra))}
+		return cloudResult{reason: fmt.Sprintf("no %s host for %s has %s%s", name, accText(a), cpuMemText(cpus, mem), locationText(r.Infra))}
 	}
 	for i := range choices {
 		choices[i].acc, choices[i].accSeparate = a, true
@@ -302,13 +301,14 @@ func feasibleGCPAccelerator(cc *catalog.CloudCatalog, r *task.Resources) cloudRe
 // feasibleInstanceType checks a user-named instance type on one cloud.
 func feasibleInstanceType(cc *catalog.CloudCatalog, r *task.Resources) cloudResult {
 	it := r.InstanceType
-	if cc.Name == "gcp" && it == tpuVM {
+	ah := accelHosts(cc.Name)
+	if ah != nil && it == ah.TPUVMType() {
 		if r.Accelerator == nil || !task.IsTPU(r.Accelerator.Name) {
 			return cloudResult{reason: "instance type TPU-VM needs a TPU accelerator (e.g. accelerators: tpu-v5litepod-8)", mismatch: true}
 		}
 		rr := *r
 		rr.InstanceType = ""
-		return feasibleGCPAccelerator(cc, &rr)
+		return feasibleAttachedAccelerator(cc, ah, &rr)
 	}
 	var rows []*catalog.Offer
 	idx := cc.OfferIndexes(it)
@@ -327,12 +327,12 @@ func feasibleInstanceType(cc *catalog.CloudCatalog, r *task.Resources) cloudResu
 	var acc *task.Accelerator
 	separate := false
 	switch {
-	case cc.Name != "gcp" && o.AcceleratorName != "":
+	case ah == nil && o.AcceleratorName != "":
 		acc = &task.Accelerator{Name: o.AcceleratorName, Count: o.AcceleratorCount}
-	case cc.Name == "gcp":
-		acc, separate = gcpFixedHostAccelerator(it), true
+	case ah != nil:
+		acc, separate = fixedHostAccelerator(ah, it), true
 		tpuNode := r.Accelerator != nil && task.IsTPU(r.Accelerator.Name) && r.AcceleratorArgs != nil && !r.AcceleratorArgs.TPUVM
-		if acc == nil && r.Accelerator != nil && hasAnyPrefix(it, gcpGPUHostPrefixes) && (tpuNode || !task.IsTPU(r.Accelerator.Name)) {
+		if acc == nil && r.Accelerator != nil && ah.AttachesTo(it) && (tpuNode || !task.IsTPU(r.Accelerator.Name)) {
 			acc = r.Accelerator // N1 takes any other GPU, and carries TPU nodes
 		}
 	}
@@ -350,7 +350,7 @@ func feasibleInstanceType(cc *catalog.CloudCatalog, r *task.Resources) cloudResu
 	if !memOK(r.Memory, o.MemoryGiB, o.VCPUs) {
 		return cloudResult{mismatch: true, reason: fmt.Sprintf("%s does not have the requested memory. %s has %g GB memory, but %s is requested.", it, it, o.MemoryGiB, quantityText(r.Memory))}
 	}
-	choices := rankTypes(cc.Name, rows, marketPrice(r, cc.Name != "gcp"))
+	choices := rankTypes(cc.Name, rows, marketPrice(r, ah == nil))
 	if len(choices) == 0 {
 		return cloudResult{reason: fmt.Sprintf("%s has no %s price%s", it, strings.TrimSpace(marketText(r)), capText(r))}
 	}

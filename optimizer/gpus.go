@@ -1,6 +1,7 @@
 package optimizer
 
 import (
+	"github.com/skyplan/skyplan/cloud"
 	"math"
 	"sort"
 	"strings"
@@ -82,7 +83,8 @@ func ListAccelerators(cat *catalog.Catalog, f ListFilter) ([]AcceleratorOffer, e
 		if err != nil {
 			return nil, err
 		}
-		if c != "gcp" {
+		ah := accelHosts(c)
+		if ah == nil {
 			for i := range cc.Offers {
 				o := &cc.Offers[i]
 				if want(o) {
@@ -91,17 +93,17 @@ func ListAccelerators(cat *catalog.Catalog, f ListFilter) ([]AcceleratorOffer, e
 			}
 			continue
 		}
-		hosts := gcpHostsByZone(cc)
+		hosts := hostsByZone(cc, ah)
 		for i := range cc.Accelerators {
 			o := &cc.Accelerators[i]
 			if !want(o) {
 				continue
 			}
 			if task.IsTPU(o.AcceleratorName) {
-				add(c, tpuVM, o.AcceleratorName, o.AcceleratorCount, o, 0, 0, o.Price, o.SpotPrice)
+				add(c, ah.TPUVMType(), o.AcceleratorName, o.AcceleratorCount, o, 0, 0, o.Price, o.SpotPrice)
 				continue
 			}
-			h := gcpListHost(hosts[o.Zone], o.AcceleratorName, o.AcceleratorCount)
+			h := listHost(ah, hosts[o.Zone], o.AcceleratorName, o.AcceleratorCount)
 			if h == nil {
 				continue // e.g. a2-megagpu-16g not offered in this zone
 			}
@@ -174,36 +176,32 @@ func sumPrice(a, b float64) float64 {
 	return a + b
 }
 
-// gcpHostsByZone indexes GCP VM rows that can carry GPUs by zone.
-func gcpHostsByZone(cc *catalog.CloudCatalog) map[string][]*catalog.Offer {
+// hostsByZone indexes the VM rows that can carry accelerators by zone.
+func hostsByZone(cc *catalog.CloudCatalog, ah cloud.AcceleratorHosts) map[string][]*catalog.Offer {
 	out := map[string][]*catalog.Offer{}
 	for i := range cc.Offers {
 		o := &cc.Offers[i]
-		if hasAnyPrefix(o.InstanceType, gcpGPUHostPrefixes) || gcpFixedHostAccelerator(o.InstanceType) != nil {
+		if ah.AttachesTo(o.InstanceType) || fixedHostAccelerator(ah, o.InstanceType) != nil {
 			out[o.Zone] = append(out[o.Zone], o)
 		}
 	}
 	return out
 }
 
-// gcpListHost picks the cheapest default host for a GPU in one zone (the
+// listHost picks the cheapest default host for a GPU in one zone (the
 // simplified rule SkyPilot's gpus list applies per zone).
-func gcpListHost(rows []*catalog.Offer, name string, count float64) *catalog.Offer {
+func listHost(ah cloud.AcceleratorHosts, rows []*catalog.Offer, name string, count float64) *catalog.Offer {
 	var allowed func(o *catalog.Offer) bool
-	if fixed := gcpFixedHosts[name]; fixed != nil {
+	if fixed := ah.FixedHosts(name); fixed != nil {
 		types := fixed[count]
 		allowed = func(o *catalog.Offer) bool { return contains(types, o.InstanceType) }
 	} else {
-		table := gcpN1DefaultCPUs[name]
-		if table == nil {
-			table = gcpN1DefaultCPUs["DEFAULT"]
-		}
-		cpus, ok := table[count]
+		cpus, ok := ah.DefaultHostCPUs(name)[count]
 		if !ok {
 			return nil
 		}
 		allowed = func(o *catalog.Offer) bool {
-			return hasAnyPrefix(o.InstanceType, gcpGPUHostPrefixes) && o.VCPUs >= cpus && o.MemoryGiB >= cpus*defaultMemoryPerVCPU
+			return ah.AttachesTo(o.InstanceType) && o.VCPUs >= cpus && o.MemoryGiB >= cpus*defaultMemoryPerVCPU
 		}
 	}
 	var best *catalog.Offer

@@ -1,6 +1,7 @@
 package optimizer
 
 import (
+	awscloud "github.com/skyplan/skyplan/cloud/aws"
 	"math"
 	"strings"
 	"testing"
@@ -76,7 +77,7 @@ func TestNetworkTierBestUnpinnedSkipsAzure(t *testing.T) {
 		if p.Cloud == "azure" {
 			t.Fatalf("azure candidate %s kept for network_tier: best", p.InstanceType)
 		}
-		if p.Cloud == "aws" && !EFAInstanceTypes[p.InstanceType] {
+		if p.Cloud == "aws" && awscloud.EFAInterfaces(p.InstanceType) == 0 {
 			t.Fatalf("non-EFA AWS candidate %s", p.InstanceType)
 		}
 	}

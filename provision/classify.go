@@ -3,86 +3,40 @@ package provision
 import (
 	"regexp"
 	"strings"
+
+	"github.com/skyplan/skyplan/cloud"
 )
 
 // Class says what the fallback loop does with a provisioning failure
-// (SkyPilot's FailoverCloudErrorHandlerV2, refined by the fixtures in
-// shared/provision-errors).
-type Class string
+// (cloud.ErrorClass: SkyPilot's FailoverCloudErrorHandlerV2, refined by
+// the fixtures in shared/provision-errors).
+type Class = cloud.ErrorClass
 
+// The classes; see cloud.ErrorClass for what the loop does with each.
 const (
-	// Capacity: the zone/region cannot supply the machine now → block the zone (region when region-level).
-	Capacity Class = "capacity"
-	// Quota: an account limit → block the region (all regions for *_ALL_REGIONS quotas).
-	Quota Class = "quota"
-	// Spot: spot-only capacity, price, count or quota problems → block the zone for spot.
-	Spot Class = "spot"
-	// Auth: credentials or permissions → stop, no failover.
-	Auth Class = "auth"
-	// Config: the request itself is invalid → stop, no failover.
-	Config Class = "config"
-	// Transient: throttling / 5xx → retry in place with backoff.
-	Transient Class = "transient"
-	// Unknown: nothing matched. Treated like Config (stop): an unexplained
-	// Terraform error is far more often a module problem than a capacity
-	// problem, and failing over would repeat it everywhere. The one
-	// exception is Classification.LaunchCall (see there).
-	Unknown Class = "unknown"
+	Capacity  = cloud.Capacity
+	Quota     = cloud.Quota
+	Spot      = cloud.Spot
+	Auth      = cloud.Auth
+	Config    = cloud.Config
+	Transient = cloud.Transient
+	Unknown   = cloud.Unknown
 )
 
-// FailsOver reports whether the loop moves to another placement.
-func (c Class) FailsOver() bool { return c == Capacity || c == Quota || c == Spot }
-
-// Rule is one error family of one cloud: the codes and stable phrases it is
-// printed with, in any wrapper (Terraform's "Error: creating …:" prefix,
-// SDK messages, bare spot-request status codes). Patterns are matched
-// against normalised text (see normalise): one space between words, no
-// escaped quotes, no Terraform box prefix.
-type Rule struct {
-	Class Class
-	// Code is reported when the match itself is not a code-like token.
-	Code string
-	// Pattern: codes and phrases of the family (Go regexp).
-	Pattern string
-	// Fix, when set, replaces the cloud's fix for the class (what to do).
-	Fix string
-
-	re *regexp.Regexp
-}
+// Rule is one error family of one cloud (cloud.ErrorRule); each cloud
+// owns its table of them in its package (cloud/aws/errors.go, …) behind
+// the cloud.ErrorRules capability.
+type Rule = cloud.ErrorRule
 
 // CloudErrors is everything the classifier knows about one cloud's errors.
-// It is data so that each cloud can own its table.
-type CloudErrors struct {
-	// Rules are tried in order; the first match wins. Order matters where
-	// texts overlap (a spot "InsufficientInstanceCapacity" is spot, an AMI
-	// "AuthFailure" is config, a GCP 400 that mentions "preemptible" is config).
-	Rules []Rule
-	// Zone finds the zone a message names; the first non-empty group wins.
-	Zone *regexp.Regexp
-	// AllRegions marks a quota as project-wide (blocks every region).
-	AllRegions *regexp.Regexp
-	// LaunchCall matches text from the zone-level launch request
-	// (RunInstances, CreateFleet). An unrecognised error from it fails over
-	// to the next zone once per region (SkyPilot's AWS handler blocks the
-	// zone for every error but expired credentials; skyplan stops on the
-	// second, because a module at fault would fail everywhere). Nil: never.
-	LaunchCall *regexp.Regexp
-	// CodeOf extracts the cloud's error code from text no rule matched
-	// (the first non-empty group).
-	CodeOf *regexp.Regexp
-	// Fix says what to do about each class that stops the loop.
-	Fix map[Class]string
-}
+type CloudErrors = cloud.ErrorTable
 
-// errorsByCloud is filled by classify_<cloud>.go.
-var errorsByCloud = map[string]*CloudErrors{}
-
-func register(cloud string, ce *CloudErrors) *CloudErrors {
-	for i := range ce.Rules {
-		ce.Rules[i].re = regexp.MustCompile(ce.Rules[i].Pattern)
+// errorsOf is the error table of the cloud called name (nil: none).
+func errorsOf(name string) *CloudErrors {
+	if er, ok := cloud.As[cloud.ErrorRules](name); ok {
+		return er.ErrorTable()
 	}
-	errorsByCloud[cloud] = ce
-	return ce
+	return nil
 }
 
 // Classification is the verdict on one failure.
@@ -126,17 +80,19 @@ func normalise(text string) string {
 	return strings.TrimSpace(whitespaceRe.ReplaceAllString(text, " "))
 }
 
-// Classify decides the class of a failure text from cloud ("aws", "gcp",
-// "azure"). Text is Terraform's diagnostic summary+detail (or an SDK message).
-func Classify(cloud, text string) Classification {
+// Classify decides the class of a failure text from the cloud called
+// cloudName (its cloud.ErrorRules table). Text is Terraform's diagnostic
+// summary+detail (or an SDK message).
+func Classify(cloudName, text string) Classification {
 	text = normalise(text)
 	out := Classification{Class: Unknown}
-	ce := errorsByCloud[cloud]
+	ce := errorsOf(cloudName)
 	if ce == nil {
 		return out
 	}
-	for _, rl := range ce.Rules {
-		ms := rl.re.FindAllStringSubmatch(text, 8)
+	res := ce.Compiled()
+	for i, rl := range ce.Rules {
+		ms := res[i].FindAllStringSubmatch(text, 8)
 		if ms == nil {
 			continue
 		}
@@ -172,7 +128,7 @@ func Classify(cloud, text string) Classification {
 		out.AllRegions = true
 	}
 	if out.Fix == "" {
-		out.Fix = fixFor(out.Class, cloud)
+		out.Fix = fixFor(out.Class, cloudName)
 	}
 	return out
 }
@@ -187,8 +143,8 @@ func firstGroup(m []string) string {
 }
 
 // fixFor says what to do about a failure that stops the loop.
-func fixFor(c Class, cloud string) string {
-	if ce := errorsByCloud[cloud]; ce != nil && ce.Fix[c] != "" {
+func fixFor(c Class, cloudName string) string {
+	if ce := errorsOf(cloudName); ce != nil && ce.Fix[c] != "" {
 		return ce.Fix[c]
 	}
 	switch c {
