@@ -1,8 +1,8 @@
 package optimizer
 
 import (
-	"github.com/skyplan/skyplan/cloud"
 	"fmt"
+	"github.com/skyplan/skyplan/cloud"
 	"sort"
 	"strings"
 
