@@ -39,3 +39,23 @@ type AcceleratorHosts interface {
 	// TPUVMShape is what a TPU VM host has, for cpus/memory checks.
 	TPUVMShape(name string) (vcpus, mem float64)
 }
+
+// LabelRules is a cloud that restricts task labels (AWS tags, GCP labels);
+// clouds without it ignore labels, like SkyPilot.
+type LabelRules interface {
+	LabelValid(key, value string) bool
+	// LabelRule says what a valid label is, for the error message.
+	LabelRule() string
+}
+
+// TPUHosts returns the registered clouds that run TPUs (those whose
+// accelerators attach to hosts and have a TPU VM type), in registry order.
+func TPUHosts() []string {
+	var out []string
+	for _, name := range With[AcceleratorHosts]() {
+		if ah, _ := As[AcceleratorHosts](name); ah.TPUVMType() != "" {
+			out = append(out, name)
+		}
+	}
+	return out
+}

@@ -28,10 +28,8 @@ var switchExceptions = map[string]string{
 	"cloudcheck/check.go":  "per-cloud credential checks not yet behind a cloud capability",
 	"cloudcheck/detect.go": "per-cloud credential checks not yet behind a cloud capability",
 	"cloudcheck/verify.go": "per-cloud credential probes not yet behind a cloud capability",
-	"config/config.go":     "per-cloud config sections are struct fields",
-	"task/accelerators.go": "per-cloud accelerator spellings not yet behind a cloud capability",
-	"task/infra.go":        "kubernetes/slurm contexts: SkyPilot clouds skyplan parses but does not register",
-	"task/resources.go":    "TPU pinning and label rules not yet behind a cloud capability",
+	// Not skyplan clouds: SkyPilot names skyplan parses but never plans on.
+	"task/infra.go": "kubernetes/slurm: SkyPilot clouds whose region is a context name; parsed, not registered",
 	// Not cloud names: Terraform backend types share the names s3 and gcs.
 	"compiler/root.go": "Terraform backend types (s3, gcs, azurerm, local), not clouds or stores",
 }

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/skyhome"
@@ -64,34 +66,27 @@ type Backend struct {
 }
 
 // ProxyCommand returns the ssh_proxy_command configured for cloud ("" if none).
-func (c Config) ProxyCommand(cloud string) string {
-	switch cloud {
-	case "aws":
-		return c.AWS.SSHProxyCommand
-	case "gcp":
-		return c.GCP.SSHProxyCommand
-	case "azure":
-		return c.Azure.SSHProxyCommand
-	case "ssh":
-		return c.SSH.SSHProxyCommand
-	}
-	return ""
-}
+func (c Config) ProxyCommand(cloud string) string { return c.Cloud(cloud).SSHProxyCommand }
 
-// Cloud returns the settings of one cloud by name.
+// Cloud returns the settings of one cloud by name: the Cloud section whose
+// YAML key is the name (aws:, gcp:, azure:, ssh:), found by its tag so no
+// list of clouds is kept here; unknown names get the zero settings.
 func (c Config) Cloud(name string) Cloud {
-	switch name {
-	case "aws":
-		return c.AWS
-	case "gcp":
-		return c.GCP
-	case "azure":
-		return c.Azure
-	case "ssh":
-		return c.SSH
+	v := reflect.ValueOf(c)
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Type != cloudSection {
+			continue
+		}
+		if key, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); strings.EqualFold(key, name) {
+			return v.Field(i).Interface().(Cloud)
+		}
 	}
 	return Cloud{}
 }
+
+var cloudSection = reflect.TypeOf(Cloud{})
 
 // UserFile is the user-level config path.
 func UserFile() string { return skyhome.Path("config.yaml") }

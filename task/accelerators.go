@@ -2,16 +2,28 @@ package task
 
 import (
 	"fmt"
+	"github.com/skyplan/skyplan/cloud"
 	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
 
-// catalogClouds are the clouds whose accelerator names skyplan knows from
-// its catalogs; names for other clouds (kubernetes, ssh pools, ...) pass
-// through as written, like SkyPilot does.
-var catalogClouds = map[string]bool{"": true, "aws": true, "gcp": true, "azure": true}
+// catalogCloud reports whether skyplan knows the accelerator names of a
+// cloud ("" = any) from its catalogs: every registered cloud but node
+// pools. Names for other clouds (kubernetes, ssh pools, ...) pass through
+// as written, like SkyPilot does.
+func catalogCloud(name string) bool {
+	if name == "" {
+		return true
+	}
+	_, ok := cloud.Lookup(name)
+	return ok && !cloud.IsNodePool(name)
+}
+
+// gkeCloud is SkyPilot's Kubernetes, where GKE TPU names live; skyplan
+// parses it but does not plan on it.
+const gkeCloud = "kubernetes"
 
 // gkeTPUs are TPU names that only exist on GKE (SkyPilot forces
 // kubernetes for them).
@@ -76,7 +88,7 @@ func CanonicalAccelerator(name string, known []string) (string, []string, bool) 
 // soft (one of several candidates) reports a warning instead: the other
 // candidates can still be planned.
 func (p *parser) canonicalAccel(n *yaml.Node, field, name, cloud string, soft bool) (string, bool) {
-	if p.knownAccel == nil || !catalogClouds[cloud] {
+	if p.knownAccel == nil || !catalogCloud(cloud) {
 		c, _, _ := CanonicalAccelerator(name, nil)
 		return c, true
 	}

@@ -2,6 +2,7 @@ package task
 
 import (
 	"fmt"
+	"github.com/skyplan/skyplan/cloud"
 	"os"
 	"path/filepath"
 	"sort"
@@ -26,10 +27,8 @@ type rawSubst struct {
 }
 
 // IsCloudURI reports whether s names a bucket (s3://, gs://, https://...).
-func IsCloudURI(s string) bool {
-	i := strings.Index(s, "://")
-	return i > 0 && !strings.ContainsAny(s[:i], "/ ")
-}
+// It is cloud.IsCloudURI, the one definition the runner uses too.
+func IsCloudURI(s string) bool { return cloud.IsCloudURI(s) }
 
 // parseWorkdir reads a local path or {url, ref}.
 func (p *parser) parseWorkdir(n *yaml.Node) *Workdir {

@@ -1,6 +1,7 @@
 package task
 
 import (
+	"github.com/skyplan/skyplan/cloud"
 	"strings"
 )
 
@@ -10,23 +11,24 @@ var AllClouds = []string{"aws", "azure", "gcp", "ibm", "lambda", "scp", "oci", "
 	"vsphere", "cudo", "fluidstack", "paperspace", "primeintellect", "do", "nebius", "ssh", "slurm",
 	"hyperbolic", "seeweb", "shadeform", "yotta", "mithril", "verda"}
 
-// plannedClouds are the AllClouds skyplan can place a task on.
-var plannedClouds = []string{"aws", "gcp", "azure", "ssh"}
+// contextClouds are SkyPilot clouds whose "region" is a context or
+// partition name (skyplan parses them but does not register them).
+var contextClouds = map[string]bool{"kubernetes": true, "slurm": true}
 
 // canonicalCloud lower-cases a cloud name and resolves aliases.
 func canonicalCloud(s string) (string, error) {
 	c := strings.ToLower(strings.TrimSpace(s))
 	if c == "k8s" {
-		c = "kubernetes"
+		c = gkeCloud
 	}
-	if !contains(AllClouds, c) {
+	if _, registered := cloud.Lookup(c); !contains(AllClouds, c) && !registered {
 		detail := "Invalid cloud '" + s + "'."
 		// Suggest what skyplan can plan on before SkyPilot-only names:
 		// "gcpp" means gcp, not scp.
-		if m := closeMatches(c, plannedClouds, 3); len(m) > 0 {
+		if m := closeMatches(c, cloud.Names(), 3); len(m) > 0 {
 			detail += " Did you mean " + strings.Join(m, ", ") + "?"
 		} else if m := closeMatches(c, AllClouds, 3); len(m) > 0 {
-			detail += " Did you mean " + strings.Join(m, ", ") + "? (skyplan plans on " + strings.Join(plannedClouds, ", ") + " only.)"
+			detail += " Did you mean " + strings.Join(m, ", ") + "? (skyplan plans on " + strings.Join(cloud.Names(), ", ") + " only.)"
 		} else {
 			detail += " Supported clouds: " + strings.Join(AllClouds, ", ") + "."
 		}
@@ -59,7 +61,7 @@ func ParseInfra(s string) (Infra, error) {
 		}
 		inf.Cloud = c
 	}
-	if inf.Cloud == "kubernetes" || inf.Cloud == "ssh" || inf.Cloud == "slurm" {
+	if cloud.IsNodePool(inf.Cloud) || contextClouds[inf.Cloud] {
 		// The rest is a context or pool name, which may itself contain '/'.
 		if len(parts) > 1 {
 			inf.Region = strings.Join(parts[1:], "/")

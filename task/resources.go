@@ -2,8 +2,8 @@ package task
 
 import (
 	"fmt"
+	"github.com/skyplan/skyplan/cloud"
 	"maps"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -232,22 +232,29 @@ func distinctFields(ch []accelChoice) int {
 // tpuRules applies SkyPilot's TPU handling: pinned to GCP (or kubernetes
 // for GKE TPU names), TPU VM by default, runtime version defaults.
 func (p *parser) tpuRules(r *Resources, ch accelChoice, tpuVMSet bool) {
-	switch r.Infra.Cloud {
-	case "":
-		r.Infra.Cloud = "gcp"
-		if gkeTPUs[r.Accelerator.Name] {
-			r.Infra.Cloud = "kubernetes"
-		}
-	case "gcp", "kubernetes":
-	default:
-		p.errorf(ch.node, ch.field, "TPUs need GCP", "Cloud must be GCP or Kubernetes for TPU accelerators (got %s).", r.Infra.Cloud)
+	hosts := cloud.TPUHosts()
+	if len(hosts) == 0 {
 		return
 	}
-	if r.Infra.Cloud != "gcp" {
+	tpuCloud := hosts[0]
+	switch {
+	case r.Infra.Cloud == "":
+		r.Infra.Cloud = tpuCloud
+		if gkeTPUs[r.Accelerator.Name] {
+			r.Infra.Cloud = gkeCloud
+		}
+	case r.Infra.Cloud == tpuCloud, r.Infra.Cloud == gkeCloud:
+	default:
+		name := cloud.DisplayName(tpuCloud)
+		p.errorf(ch.node, ch.field, "TPUs need "+name, "Cloud must be %s or Kubernetes for TPU accelerators (got %s).", name, r.Infra.Cloud)
+		return
+	}
+	ah, ok := cloud.As[cloud.AcceleratorHosts](r.Infra.Cloud)
+	if !ok {
 		return
 	}
 	r.AcceleratorArgs = defaultTPUArgs(r.Accelerator.Name, r.AcceleratorArgs, tpuVMSet)
-	if r.AcceleratorArgs.TPUVM && r.InstanceType != "" && r.InstanceType != "TPU-VM" {
+	if r.AcceleratorArgs.TPUVM && r.InstanceType != "" && r.InstanceType != ah.TPUVMType() {
 		f := r.Fields["instance_type"]
 		p.errorf(p.nodeAt(f), f, "Cannot specify instance type for TPU VM",
 			"Cannot specify instance type (got '%s') for TPU VM. Remove instance_type, or set accelerator_args.tpu_vm: false for a TPU node.", r.InstanceType)
@@ -384,27 +391,16 @@ func (p *parser) checkImageID(r *Resources) {
 	}
 }
 
-var (
-	gcpLabelKeyRE   = regexp.MustCompile(`^[a-z]([a-z0-9_-]{0,62})?$`)
-	gcpLabelValueRE = regexp.MustCompile(`^[a-z0-9_-]{0,63}$`)
-	awsLabelKeyRE   = regexp.MustCompile(`^\S{1,127}$`)
-)
-
 // checkLabels applies the pinned cloud's tag/label rules (AWS tags, GCP
 // labels); other clouds ignore labels, like SkyPilot.
 func (p *parser) checkLabels(r *Resources) {
-	if len(r.Labels) == 0 || (r.Infra.Cloud != "aws" && r.Infra.Cloud != "gcp") {
+	lr, ok := cloud.As[cloud.LabelRules](r.Infra.Cloud)
+	if len(r.Labels) == 0 || !ok {
 		return
 	}
 	var bad []string
 	for k, v := range r.Labels {
-		ok := true
-		if r.Infra.Cloud == "aws" {
-			ok = awsLabelKeyRE.MatchString(k) && !strings.HasPrefix(k, "aws:") && len(v) <= 255
-		} else {
-			ok = gcpLabelKeyRE.MatchString(k) && gcpLabelValueRE.MatchString(v)
-		}
-		if !ok {
+		if !lr.LabelValid(k, v) {
 			bad = append(bad, fmt.Sprintf("%s: %s", k, v))
 		}
 	}
@@ -412,10 +408,6 @@ func (p *parser) checkLabels(r *Resources) {
 		return
 	}
 	sort.Strings(bad)
-	rule := "AWS tag keys are 1-127 non-space characters not starting with \"aws:\", values at most 255 characters."
-	if r.Infra.Cloud == "gcp" {
-		rule = "GCP label keys start with a lowercase letter and hold up to 63 lowercase letters, digits, '_' or '-'; values up to 63 of the same."
-	}
 	f := r.Fields["labels"]
-	p.errorf(p.nodeAt(f), f, "Invalid labels", "The following labels are invalid: %s. %s", strings.Join(bad, ", "), rule)
+	p.errorf(p.nodeAt(f), f, "Invalid labels", "The following labels are invalid: %s. %s", strings.Join(bad, ", "), lr.LabelRule())
 }

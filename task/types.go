@@ -2,6 +2,8 @@
 // yaml.Node positions so every diagnostic names file:line:col and the field.
 package task
 
+import _ "github.com/skyplan/skyplan/cloud/registry" // the clouds task fields are checked against
+
 import "github.com/skyplan/skyplan/diag"
 
 // Pipeline is a YAML file: one task, or a chain of tasks (multi-document).
