@@ -24,10 +24,6 @@ var switchExceptions = map[string]string{
 	// cli/ is migrated by the cluster engineer together with cluster/; a
 	// folder exception (trailing "/") covers its files, which are logged.
 	"cli/": "cli migrates with cluster/ (issue 11 part 2)",
-	// Next to migrate (credential probes, config sections, task field rules).
-	"cloudcheck/check.go":  "per-cloud credential checks not yet behind a cloud capability",
-	"cloudcheck/detect.go": "per-cloud credential checks not yet behind a cloud capability",
-	"cloudcheck/verify.go": "per-cloud credential probes not yet behind a cloud capability",
 	// Not skyplan clouds: SkyPilot names skyplan parses but never plans on.
 	"task/infra.go": "kubernetes/slurm: SkyPilot clouds whose region is a context name; parsed, not registered",
 	// Not cloud names: Terraform backend types share the names s3 and gcs.

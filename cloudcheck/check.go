@@ -12,6 +12,7 @@ package cloudcheck
 import (
 	"context"
 	"fmt"
+	"github.com/skyplan/skyplan/cloud"
 	"io"
 	"os"
 	"path/filepath"
@@ -22,11 +23,9 @@ import (
 	"github.com/skyplan/skyplan/provision"
 )
 
-// Clouds are the clouds `check` knows, in display order.
-var Clouds = []string{"aws", "gcp", "azure"}
-
-// providerName is the Terraform provider type of each cloud.
-var providerName = map[string]string{"aws": "aws", "gcp": "google", "azure": "azurerm"}
+// Clouds are the clouds `check` knows (cloud.Credentials), in the
+// registry's order.
+var Clouds = cloud.With[cloud.Credentials]()
 
 // Result is one cloud's verdict.
 type Result struct {
@@ -69,12 +68,9 @@ func (r Result) Detail() string {
 	return s
 }
 
-func accountLabel(cloud string) string {
-	switch cloud {
-	case "gcp":
-		return "project"
-	case "azure":
-		return "subscription"
+func accountLabel(name string) string {
+	if c, ok := credentials(name); ok {
+		return c.AccountLabel()
 	}
 	return "account"
 }
@@ -112,7 +108,7 @@ func Check(ctx context.Context, clouds []string, opts Options) ([]Result, error)
 	c := &checker{opts: opts, env: e}
 	var out []Result
 	for _, cloud := range clouds {
-		if _, ok := providerName[cloud]; !ok {
+		if _, ok := credentials(cloud); !ok {
 			return nil, fmt.Errorf("unknown cloud %q: expected one of %s", cloud, strings.Join(Clouds, ", "))
 		}
 		out = append(out, c.check(ctx, cloud))
@@ -139,73 +135,42 @@ func (c *checker) toolchain(ctx context.Context) (*provision.Toolchain, error) {
 	return c.tc, c.tcErr
 }
 
-func (c *checker) detect(cloud string) detection {
-	switch cloud {
-	case "aws":
-		return detectAWS(c.env)
-	case "gcp":
-		return detectGCP(c.env)
-	}
-	return detectAzure(c.env)
-}
-
-func (c *checker) endpoint(cloud string) string {
-	switch cloud {
-	case "aws":
-		return awsEndpoint(c.env)
-	case "azure":
-		if v := c.env.get("ARM_ENVIRONMENT"); v != "" {
-			return v
-		}
-	}
-	return "default"
-}
-
-func (c *checker) check(ctx context.Context, cloud string) Result {
-	r := Result{Cloud: cloud, Endpoint: c.endpoint(cloud)}
-	d := c.detect(cloud)
+func (c *checker) check(ctx context.Context, name string) Result {
+	r := Result{Cloud: name, Endpoint: endpoint(name, c.env)}
+	d := detect(name, c.env)
+	creds, _ := credentials(name)
 	// AWS credentials may come from an instance profile, which no file
-	// shows, so AWS is asked even when nothing was detected.
-	if !d.found && cloud != "aws" {
-		r.Reason, r.Fix = d.reason, fixFor(cloud)
+	// shows, so AWS is asked even when nothing was detected (AlwaysProbe).
+	if !d.found && !creds.AlwaysProbe() {
+		r.Reason, r.Fix = d.reason, fixFor(name)
 		return r
 	}
 	tc, err := c.toolchain(ctx)
 	if err != nil {
 		return unverified(r, d, "terraform not found")
 	}
-	prov := providerName[cloud]
+	pr := probeFor(name, c.env, d)
+	prov := pr.provider
 	dirs := append(provision.DefaultMirrors(c.env.get), tc.PluginCacheDir, tc.Env["TF_PLUGIN_CACHE_DIR"])
 	if !providerInstalled(prov, dirs) {
 		return unverified(r, d, "provider hashicorp/"+prov+" not installed")
 	}
-	fmt.Fprintf(c.opts.Progress, "Checking %s credentials with Terraform's %s provider...\n", strings.ToUpper(cloud), prov)
+	fmt.Fprintf(c.opts.Progress, "Checking %s credentials with Terraform's %s provider...\n", strings.ToUpper(name), prov)
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	outs, err := runProbe(ctx, tc, filepath.Join(c.opts.Home, "check", cloud), probeFor(cloud, c.env, d))
+	outs, err := runProbe(ctx, tc, filepath.Join(c.opts.Home, "check", name), pr)
 	if err != nil {
 		if _, ok := err.(errInit); ok {
 			return unverified(r, d, "provider hashicorp/"+prov+" could not be installed: "+shortError(err))
 		}
-		r.Reason, r.Fix = shortError(err), fixFor(cloud)
-		if !d.found && cloud == "aws" {
-			r.Reason = d.reason + "; the AWS provider says: " + r.Reason
+		r.Reason, r.Fix = shortError(err), fixFor(name)
+		if !d.found {
+			r.Reason = d.reason + "; the " + cloud.DisplayName(name) + " provider says: " + r.Reason
 		}
 		return r
 	}
 	r.Enabled, r.Verified = true, true
-	switch cloud {
-	case "aws":
-		r.Identity, r.Account = outs["aws_caller_identity_arn"], outs["aws_caller_identity_account_id"]
-	case "gcp":
-		r.Identity, r.Account = outs["google_client_openid_userinfo_email"], d.project
-	case "azure":
-		r.Identity = "client " + outs["azurerm_client_config_client_id"] + " (tenant " + outs["azurerm_client_config_tenant_id"] + ")"
-		r.Account = outs["azurerm_subscription_subscription_id"]
-		if n := outs["azurerm_subscription_display_name"]; n != "" {
-			r.Account += " (" + n + ")"
-		}
-	}
+	r.Identity, r.Account = creds.Identity(outs, d.toCloud())
 	return r
 }
 

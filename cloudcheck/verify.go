@@ -31,29 +31,17 @@ type dataSource struct {
 	outputs []string // attribute names, exported as outputs "<typ>_<attr>"
 }
 
-func probeFor(cloud string, e env, d detection) probe {
-	switch cloud {
-	case "aws":
-		// A wrong key should fail in seconds, not after 25 retries.
-		p := probe{provider: "aws", settings: map[string]cty.Value{"max_retries": cty.NumberIntVal(1)},
-			data: []dataSource{{typ: "aws_caller_identity", outputs: []string{"account_id", "arn"}}}}
-		if !awsHasRegionSource(e) {
-			// The caller identity is global; the provider still insists on a region.
-			p.settings["region"] = cty.StringVal("us-east-1")
-		}
-		return p
-	case "gcp":
-		return probe{provider: "google", settings: map[string]cty.Value{"project": cty.StringVal(d.project)},
-			data: []dataSource{{typ: "google_client_openid_userinfo", outputs: []string{"email"}}}}
-	case "azure":
-		return probe{provider: "azurerm", settings: map[string]cty.Value{"subscription_id": cty.StringVal(d.project)}, features: true,
-			data: []dataSource{
-				{typ: "azurerm_client_config", outputs: []string{"client_id", "tenant_id"}},
-				// Reading the subscription proves access to it, not only a token.
-				{typ: "azurerm_subscription", outputs: []string{"subscription_id", "display_name"}},
-			}}
+func probeFor(name string, e env, d detection) probe {
+	c, ok := credentials(name)
+	if !ok {
+		panic("cloudcheck: no probe for " + name)
 	}
-	panic("cloudcheck: no probe for " + cloud)
+	cp := c.Probe(e.forCloud(name), d.toCloud())
+	p := probe{provider: cp.Provider, settings: cp.Settings, features: cp.Features}
+	for _, ds := range cp.Data {
+		p.data = append(p.data, dataSource{typ: ds.Type, outputs: ds.Outputs})
+	}
+	return p
 }
 
 // render writes the probe as a root module with hclwrite.
