@@ -448,8 +448,7 @@ func (l *Launcher) recordAttempt(p optimizer.Placement, f *Failure) {
 	if l.Store == nil {
 		return
 	}
-	_ = l.Store.AddAttempt(state.Attempt{Cluster: l.Cluster, Cloud: p.Cloud, Region: p.Region, Zone: p.Zone,
-		InstanceType: p.InstanceType, UseSpot: p.UseSpot, Class: string(f.Class), Reason: attemptReason(f), At: time.Now()})
+	_ = l.Store.AddAttempt(state.NewAttempt(l.Cluster, p.Key(), string(f.Class), attemptReason(f), time.Now()))
 }
 
 func (l *Launcher) succeeded(p optimizer.Placement, nodes []state.Node, failures []Failure) (*Outcome, error) {
@@ -461,8 +460,7 @@ func (l *Launcher) succeeded(p optimizer.Placement, nodes []state.Node, failures
 	if err != nil {
 		return nil, err
 	}
-	_ = l.Store.AddAttempt(state.Attempt{Cluster: l.Cluster, Cloud: p.Cloud, Region: p.Region, Zone: p.Zone,
-		InstanceType: p.InstanceType, UseSpot: p.UseSpot, Class: "ok", Reason: "ok", At: time.Now()})
+	_ = l.Store.AddAttempt(state.NewAttempt(l.Cluster, p.Key(), "ok", "ok", time.Now()))
 	out.Cluster = c
 	return out, nil
 }
