@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/skyplan/skyplan/diag"
@@ -183,6 +184,20 @@ func followJob(io *IO, js *jobs.Store, id int64, n int, progress bool) error {
 		atts, err := js.Attempts(id)
 		if err != nil {
 			return err
+		}
+		// Attempts that ended before they could be streamed (a run shorter
+		// than a poll): print what the controller saved.
+		for _, a := range atts {
+			if streamed[a.N] || a.Phase != jobs.PhaseEnded || (n > 0 && a.N != n) || a.HeadJob == 0 {
+				continue
+			}
+			path := jobs.AttemptLog(skyhome.Dir(), id, a.N)
+			if _, err := os.Stat(path); err != nil && !a.Cleaned {
+				continue // being saved
+			}
+			streamed[a.N] = true
+			fmt.Fprintf(io.Err, "Logs of attempt %d (cluster %s):\n", a.N, a.Cluster)
+			_ = catJobFile(io.Err, path, "(no logs were saved)", io)
 		}
 		if len(atts) > 0 {
 			a := atts[len(atts)-1]

@@ -223,6 +223,17 @@ run: |
 			t.Errorf("attempt %d logs lack %q: %s", n, want, l.stdout)
 		}
 	}
+
+	// Without -d, launch streams the job's logs and exits with its result.
+	mustWrite(t, filepath.Join(e.work, "hello.yaml"), "name: hello\nresources:\n  infra: ssh/lab\nrun: echo hello managed job $SKYPLAN_MANAGED_JOB_ID\n", 0o644)
+	r := e.run("jobs", "launch", "-y", "hello.yaml")
+	if r.code != 0 || !strings.Contains(r.stderr, "hello managed job 3") || !strings.Contains(r.stdout, "Managed job ID: 3") {
+		t.Errorf("jobs launch (attached): exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	mustWrite(t, filepath.Join(e.work, "bad.yaml"), "name: bad\nresources:\n  infra: ssh/lab\nrun: exit 5\n", 0o644)
+	if r := e.run("jobs", "launch", "-y", "bad.yaml"); r.code == 0 || !strings.Contains(r.stderr, "FAILED") {
+		t.Errorf("jobs launch of a failing run: exit %d\n%s", r.code, r.stderr)
+	}
 	if _, err := os.Stat(filepath.Join(e.home, "state.db")); err != nil {
 		t.Fatal(err)
 	}

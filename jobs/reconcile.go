@@ -545,10 +545,11 @@ func (w *worker) finish(ctx context.Context, j *Job, a *Attempt, to Status, reas
 		w.endAttempt(a, firstNonEmpty(reason, string(to)), code, now)
 	}
 	w.log.printf("attempt %d: job %s%s", a.N, to, prefixed(": ", reason))
+	// Logs first: a client that sees the terminal state finds them saved.
+	w.saveLogs(ctx, a)
 	if _, err := w.o.Store.Transition(j.ID, to, reason, now, nil, a); err != nil {
 		return err
 	}
-	w.saveLogs(ctx, a)
 	return w.teardown(ctx, a)
 }
 
