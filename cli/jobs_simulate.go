@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -19,6 +18,7 @@ import (
 
 func init() {
 	registerJobs(func(io *IO) *cli.Command {
+		f := &simFlags{}
 		return &cli.Command{
 			Name:  "simulate",
 			Usage: "replay spot availability traces to see what each spot/on-demand policy would cost",
@@ -28,17 +28,17 @@ func init() {
 				"or switch pays --restart-overhead, and costs use the catalog prices of --instance in the trace's\n" +
 				"zone (spot) and region (on-demand). With a deadline, each trace also gets the omniscient optimum.",
 			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "trace", Usage: "a trace `FILE`, or a DIR of them (searched recursively)", Required: true},
-				&cli.StringFlag{Name: "duration", Value: "8h", Usage: "compute the job needs (`DURATION`: 8h, 90m, or hours)"},
-				&cli.StringFlag{Name: "deadline", Usage: "finish within this `DURATION` of submission (empty: no deadline)"},
-				&cli.StringFlag{Name: "restart-overhead", Value: "0.2h", Usage: "time from launch to progress on every start or switch (`DURATION`)"},
-				&cli.StringFlag{Name: "policy", Value: "all", Usage: "`NAME` (" + strings.Join(policy.Names(), ", ") + ") or all"},
-				&cli.StringFlag{Name: "instance", Value: "p3.2xlarge", Usage: "instance `TYPE` whose catalog prices are used"},
-				&cli.IntFlag{Name: "nodes", Value: 1, Usage: "cluster size `N`: spot is available when the trace counts at least N"},
-				&cli.StringFlag{Name: "start", Value: "0", Usage: "submit the job this `DURATION` into each trace"},
-				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "`FORMAT`: table or json"},
+				&cli.StringFlag{Name: "trace", Destination: &f.Trace, Usage: "a trace `FILE`, or a DIR of them (searched recursively)", Required: true},
+				&cli.StringFlag{Name: "duration", Value: "8h", Destination: &f.Duration, Usage: "compute the job needs (`DURATION`: 8h, 90m, or hours)"},
+				&cli.StringFlag{Name: "deadline", Destination: &f.Deadline, Usage: "finish within this `DURATION` of submission (empty: no deadline)"},
+				&cli.StringFlag{Name: "restart-overhead", Value: "0.2h", Destination: &f.RestartOverhead, Usage: "time from launch to progress on every start or switch (`DURATION`)"},
+				&cli.StringFlag{Name: "policy", Value: "all", Destination: &f.Policy, Usage: "`NAME` (" + strings.Join(policy.Names(), ", ") + ") or all"},
+				&cli.StringFlag{Name: "instance", Value: "p3.2xlarge", Destination: &f.Instance, Usage: "instance `TYPE` whose catalog prices are used"},
+				&cli.IntFlag{Name: "nodes", Value: 1, Destination: &f.Nodes, Usage: "cluster size `N`: spot is available when the trace counts at least N"},
+				&cli.StringFlag{Name: "start", Value: "0", Destination: &f.Start, Usage: "submit the job this `DURATION` into each trace"},
+				outputFlag(&f.Output, "table", "table or json"),
 			},
-			Action: func(c *cli.Context) error { return runJobsSimulate(c, io) },
+			Action: func(*cli.Context) error { return runJobsSimulate(f, io) },
 		}
 	})
 }
@@ -60,6 +60,17 @@ type simRow struct {
 	OnDemandPrice float64  `json:"on_demand_price"`
 }
 
+// simFlags are jobs simulate's flags as given.
+type simFlags struct {
+	Trace, Duration, Deadline, RestartOverhead, Policy, Instance, Start, Output string
+	Nodes                                                                       int
+}
+
+// flag is the value of the named duration flag.
+func (f *simFlags) flag(name string) string {
+	return map[string]string{"duration": f.Duration, "deadline": f.Deadline, "restart-overhead": f.RestartOverhead, "start": f.Start}[name]
+}
+
 // simOptions are jobs simulate's parsed flags.
 type simOptions struct {
 	Trace    string
@@ -71,13 +82,13 @@ type simOptions struct {
 	JSON     bool
 }
 
-func parseSimOptions(c *cli.Context) (simOptions, diag.Diagnostics) {
+func parseSimOptions(f *simFlags) (simOptions, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	bad := func(flag, summary, detail string) {
 		diags = append(diags, diag.Diagnostic{Severity: diag.Error, Summary: summary, Detail: detail, Field: "--" + flag})
 	}
 	dur := func(flag string) time.Duration {
-		s := strings.TrimSpace(c.String(flag))
+		s := strings.TrimSpace(f.flag(flag))
 		if s == "" {
 			return 0
 		}
@@ -87,11 +98,11 @@ func parseSimOptions(c *cli.Context) (simOptions, diag.Diagnostics) {
 		}
 		return d
 	}
-	o := simOptions{Trace: c.String("trace"), Instance: c.String("instance"), Nodes: c.Int("nodes"), JSON: c.String("output") == "json"}
+	o := simOptions{Trace: f.Trace, Instance: f.Instance, Nodes: f.Nodes, JSON: f.Output == "json"}
 	o.Job = policy.Job{Duration: dur("duration"), Deadline: dur("deadline"), RestartOverhead: dur("restart-overhead")}
 	o.Start = dur("start")
-	if f := c.String("output"); f != "table" && f != "json" {
-		bad("output", "Invalid --output", fmt.Sprintf("Got %q; use -o table or -o json.", f))
+	if out := f.Output; out != "table" && out != "json" {
+		bad("output", "Invalid --output", fmt.Sprintf("Got %q; use -o table or -o json.", out))
 	}
 	if o.Nodes < 1 {
 		bad("nodes", "Invalid --nodes", fmt.Sprintf("Got %d; a cluster has at least 1 node.", o.Nodes))
@@ -103,7 +114,7 @@ func parseSimOptions(c *cli.Context) (simOptions, diag.Diagnostics) {
 		bad("deadline", "Deadline shorter than the duration",
 			fmt.Sprintf("--deadline %v is less than --duration %v: no policy can finish in time. Give a deadline of at least the duration plus the restart overhead.", o.Job.Deadline, o.Job.Duration))
 	}
-	name := c.String("policy")
+	name := f.Policy
 	if name == "all" {
 		for _, n := range policy.Names() {
 			p, _ := policy.Lookup(n)
@@ -128,8 +139,9 @@ func parseHours(s string) (time.Duration, error) {
 	return 0, fmt.Errorf("invalid duration %q", s)
 }
 
-func runJobsSimulate(c *cli.Context, io *IO) error {
-	o, diags := parseSimOptions(c)
+func runJobsSimulate(f *simFlags, io *IO) error {
+	io.useView(f.Output)
+	o, diags := parseSimOptions(f)
 	if diags.HasErrors() {
 		return Exit(ExitFailure, diags)
 	}
@@ -179,11 +191,10 @@ func runJobsSimulate(c *cli.Context, io *IO) error {
 		fmt.Fprintln(io.Err, "prices:", n)
 	}
 	if o.JSON {
-		enc := json.NewEncoder(io.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		io.setResult(struct {
 			Rows []simRow `json:"rows"`
 		}{rows})
+		return nil
 	}
 	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TRACE\tPOLICY\tCOST\tON-DEMAND\tRATIO\tOPTIMUM\tFINISHED\tDEADLINE\tPREEMPTIONS\tZONE")
