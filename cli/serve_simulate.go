@@ -34,6 +34,8 @@ func init() {
 				&cli.IntFlag{Name: "overprovision", Value: 1, Usage: "num_overprovision `N` for skyserve and skyplan"},
 				&cli.StringFlag{Name: "policy", Value: "all", Usage: "`NAME` (" + strings.Join(servesim.Policies(), ", ") + ") or all"},
 				&cli.StringFlag{Name: "fallback-hold", Value: servesim.DefaultFallbackHold.String(), Usage: "skyplan keeps fallback on-demand replicas until spot has been quiet this long (`DURATION`)"},
+				&cli.StringFlag{Name: "window", Usage: "replay windows of this `DURATION` (e.g. 24h) instead of the whole traces"},
+				&cli.IntFlag{Name: "repeats", Value: 10, Usage: "with --window: `N` windows evenly spaced over the traces, summed"},
 				&cli.StringFlag{Name: "instance", Value: "p3.2xlarge", Usage: "instance `TYPE` whose catalog prices are used"},
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "`FORMAT`: table or json"},
 			},
@@ -51,6 +53,8 @@ func init() {
 // serveSimulateOptions are `serve simulate`'s parsed flags.
 type serveSimulateOptions struct {
 	Traces   string
+	Window   time.Duration
+	Repeats  int
 	Config   servesim.Config
 	Policies []string
 	Instance string
@@ -82,6 +86,17 @@ func parseServeSimulateOptions(c *cli.Context) (serveSimulateOptions, diag.Diagn
 		bad("fallback-hold", "Invalid --fallback-hold", fmt.Sprintf("Got %q; expected a positive duration such as 45m.", c.String("fallback-hold")))
 	} else {
 		o.Config.FallbackHold = d
+	}
+	o.Repeats = c.Int("repeats")
+	if w := c.String("window"); w != "" {
+		if d, err := parseHours(w); err != nil || d <= 0 {
+			bad("window", "Invalid --window", fmt.Sprintf("Got %q; expected a positive duration such as 24h.", w))
+		} else {
+			o.Window = d
+		}
+	}
+	if o.Repeats < 1 {
+		bad("repeats", "Invalid --repeats", fmt.Sprintf("Got %d; replay at least 1 window.", o.Repeats))
 	}
 	if fi, err := os.Stat(o.Traces); err != nil || !fi.IsDir() {
 		bad("traces", "Trace directory not found", fmt.Sprintf("%q is not a directory. Pass a folder of trace files, one zone each, e.g. ../shared/spot-traces/availability/1-node/aws-02-15-2023.", o.Traces))
@@ -141,7 +156,7 @@ func runServeSimulate(o serveSimulateOptions, io *IO) error {
 	o.Config.Prices = prices
 	var rows []serveSimRow
 	for _, p := range o.Policies {
-		r, err := servesim.Run(traces, p, o.Config)
+		r, err := servesim.RunWindows(traces, p, o.Config, o.Window, o.Repeats)
 		if err != nil {
 			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Cannot replay the traces", Detail: err.Error() + "."}})
 		}
@@ -157,7 +172,11 @@ func runServeSimulate(o serveSimulateOptions, io *IO) error {
 		}{rows})
 	}
 	if len(rows) > 0 {
-		fmt.Fprintf(io.Err, "%d zones, %.0f hours, %d replicas, cold start %v\n", len(zones), rows[0].Hours, o.Config.Replicas, o.Config.ColdStart.Round(time.Second))
+		what := "the whole traces"
+		if o.Window > 0 && o.Window < servesim.CommonSpan(traces) {
+			what = fmt.Sprintf("%d windows of %v", o.Repeats, o.Window)
+		}
+		fmt.Fprintf(io.Err, "%d zones, %s (%.0f hours), %d replicas, cold start %v\n", len(zones), what, rows[0].Hours, o.Config.Replicas, o.Config.ColdStart.Round(time.Second))
 	}
 	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "POLICY\tCOST\tVS ON-DEMAND\tAVAILABILITY\tPREEMPTIONS\tON-DEMAND HOURS")

@@ -86,6 +86,8 @@ func TestServeSimulateBadFlags(t *testing.T) {
 		{[]string{"--traces", dir, "--cold-start", "soon"}, "Invalid --cold-start"},
 		{[]string{"--traces", dir, "-o", "yaml"}, "Invalid --output"},
 		{[]string{"--traces", dir, "--fallback-hold", "0"}, "Invalid --fallback-hold"},
+		{[]string{"--traces", dir, "--window", "-1h"}, "Invalid --window"},
+		{[]string{"--traces", dir, "--window", "1h", "--repeats", "0"}, "Invalid --repeats"},
 	} {
 		t.Run(fmt.Sprint(c.args), func(t *testing.T) {
 			_, errOut, code := runCLI(t, append([]string{"serve", "simulate"}, c.args...)...)

@@ -27,6 +27,9 @@ type Config struct {
 	Prices map[string]Prices
 	// FallbackHold is skyplan's on-demand hold (DefaultFallbackHold if 0).
 	FallbackHold time.Duration
+	// Start and Window select part of the traces: the replay starts Start
+	// into them and lasts Window (0: to the end of the shortest trace).
+	Start, Window time.Duration
 }
 
 // Result of one policy over one set of traces (the JSON row of `serve
@@ -71,7 +74,8 @@ type fleetPolicy struct {
 	preempted, ready func(zone string)
 }
 
-// Run replays policy over traces (one per zone) for their common span.
+// Run replays policy over traces (one per zone) for their common span
+// (or the part Start and Window select).
 func Run(traces []Trace, policy string, c Config) (Result, error) {
 	if c.Replicas < 1 {
 		return Result{}, fmt.Errorf("replicas must be at least 1, got %d", c.Replicas)
@@ -90,6 +94,13 @@ func Run(traces []Trace, policy string, c Config) (Result, error) {
 		}
 		byZone[t.Zone] = t
 		span = min(span, t.Span())
+	}
+	if c.Start < 0 || c.Start >= span {
+		return Result{}, fmt.Errorf("start %v is outside the traces' common span %v", c.Start, span)
+	}
+	span -= c.Start
+	if c.Window > 0 {
+		span = min(span, c.Window)
 	}
 	zones := zonesBySpotPrice(traces, c.Prices)
 	// The virtual clock every policy component reads.
@@ -123,7 +134,7 @@ func Run(traces []Trace, policy string, c Config) (Result, error) {
 		gone := map[*simReplica]bool{}
 		for _, z := range zones {
 			rs := perZone[z]
-			capacity := byZone[z].capacityAt(now)
+			capacity := byZone[z].capacityAt(c.Start + now)
 			for i := len(rs) - 1; i >= 0 && i >= capacity; i-- {
 				gone[rs[i]] = true
 				res.Preemptions++
@@ -173,7 +184,7 @@ func Run(traces []Trace, policy string, c Config) (Result, error) {
 				}
 			}
 			z := p.place(inUse)
-			if count[z] >= byZone[z].capacityAt(now) {
+			if count[z] >= byZone[z].capacityAt(c.Start+now) {
 				res.LaunchFailures++
 				p.preempted(z)
 				continue
@@ -241,4 +252,52 @@ func zonesBySpotPrice(traces []Trace, prices map[string]Prices) []string {
 		return zs[i] < zs[j]
 	})
 	return zs
+}
+
+// CommonSpan is the time every trace covers.
+func CommonSpan(traces []Trace) time.Duration {
+	span := time.Duration(math.MaxInt64)
+	for _, t := range traces {
+		span = min(span, t.Span())
+	}
+	return span
+}
+
+// RunWindows replays repeats windows of length window, evenly spaced over
+// the traces (the SkyServe paper replays 24 h windows at 10 offsets), and
+// sums them into one result: costs, hours and counts add up, availability
+// is the mean. window 0 or longer than the traces replays them whole once.
+func RunWindows(traces []Trace, policy string, c Config, window time.Duration, repeats int) (Result, error) {
+	span := CommonSpan(traces)
+	if window <= 0 || window >= span || repeats < 1 {
+		c.Start, c.Window = 0, 0
+		return Run(traces, policy, c)
+	}
+	var sum Result
+	avail := 0.0
+	for i := 0; i < repeats; i++ {
+		c.Window = window
+		c.Start = 0
+		if repeats > 1 {
+			c.Start = time.Duration(int64(span-window) * int64(i) / int64(repeats-1))
+		}
+		r, err := Run(traces, policy, c)
+		if err != nil {
+			return Result{}, err
+		}
+		sum.Policy = r.Policy
+		sum.Cost += r.Cost
+		sum.OnDemandCost += r.OnDemandCost
+		sum.Preemptions += r.Preemptions
+		sum.OnDemandHours += r.OnDemandHours
+		sum.SpotHours += r.SpotHours
+		sum.LaunchFailures += r.LaunchFailures
+		sum.Hours += r.Hours
+		avail += r.Availability
+	}
+	sum.Availability = avail / float64(repeats)
+	if sum.OnDemandCost > 0 {
+		sum.CostRatio = sum.Cost / sum.OnDemandCost
+	}
+	return sum, nil
 }

@@ -205,3 +205,26 @@ func TestPreemptionsPerZone(t *testing.T) {
 		t.Errorf("preemptions = %d, want one per zone", r.Preemptions)
 	}
 }
+
+func TestWindows(t *testing.T) {
+	trs, c := twoZones(t)
+	whole, _ := Run(trs, SpotOneZone, c)
+	// Two 30-minute windows: the first before zone a goes, the second after.
+	r, err := RunWindows(trs, SpotOneZone, c, 30*time.Minute, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !near(r.Hours, 1) || r.Preemptions != 0 {
+		t.Errorf("windows = %+v (the second window starts with no spot in a: nothing to preempt)", r)
+	}
+	if !near(r.Availability, 0.5) || near(whole.Availability, 0.5) {
+		t.Errorf("availability %v (whole %v): the first window is always up, the second never", r.Availability, whole.Availability)
+	}
+	c.Start = 2 * time.Hour
+	if _, err := Run(trs, SpotOneZone, c); err == nil {
+		t.Error("start past the traces accepted")
+	}
+	if w, _ := RunWindows(trs, OnDemand, Config{Replicas: 1, ColdStart: time.Minute, Prices: c.Prices}, 0, 3); !near(w.Hours, 1) {
+		t.Errorf("window 0 replays the whole traces: %+v", w)
+	}
+}
