@@ -83,7 +83,7 @@ func BenchmarkControllerFootprint(b *testing.B) {
 		}
 		st, _ := controller.Probe(controller.FilesIn(e.home))
 		cpu0, wall0 := procCPU(b, st.PID), time.Now()
-		time.Sleep(time.Duration(4*poll) * time.Second)
+		time.Sleep(max(time.Duration(4*poll)*time.Second, 30*time.Second))
 		cpu := procCPU(b, st.PID) - cpu0
 		wall := time.Since(wall0)
 		b.ReportMetric(float64(procRSS(b, st.PID))/1024, "MiB_RSS")
