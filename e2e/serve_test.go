@@ -22,6 +22,8 @@ import (
 const serveYAML = `name: web
 resources:
   infra: ssh/pool
+envs:
+  VERSION: 1
 service:
   readiness_probe:
     path: /version
@@ -29,7 +31,7 @@ service:
   replicas: 2
   ports: %d
 run: |
-  mkdir -p www && echo v1 > www/version && cd www
+  mkdir -p www && echo v$VERSION > www/version && cd www
   exec python3 -m http.server %d --bind $SKYPILOT_NODE_IPS
 `
 
@@ -38,7 +40,7 @@ type serveStatus struct {
 		Name, Status, Endpoint string
 		Version                int
 		Replicas               []struct {
-			ID            int
+			ID, Version   int
 			Status, Cloud string
 			IP            string
 		}
@@ -54,7 +56,7 @@ func TestServeCLIWithDaemonKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test skipped in -short mode")
 	}
-	nodes := sshdtest.Start(t, 3)
+	nodes := sshdtest.Start(t, 4)
 	home, work := t.TempDir(), t.TempDir()
 	env := []string{"SKYPLAN_HOME=" + home, "HOME=" + home}
 	t.Cleanup(func() { killDaemon(t, home) })
@@ -107,6 +109,28 @@ func TestServeCLIWithDaemonKilled(t *testing.T) {
 		t.Fatalf("endpoint moved from %s to %s across the restart", endpoint, st.Services[0].Endpoint)
 	}
 	get(t, endpoint+"/version", "v1")
+
+	// blue_green update through the CLI: traffic stays on v1 until both
+	// v2 replicas are READY, then switches; v1's replicas are removed.
+	if err := os.WriteFile(filepath.Join(work, "service2.yaml"), []byte(strings.Replace(fmt.Sprintf(serveYAML, port, port), "VERSION: 1", "VERSION: 2", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	upd := provisiontest.RunCLI(t, time.Minute, work, env, "serve", "update", "web", "service2.yaml", "--mode", "blue_green", "-y")
+	if upd.Code != 0 || !strings.Contains(upd.Stdout, "updating to version 2 (blue_green)") {
+		t.Fatalf("serve update: exit %d %q", upd.Code, upd.Stdout)
+	}
+	st = waitStatus(t, work, env, 90*time.Second, func(s serveStatus) bool {
+		if len(s.Services) != 1 || len(s.Services[0].Replicas) != 2 {
+			return false
+		}
+		for _, r := range s.Services[0].Replicas {
+			if r.Status != "READY" || r.Version != 2 {
+				return false
+			}
+		}
+		return true
+	})
+	get(t, endpoint+"/version", "v2")
 
 	var urls []string
 	for _, r := range st.Services[0].Replicas {

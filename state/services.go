@@ -1,6 +1,7 @@
 package state
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -171,11 +172,10 @@ var ErrServiceExists = errors.New("service already exists")
 
 // CreateService records a new service and its version 1 atomically.
 func (s *Store) CreateService(svc *Service, v ServiceVersion) error {
-	tx, err := s.db.Begin()
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+	return s.immediate(func(tx execer) error { return createService(tx, svc, v) })
+}
+
+func createService(tx execer, svc *Service, v ServiceVersion) error {
 	var n int
 	if err := tx.QueryRow(`SELECT COUNT(*) FROM services WHERE name=?`, svc.Name).Scan(&n); err != nil {
 		return err
@@ -186,37 +186,69 @@ func (s *Store) CreateService(svc *Service, v ServiceVersion) error {
 	if err := putService(tx, svc); err != nil {
 		return err
 	}
-	if err := putVersion(tx, v); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return putVersion(tx, v)
 }
 
 // AddServiceVersion records a new version and makes it the service's
 // current one (serve update).
 func (s *Store) AddServiceVersion(name string, v ServiceVersion, mode string) (int, error) {
-	tx, err := s.db.Begin()
+	var version int
+	err := s.immediate(func(tx execer) error {
+		svc, err := getService(tx, name)
+		if err != nil {
+			return err
+		}
+		if svc.DownRequested {
+			return fmt.Errorf("service %q is shutting down", name)
+		}
+		svc.Version++
+		svc.UpdateMode = mode
+		v.Service, v.Version, v.Mode = name, svc.Version, mode
+		if err := putVersion(tx, v); err != nil {
+			return err
+		}
+		version = svc.Version
+		return putService(tx, svc)
+	})
+	return version, err
+}
+
+// immediate runs f in a BEGIN IMMEDIATE transaction: the write lock is
+// taken before the reads, so the busy timeout applies. (A deferred
+// transaction that reads and then writes fails with SQLITE_BUSY at once
+// when another process wrote in between: the CLI and the controller both
+// write services.)
+func (s *Store) immediate(f func(tx execer) error) error {
+	ctx := context.Background()
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	defer tx.Rollback()
-	svc, err := getService(tx, name)
-	if err != nil {
-		return 0, err
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
 	}
-	if svc.DownRequested {
-		return 0, fmt.Errorf("service %q is shutting down", name)
+	if err := f(connTx{ctx, conn}); err != nil {
+		conn.ExecContext(ctx, "ROLLBACK")
+		return err
 	}
-	svc.Version++
-	svc.UpdateMode = mode
-	v.Service, v.Version, v.Mode = name, svc.Version, mode
-	if err := putVersion(tx, v); err != nil {
-		return 0, err
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		conn.ExecContext(ctx, "ROLLBACK")
+		return err
 	}
-	if err := putService(tx, svc); err != nil {
-		return 0, err
-	}
-	return svc.Version, tx.Commit()
+	return nil
+}
+
+type connTx struct {
+	ctx  context.Context
+	conn *sql.Conn
+}
+
+func (c connTx) Exec(q string, args ...any) (sql.Result, error) {
+	return c.conn.ExecContext(c.ctx, q, args...)
+}
+func (c connTx) QueryRow(q string, args ...any) *sql.Row {
+	return c.conn.QueryRowContext(c.ctx, q, args...)
 }
 
 type execer interface {
@@ -271,22 +303,22 @@ func (s *Store) GetService(name string) (*Service, error) { return getService(s.
 // (so `serve down` from the CLI and the controller's writes do not lose
 // each other's fields).
 func (s *Store) UpdateService(name string, f func(*Service) error) (*Service, error) {
-	tx, err := s.db.Begin()
+	var out *Service
+	err := s.immediate(func(tx execer) error {
+		svc, err := getService(tx, name)
+		if err != nil {
+			return err
+		}
+		if err := f(svc); err != nil {
+			return err
+		}
+		out = svc
+		return putService(tx, svc)
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	svc, err := getService(tx, name)
-	if err != nil {
-		return nil, err
-	}
-	if err := f(svc); err != nil {
-		return nil, err
-	}
-	if err := putService(tx, svc); err != nil {
-		return nil, err
-	}
-	return svc, tx.Commit()
+	return out, nil
 }
 
 // ListServices returns every service by name.
@@ -314,17 +346,14 @@ func (s *Store) ListServices() ([]*Service, error) {
 // DeleteService removes a service, its versions and replica records (after
 // every replica cluster is down).
 func (s *Store) DeleteService(name string) error {
-	tx, err := s.db.Begin()
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, q := range []string{`DELETE FROM replicas WHERE service=?`, `DELETE FROM service_versions WHERE service=?`, `DELETE FROM services WHERE name=?`} {
-		if _, err := tx.Exec(q, name); err != nil {
-			return err
+	return s.immediate(func(tx execer) error {
+		for _, q := range []string{`DELETE FROM replicas WHERE service=?`, `DELETE FROM service_versions WHERE service=?`, `DELETE FROM services WHERE name=?`} {
+			if _, err := tx.Exec(q, name); err != nil {
+				return err
+			}
 		}
-	}
-	return tx.Commit()
+		return nil
+	})
 }
 
 // GetServiceVersion returns one version of a service.
@@ -345,11 +374,10 @@ func (s *Store) GetServiceVersion(name string, version int) (ServiceVersion, err
 // AllocateReplica reserves the service's next replica id and records the
 // replica PENDING in one transaction.
 func (s *Store) AllocateReplica(service string, r *Replica) error {
-	tx, err := s.db.Begin()
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+	return s.immediate(func(tx execer) error { return allocateReplica(tx, service, r) })
+}
+
+func allocateReplica(tx execer, service string, r *Replica) error {
 	svc, err := getService(tx, service)
 	if err != nil {
 		return err
@@ -366,10 +394,7 @@ func (s *Store) AllocateReplica(service string, r *Replica) error {
 	if err := putService(tx, svc); err != nil {
 		return err
 	}
-	if err := putReplica(tx, r); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return putReplica(tx, r)
 }
 
 func putReplica(db execer, r *Replica) error {
