@@ -101,9 +101,25 @@ func (jc *jobClusters) Launch(ctx context.Context, req jobs.LaunchRequest) (*job
 		if res != nil && res.NoResource {
 			return nil, jobs.LaunchError(jobs.ErrNoResource, ds)
 		}
+		if transientLaunchError(ds.Error()) {
+			return nil, ds // retried by the controller, not a verdict on the task
+		}
 		return nil, jobs.LaunchError(jobs.ErrPrecheck, ds)
 	}
 	return placementFromState(res.Cluster), nil
+}
+
+// transientLaunchError: contention inside skyplan (state.db busy, another
+// process holding the cluster's lock, an interrupted run) says nothing
+// about whether the task can launch; the 100-job footprint benchmark hit
+// SQLITE_BUSY here.
+func transientLaunchError(msg string) bool {
+	for _, s := range []string{"database is locked", "SQLITE_BUSY", "Cluster is busy", "locked by another skyplan process", "context canceled"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func placementFromState(sc *state.Cluster) *jobs.Placement {
