@@ -110,6 +110,17 @@ func parseSimOptions(f *simFlags) (simOptions, diag.Diagnostics) {
 	if o.Job.Duration == 0 && diags == nil {
 		bad("duration", "Missing --duration", "The replay needs the compute the job takes, e.g. --duration 8h.")
 	}
+	// The replay steps are at most a minute and the optimum is quadratic in
+	// them: a week keeps one trace under a second or so.
+	const maxSim = 7 * 24 * time.Hour
+	for _, f := range []struct {
+		flag string
+		d    time.Duration
+	}{{"duration", o.Job.Duration}, {"deadline", o.Job.Deadline}, {"restart-overhead", o.Job.RestartOverhead}} {
+		if f.d > maxSim {
+			bad(f.flag, "--"+f.flag+" too long", fmt.Sprintf("Got %v; jobs simulate replays jobs of up to 168h (a week). Shorten it.", f.d))
+		}
+	}
 	if o.Job.Deadline > 0 && o.Job.Deadline < o.Job.Duration {
 		bad("deadline", "Deadline shorter than the duration",
 			fmt.Sprintf("--deadline %v is less than --duration %v: no policy can finish in time. Give a deadline of at least the duration plus the restart overhead.", o.Job.Deadline, o.Job.Duration))

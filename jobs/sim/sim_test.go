@@ -20,6 +20,7 @@ func TestParseTraceErrors(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{`{"data":[1]}`, "metadata.gap_seconds is missing"},
 		{`{"metadata":{"gap_seconds":0},"data":[1]}`, "gap_seconds is 0"},
+		{`{"metadata":{"gap_seconds":0.001},"data":[1]}`, "from 1 to 86400"},
 		{`{"metadata":{"gap_seconds":60},"data":[]}`, "data is missing or empty"},
 		{`{"metadata":{"gap_seconds":60},"data":[1,-1]}`, "data[1] is -1"},
 		{`{"metadata":{"gap_seconds":60},"data":[1,0.5]}`, "data[1] is 0.5"},
@@ -238,6 +239,54 @@ func TestPoliciesMeetDeadlinesAndRespectOptimum(t *testing.T) {
 			if r.Cost < opt-1e-9 {
 				t.Fatalf("case %d: %s cost %v below the optimum %v", n, name, r.Cost, opt)
 			}
+		}
+	}
+}
+
+func FuzzParseTrace(f *testing.F) {
+	f.Add([]byte(`{"metadata":{"gap_seconds":60},"data":[0,1,4]}`))
+	f.Add([]byte(`{"metadata":{"gap_seconds":1e-9},"data":[1]}`))
+	f.Add([]byte(`{"data":null}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tr, err := ParseTrace("f.json", b)
+		if err != nil {
+			return
+		}
+		if tr.Gap <= 0 || len(tr.Available) == 0 {
+			t.Fatalf("accepted a trace with gap %v and %d ticks", tr.Gap, len(tr.Available))
+		}
+		job := policy.Job{Duration: time.Hour, Deadline: 2 * time.Hour, RestartOverhead: 6 * time.Minute}
+		if _, err := Replay(tr, lookupFuzz(), Config{Job: job, Prices: prices}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func lookupFuzz() policy.Policy { p, _ := policy.Lookup(policy.NameSkyplan); return p }
+
+// Replay and the optimum on a 45-day trace tick (195 s), 8 h job, 16 h deadline.
+func benchTrace(b *testing.B) (Trace, Config) {
+	rng := rand.New(rand.NewSource(3))
+	tr := randomTrace(rng, 20000, 195*time.Second)
+	return tr, Config{Job: policy.Job{Duration: 8 * time.Hour, Deadline: 16 * time.Hour, RestartOverhead: 30 * time.Minute},
+		Prices: Prices{Spot: 0.4, OnDemand: 3.06}}
+}
+
+func BenchmarkReplaySkyplan(b *testing.B) {
+	tr, c := benchTrace(b)
+	p := lookupFuzz()
+	for b.Loop() {
+		if _, err := Replay(tr, p, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkOptimum(b *testing.B) {
+	tr, c := benchTrace(b)
+	for b.Loop() {
+		if _, _, err := Optimum(tr, c); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -70,8 +70,10 @@ func ParseTrace(name string, data []byte) (Trace, error) {
 	switch {
 	case f.Metadata == nil || f.Metadata.GapSeconds == nil:
 		return Trace{}, fmt.Errorf("%s: metadata.gap_seconds is missing; expected the seconds between two data points, e.g. {\"metadata\":{\"gap_seconds\":300}}", name)
-	case *f.Metadata.GapSeconds <= 0 || *f.Metadata.GapSeconds > 86400:
-		return Trace{}, fmt.Errorf("%s: metadata.gap_seconds is %v; expected a number of seconds in (0, 86400]", name, *f.Metadata.GapSeconds)
+	case *f.Metadata.GapSeconds < 1 || *f.Metadata.GapSeconds > 86400:
+		// Under a second per tick the replay grid (steps of at most a
+		// minute, never finer than the tick) would take billions of steps.
+		return Trace{}, fmt.Errorf("%s: metadata.gap_seconds is %v; expected a number of seconds from 1 to 86400", name, *f.Metadata.GapSeconds)
 	case f.Data == nil || len(*f.Data) == 0:
 		return Trace{}, fmt.Errorf("%s: data is missing or empty; expected one availability count per tick", name)
 	}
