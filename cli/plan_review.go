@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	tfjson "github.com/hashicorp/terraform-json"
+	"github.com/skyplan/skyplan/cloud"
 	"github.com/skyplan/skyplan/cluster"
 	"github.com/skyplan/skyplan/optimizer"
 	"github.com/skyplan/skyplan/state"
@@ -306,12 +307,7 @@ func portText(p task.PortRange) string {
 	return fmt.Sprintf("%d-%d", p.From, p.To)
 }
 
-func spotNotice(c string) string {
-	if c == "aws" {
-		return "2-minute"
-	}
-	return "30-second"
-}
+func spotNotice(c string) string { return cloud.SpotNoticeOf(c) }
 
 func instanceLabel(p optimizer.Placement) string {
 	if p.UseSpot {

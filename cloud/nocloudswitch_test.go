@@ -21,12 +21,6 @@ import (
 // longer has such a comparison fails the test too, so the list shrinks as
 // code migrates.
 var switchExceptions = map[string]string{
-	// cli/ is migrated by the cluster engineer together with cluster/; a
-	// folder exception (trailing "/") covers its files, which are logged.
-	"cli/": "cli migrates with cluster/ (issue 11 part 2)",
-	// cluster/ landed while this registry did (issue 11 part 2): its node-pool
-	// checks become cloud.IsNodePool, its bucket uploads cloud.Store.UploadCommand.
-	"cluster/": "cluster/ (issue 11 part 2) landed alongside the registry; migrates to cloud.IsNodePool and cloud.Store",
 	// Not skyplan clouds: SkyPilot names skyplan parses but never plans on.
 	"task/infra.go": "kubernetes/slurm: SkyPilot clouds whose region is a context name; parsed, not registered",
 	// Not cloud names: Terraform backend types share the names s3 and gcs.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/skyplan/skyplan/cloud"
 	"github.com/skyplan/skyplan/state"
 	"github.com/skyplan/skyplan/task"
 )
@@ -31,8 +32,9 @@ type bucketUpload struct {
 	Source string // local file or directory (absolute)
 }
 
-// bucketUploads lists the uploads a task needs on cloud.
-func bucketUploads(t *task.Task, cloud string, baseDir string) []bucketUpload {
+// bucketUploads lists the uploads a task needs on cloudName (a bucket
+// without a store is in the cloud's own store).
+func bucketUploads(t *task.Task, cloudName string, baseDir string) []bucketUpload {
 	var out []bucketUpload
 	for _, fm := range t.FileMounts {
 		st := fm.Storage
@@ -40,8 +42,8 @@ func bucketUploads(t *task.Task, cloud string, baseDir string) []bucketUpload {
 			continue
 		}
 		store := strings.ToLower(st.Store)
-		if store == "" {
-			store = map[string]string{"aws": "s3", "gcp": "gcs", "azure": "azure"}[cloud]
+		if home, ok := cloud.HomeStore(cloudName); ok && store == "" {
+			store = home.Name()
 		}
 		for _, src := range st.Source {
 			if strings.Contains(src, "://") {
@@ -65,25 +67,11 @@ func uploadCommand(u bucketUpload, region string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bucket %s: source %w", u.Bucket, err)
 	}
-	switch u.Store {
-	case "s3":
-		args := []string{"aws", "s3", "sync", "--no-follow-symlinks", u.Source, "s3://" + u.Bucket + "/"}
-		if !fi.IsDir() {
-			args = []string{"aws", "s3", "cp", u.Source, "s3://" + u.Bucket + "/" + filepath.Base(u.Source)}
-		}
-		if region != "" {
-			args = append(args, "--region", region)
-		}
-		return args, nil
-	case "gcs":
-		if !fi.IsDir() {
-			return []string{"gsutil", "cp", u.Source, "gs://" + u.Bucket + "/"}, nil
-		}
-		return []string{"gsutil", "-m", "rsync", "-r", u.Source, "gs://" + u.Bucket}, nil
-	case "azure":
-		return []string{"az", "storage", "blob", "upload-batch", "--overwrite", "--destination", u.Bucket, "--source", u.Source}, nil
+	st, ok := cloud.LookupStore(u.Store)
+	if !ok {
+		return nil, fmt.Errorf("bucket %s: store %q: skyplan uploads to %s buckets", u.Bucket, u.Store, cloud.JoinNames(cloud.StoreNames()))
 	}
-	return nil, fmt.Errorf("bucket %s: store %q: skyplan uploads to s3, gcs and azure buckets", u.Bucket, u.Store)
+	return st.UploadCommand(u.Source, fi.IsDir(), u.Bucket, region), nil
 }
 
 // uploadBuckets copies every local bucket source of t into its bucket.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/skyplan/skyplan/cloud"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/provision"
 	"github.com/skyplan/skyplan/state"
@@ -43,15 +44,12 @@ func (m *Manager) Start(ctx context.Context, req PowerRequest) (*PowerResult, di
 // StopRefusal says why cluster sc cannot be stopped or started by skyplan
 // (nil when it can).
 func StopRefusal(sc *state.Cluster, verb string) *diag.Diagnostic {
-	if provision.CanStop(sc.Cloud, sc.UseSpot) {
+	ok, reason := cloud.CanStop(sc.Cloud, sc.UseSpot)
+	if ok {
 		return nil
 	}
-	reason := fmt.Sprintf("skyplan stops and starts AWS on-demand clusters only; %s clusters are not supported yet", InfraLabel(sc.Cloud, "", ""))
-	switch {
-	case IsPool(sc.Cloud):
+	if IsPool(sc.Cloud) {
 		reason = "SSH node pool hosts are not managed by skyplan"
-	case sc.UseSpot:
-		reason = "spot instances cannot be stopped (SkyPilot refuses too)"
 	}
 	return &diag.Diagnostic{Severity: diag.Error, Summary: fmt.Sprintf("skyplan %s is not supported for cluster %s", verb, sc.Name),
 		Detail: fmt.Sprintf("%s (%s): %s. Use `skyplan down %s` to stop paying for it, and `skyplan apply` to bring it back.",

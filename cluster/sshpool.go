@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/skyplan/skyplan/cloud"
+	sshpoolcloud "github.com/skyplan/skyplan/cloud/sshpool"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/optimizer"
 	"github.com/skyplan/skyplan/runner/sshpool"
@@ -170,7 +172,8 @@ func PoolSizes() (map[string]int, diag.Diagnostics) { return sshpool.PoolSizes()
 
 // PoolCloud is the placement cloud of SSH node pools (the pool's name is
 // the region), as SkyPilot's `infra: ssh/POOL`.
-const PoolCloud = "ssh"
+var PoolCloud = sshpoolcloud.Cloud{}.Name()
 
-// IsPool reports whether cloud names SSH node pools.
-func IsPool(cloud string) bool { return strings.EqualFold(cloud, PoolCloud) }
+// IsPool reports whether the cloud called name is made of node pools (the
+// registry's answer).
+func IsPool(name string) bool { return cloud.IsNodePool(strings.ToLower(name)) }

@@ -153,3 +153,6 @@ func (R2) UploadCommand(local string, isDir bool, bucket, region string) []strin
 
 // PreferredRegion: US regions win price ties, as in SkyPilot's AWS region order.
 func (Cloud) PreferredRegion(region string) bool { return strings.HasPrefix(region, "us-") }
+
+// SpotNotice: EC2 sends the spot interruption notice two minutes ahead.
+func (Cloud) SpotNotice() string { return "2-minute" }
