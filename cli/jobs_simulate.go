@@ -182,6 +182,7 @@ func runJobsSimulate(f *simFlags, io *IO) error {
 				return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Cannot replay the trace", Detail: err.Error() + ".", Field: "--start"}})
 			}
 			if ok {
+				v = round4(v)
 				opt = &v
 			}
 		}
