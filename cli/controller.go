@@ -20,6 +20,7 @@ import (
 
 func init() {
 	register(func(io *IO) *cli.Command {
+		var idleExit time.Duration
 		return &cli.Command{
 			Name:   "controller",
 			Usage:  "the controller daemon of managed jobs and services",
@@ -28,15 +29,15 @@ func init() {
 				Name:  "run",
 				Usage: "run the controller daemon in the foreground (started detached by `skyplan jobs launch`)",
 				Flags: []cli.Flag{
-					&cli.DurationFlag{Name: "idle-exit", Value: 10 * time.Second, Usage: "exit after nothing was active for `DURATION`"},
+					&cli.DurationFlag{Name: "idle-exit", Value: 10 * time.Second, Destination: &idleExit, Usage: "exit after nothing was active for `DURATION`"},
 				},
-				Action: func(c *cli.Context) error { return runController(c, io) },
+				Action: func(*cli.Context) error { return runController(io, idleExit) },
 			}},
 		}
 	})
 }
 
-func runController(c *cli.Context, io *IO) error {
+func runController(io *IO, idleExit time.Duration) error {
 	files := controller.FilesIn(skyhome.Dir())
 	in, err := controller.Acquire(files)
 	if errors.Is(err, controller.ErrRunning) {
@@ -61,7 +62,7 @@ func runController(c *cli.Context, io *IO) error {
 		ctx = context.Background()
 	}
 	err = controller.Loop(ctx, controller.Options{Home: skyhome.Dir(), Store: store, Log: log,
-		Instance: in, IdleExit: c.Duration("idle-exit")})
+		Instance: in, IdleExit: idleExit})
 	if err != nil {
 		return Exit(ExitFailure, diag.Diagnostics{}.Append(err))
 	}
