@@ -114,6 +114,13 @@ func TestStores(t *testing.T) {
 	if _, ok := cloud.StoreOfURI("https://example.com/x"); ok {
 		t.Error("a plain https URL is not a bucket of any store")
 	}
+	s3, _ := cloud.LookupStore("s3")
+	if got := strings.Join(s3.UploadCommand("/d/f.bin", false, "b", "us-east-2"), " "); got != "aws s3 cp /d/f.bin s3://b/f.bin --region us-east-2" {
+		t.Errorf("s3 upload argv = %q", got)
+	}
+	if r2, _ := cloud.LookupStore("r2"); r2.UploadCommand("/d", true, "b", "") != nil {
+		t.Error("R2 uploads need an account endpoint the client does not have: no argv")
+	}
 	if s, ok := cloud.HomeStore("gcp"); !ok || s.Name() != "gcs" {
 		t.Errorf("HomeStore(gcp) = %v", s)
 	}

@@ -24,8 +24,9 @@ type Store interface {
 	MountCommand(bucket, sub, dstExpr string) string
 	// RcloneRemote names the rclone remote of MOUNT_CACHED mounts.
 	RcloneRemote() string
-	// UploadCommand is the client-side CLI invocation that copies a local
-	// file or directory into bucket (region "" when unknown).
+	// UploadCommand is the client-side CLI invocation (argv, run without a
+	// shell) that copies a local file or directory into bucket (region ""
+	// when unknown); nil when the client does not upload to the store.
 	UploadCommand(local string, isDir bool, bucket, region string) []string
 }
 

@@ -68,7 +68,7 @@ func uploadCommand(u bucketUpload, region string) ([]string, error) {
 		return nil, fmt.Errorf("bucket %s: source %w", u.Bucket, err)
 	}
 	st, ok := cloud.LookupStore(u.Store)
-	if !ok {
+	if !ok || len(st.UploadCommand(u.Source, fi.IsDir(), u.Bucket, region)) == 0 {
 		return nil, fmt.Errorf("bucket %s: store %q: skyplan uploads to %s buckets", u.Bucket, u.Store, cloud.JoinNames(cloud.StoreNames()))
 	}
 	return st.UploadCommand(u.Source, fi.IsDir(), u.Bucket, region), nil

@@ -146,10 +146,10 @@ func (R2) MountCommand(bucket, sub, dst string) string {
 	return fmt.Sprintf(`goofys -o allow_other --stat-cache-ttl 5s --type-cache-ttl 5s --endpoint %s %s %s`, r2Endpoint, cloud.ShellQuote(bucket), dst)
 }
 
-func (R2) UploadCommand(local string, isDir bool, bucket, region string) []string {
-	args := S3{}.UploadCommand(local, isDir, bucket, "")
-	return append(args, "--endpoint-url", "https://${R2_ACCOUNT_ID}.r2.cloudflarestorage.com", "--profile=r2")
-}
+// UploadCommand: skyplan creates no R2 buckets and the client has no R2
+// account id to build the endpoint from, so it uploads none (an argv runs
+// without a shell: a "${R2_ACCOUNT_ID}" in it would never expand).
+func (R2) UploadCommand(local string, isDir bool, bucket, region string) []string { return nil }
 
 // PreferredRegion: US regions win price ties, as in SkyPilot's AWS region order.
 func (Cloud) PreferredRegion(region string) bool { return strings.HasPrefix(region, "us-") }
