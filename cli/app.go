@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 
 	"github.com/skyplan/skyplan/diag"
@@ -83,11 +84,15 @@ func NewApp(streams *IO) *cli.App {
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
 	for _, c := range cmds {
-		onUsageError(streams, c)
+		onUsageError(streams, c, "")
 		chooseViewFirst(streams, c)
+		if c.Action == nil && len(c.Subcommands) > 0 {
+			c := c
+			c.Action = unknownCommandAction(c.Name, func() []*cli.Command { return c.Subcommands })
+		}
 	}
 	var jsonDiags bool
-	return &cli.App{
+	app := &cli.App{
 		Name:                 "skyplan",
 		Usage:                "plan, compile and run ML tasks on any cloud through Terraform",
 		Version:              Version,
@@ -107,10 +112,10 @@ func NewApp(streams *IO) *cli.App {
 			}
 			return nil
 		},
-		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid usage", Detail: err.Error() + ". See `skyplan --help`."}})
-		},
 	}
+	app.OnUsageError = func(c *cli.Context, err error, _ bool) error { return flagUsageError("", app.Flags, err) }
+	app.Action = unknownCommandAction("", func() []*cli.Command { return app.Commands })
+	return app
 }
 
 // chooseViewFirst chooses every command's view from its -o flag before its
@@ -137,7 +142,8 @@ func chooseViewFirst(streams *IO, c *cli.Command) {
 
 // onUsageError makes a command's flag errors diagnostics in the command's
 // view (a JSON document when -o json was parsed before the bad flag).
-func onUsageError(streams *IO, c *cli.Command) {
+func onUsageError(streams *IO, c *cli.Command, parent string) {
+	path := strings.TrimSpace(parent + " " + c.Name)
 	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
 		// The flags parsed before the bad one are in their destinations.
 		for _, f := range c.Flags {
@@ -145,11 +151,10 @@ func onUsageError(streams *IO, c *cli.Command) {
 				streams.useView(*sf.Destination)
 			}
 		}
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid usage",
-			Detail: fmt.Sprintf("%v. See `skyplan %s --help`.", err, c.Name)}})
+		return flagUsageError(path, c.Flags, err)
 	}
 	for _, sc := range c.Subcommands {
-		onUsageError(streams, sc)
+		onUsageError(streams, sc, path)
 	}
 }
 

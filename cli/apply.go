@@ -110,6 +110,7 @@ func applyTask(o *ApplyOptions) error {
 	}
 	defer closeM()
 	name := clusterName(o.Cluster, t, path)
+	ds = append(ds, renamedCluster(o.Cluster)...)
 	req := o.launchRequest(name, t, path)
 	req.Optimizer = opts
 	req.Planned = func(plan *optimizer.TaskPlan) { optimizer.WriteTable(io.Err, plan, t.Resources.Ordered) }

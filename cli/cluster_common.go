@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/skyplan/skyplan/cluster"
 	"github.com/skyplan/skyplan/config"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/skyhome"
@@ -80,4 +81,42 @@ func oneLineStr(s string, max int) string {
 		s = s[:max-1] + "…"
 	}
 	return s
+}
+
+// missingClusters is one "No cluster named" error per name skyplan does not
+// know, with the closest known name; commands check before they ask or act.
+func missingClusters(m *cluster.Manager, names []string) diag.Diagnostics {
+	all, ds := m.List()
+	if ds.HasErrors() {
+		return ds
+	}
+	var known []string
+	have := map[string]bool{}
+	for _, sc := range all {
+		known = append(known, sc.Name)
+		have[sc.Name] = true
+	}
+	for _, n := range names {
+		if have[n] {
+			continue
+		}
+		detail := "See `skyplan status` for the clusters skyplan knows."
+		if m := task.CloseMatches(n, known, 1); len(m) > 0 {
+			detail = fmt.Sprintf("Did you mean %q? ", m[0]) + detail
+		}
+		ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: fmt.Sprintf("No cluster named %q", n), Detail: detail})
+	}
+	return ds
+}
+
+// renamedCluster warns when -c NAME is not cloud-safe: resources are named
+// after its safe form while skyplan's commands keep the name as typed.
+func renamedCluster(flag string) diag.Diagnostics {
+	safe := cluster.ResourceName(flag)
+	if flag == "" || safe == flag {
+		return nil
+	}
+	return diag.Diagnostics{{Severity: diag.Warning, Summary: fmt.Sprintf("Cluster name %q is renamed %q in cloud resources", flag, safe),
+		Detail: fmt.Sprintf("Cloud resource names take lowercase letters, digits and dashes, starting with a letter. skyplan status, exec and down still know the cluster as %q; pass -c %s to use one name everywhere.", flag, safe),
+		Field:  "--cluster"}}
 }

@@ -92,6 +92,7 @@ func runCompile(o *CompileOptions) error {
 	}
 	defer closeM()
 	name := clusterName(o.Cluster, t, o.Path)
+	ds = append(ds, renamedCluster(o.Cluster)...)
 	p := *plan.Chosen
 	if p.NumNodes == 0 {
 		p.NumNodes = t.NumNodes

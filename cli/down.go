@@ -37,17 +37,21 @@ func runDown(o *DownOptions) error {
 		return fail(nil, diag.Diagnostic{Severity: diag.Error, Summary: "No cluster named",
 			Detail: "Give the clusters to destroy: skyplan down NAME... (see skyplan status)."})
 	}
+	m, closeM, err := openManager(io, false)
+	if err != nil {
+		return err
+	}
+	defer closeM()
+	// Unknown names are refused before the question: nothing to confirm.
+	if ds := missingClusters(m, o.Clusters); ds.HasErrors() {
+		return fail(ds)
+	}
 	if !o.Yes {
 		ok, err := confirm(io, fmt.Sprintf("Destroy cluster(s) %v and everything in them?", o.Clusters))
 		if err != nil || !ok {
 			return fail(nil, abortDiag(err))
 		}
 	}
-	m, closeM, err := openManager(io, false)
-	if err != nil {
-		return err
-	}
-	defer closeM()
 	var ds diag.Diagnostics
 	for _, name := range o.Clusters {
 		_, dds := m.Down(io.Interrupted, cluster.DownRequest{Cluster: name})

@@ -14,6 +14,9 @@ const (
 	ExitOK      = 0
 	ExitFailure = 1
 	ExitChanges = 2 // plan --detailed-exitcode: changes present
+	// An unknown command or flag: sysexits' EX_USAGE, distinct from the
+	// codes a job or a plan can end with.
+	ExitUsage = 64
 	// `skyplan logs --status`, as `sky logs --status`.
 	ExitJobFailed      = 100
 	ExitJobNotFinished = 101
@@ -28,6 +31,7 @@ var exitCodeTable = []struct {
 	{ExitOK, "success (apply, exec: the job succeeded; logs --status: the job SUCCEEDED)"},
 	{ExitFailure, "an error (see the diagnostics on stderr, or in the JSON document with -o json)"},
 	{ExitChanges, "plan --detailed-exitcode: the plan has changes"},
+	{ExitUsage, "usage error: an unknown command or flag (the message suggests the closest one)"},
 	{ExitJobFailed, "logs --status: the job FAILED or FAILED_SETUP"},
 	{ExitJobNotFinished, "logs --status: the job has not finished"},
 	{ExitJobNotFound, "logs --status, logs: no such job"},

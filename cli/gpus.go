@@ -15,25 +15,34 @@ import (
 
 func init() {
 	register(func(io *IO) *cli.Command {
-		o := &GPUsOptions{IO: io}
 		return &cli.Command{
-			Name:  "gpus",
-			Usage: "list offered accelerators and their prices",
-			Subcommands: []*cli.Command{{
-				Name:      "list",
-				Usage:     "list accelerators with counts and the cheapest on-demand and spot price per cloud",
-				ArgsUsage: "[NAME[:COUNT]]",
-				Description: "Without NAME: one row per accelerator, count and cloud. With NAME: one row per cloud,\n" +
-					"instance type and count (GCP prices include the host VM). --all-regions: one row per region.",
-				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "infra", Destination: &o.Infra, Usage: "only `CLOUD[/REGION]` (aws, gcp, azure)"},
-					&cli.BoolFlag{Name: "all-regions", Destination: &o.AllRegions, Usage: "show the price in every region"},
-					outputFlag(&o.Output, "table", "table or json"),
-				},
-				Action: func(c *cli.Context) error { o.Args = c.Args().Slice(); return gpusList(o) },
-			}},
+			Name:        "gpus",
+			Usage:       "list offered accelerators and their prices",
+			Subcommands: []*cli.Command{gpusListCommand(io, "list", false)},
 		}
 	})
+	// SkyPilot users type `sky show-gpus`; the same listing under its name.
+	register(func(io *IO) *cli.Command { return gpusListCommand(io, "show-gpus", true) })
+}
+
+// gpusListCommand is `skyplan gpus list`, also registered as SkyPilot's
+// top-level `show-gpus`.
+func gpusListCommand(io *IO, name string, hidden bool) *cli.Command {
+	o := &GPUsOptions{IO: io}
+	return &cli.Command{
+		Name:      name,
+		Hidden:    hidden,
+		Usage:     "list accelerators with counts and the cheapest on-demand and spot price per cloud",
+		ArgsUsage: "[NAME[:COUNT]]",
+		Description: "Without NAME: one row per accelerator, count and cloud. With NAME: one row per cloud,\n" +
+			"instance type and count (GCP prices include the host VM). --all-regions: one row per region.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "infra", Destination: &o.Infra, Usage: "only `CLOUD[/REGION]` (aws, gcp, azure)"},
+			&cli.BoolFlag{Name: "all-regions", Destination: &o.AllRegions, Usage: "show the price in every region"},
+			outputFlag(&o.Output, "table", "table or json"),
+		},
+		Action: func(c *cli.Context) error { o.Args = c.Args().Slice(); return gpusList(o) },
+	}
 }
 
 // GPUsOptions are `skyplan gpus list`'s flags and argument.

@@ -20,6 +20,13 @@ func runSky(t *testing.T, args ...string) (int, string, string) {
 // Commands that change infrastructure never read a non-terminal stdin.
 func TestLifecycleNeedsYesWithoutTerminal(t *testing.T) {
 	t.Setenv("SKYPLAN_HOME", t.TempDir())
+	// down checks that the cluster exists before it asks.
+	st, err := state.Open(skyhome.StateDB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.PutCluster(&state.Cluster{Name: "x", Status: state.StatusUp, Cloud: "aws", Region: "us-east-1", InstanceType: "m6i.large", NumNodes: 1})
+	st.Close()
 	for _, args := range [][]string{{"down", "x"}, {"apply", "../examples/minimal.yaml", "-c", "x"}} {
 		code, _, errOut := runSky(t, args...)
 		if code != ExitFailure || !strings.Contains(errOut, "Pass -y") {

@@ -115,6 +115,7 @@ func planWithTerraform(o *PlanOptions, t *task.Task, plan *optimizer.TaskPlan, d
 		return fail(ds, diag.Diagnostic{Severity: diag.Error, Summary: "No feasible placement"})
 	}
 	name := clusterName(o.Cluster, t, o.Path)
+	ds = append(ds, renamedCluster(o.Cluster)...)
 	if o.Output == "table" && !cluster.IsPool(plan.Chosen.Cloud) {
 		optimizer.WriteTable(io.Out, plan, t.Resources.Ordered)
 	}

@@ -72,6 +72,9 @@ func runStatus(o *StatusOptions) error {
 	if ds.HasErrors() {
 		return fail(ds)
 	}
+	// `sky status NAME` for a cluster that does not exist is an error, not
+	// an empty table; the clusters that do exist are still shown.
+	ds = append(ds, missingClusters(m, o.Clusters)...)
 	rows := []statusCluster{}
 	for _, sc := range all {
 		var drift []string

@@ -41,12 +41,12 @@ type TaskOptions struct {
 func (o *TaskOptions) flags() []cli.Flag {
 	const cat = "Task overrides"
 	return []cli.Flag{
-		&cli.StringFlag{Name: "infra", Destination: &o.Infra, Usage: "pin cloud[/region[/zone]] (e.g. aws, gcp/us-central1, k8s)", Category: cat},
+		&cli.StringFlag{Name: "infra", Destination: &o.Infra, Usage: "pin a `CLOUD[/REGION[/ZONE]]`: aws, gcp, azure or ssh/POOL (e.g. gcp/us-central1)", Category: cat},
 		&cli.StringFlag{Name: "gpus", Destination: &o.GPUs, Usage: "accelerators NAME[:COUNT] for every candidate (\"none\" removes them)", Category: cat},
 		&cli.StringFlag{Name: "cpus", Destination: &o.CPUs, Usage: "vCPUs: N or N+ (at least)", Category: cat},
 		&cli.StringFlag{Name: "memory", Destination: &o.Memory, Usage: "memory GB: N, N+, NGB, Nx (per vCPU)", Category: cat},
 		&cli.StringFlag{Name: "instance-type", Aliases: []string{"t"}, Destination: &o.InstanceType, Usage: "instance type (\"none\" removes it)", Category: cat},
-		&cli.IntFlag{Name: "num-nodes", Destination: &o.NumNodes, Usage: "number of nodes (>= 1)", Category: cat,
+		&cli.IntFlag{Name: "num-nodes", Destination: &o.NumNodes, Usage: "number of nodes (>= 1)", DefaultText: "the task's num_nodes, else 1", Category: cat,
 			Action: func(*cli.Context, int) error { o.NumNodesSet = true; return nil }},
 		&cli.BoolFlag{Name: "use-spot", Destination: &o.UseSpot, Usage: "use spot instances", Category: cat,
 			Action: func(*cli.Context, bool) error { o.UseSpotSet = true; return nil }},

@@ -43,3 +43,7 @@ func (m *Manager) Compile(req CompileRequest) (*CompileResult, diag.Diagnostics)
 	}
 	return &CompileResult{Paths: mod.Paths(), MainTF: mod.Files[compiler.MainFile]}, ds
 }
+
+// ResourceName is the cloud-safe form of a cluster name that its cloud
+// resources are named after (the CLI warns when it differs from the name).
+func ResourceName(name string) string { return compiler.SafeName(name) }

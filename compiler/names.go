@@ -54,3 +54,7 @@ func safeName(mod cloud.Module, name string) string {
 	}
 	return strings.TrimRight(s[:keep], "-") + "-" + suffix
 }
+
+// SafeName is the cloud-safe form of a cluster name with the default
+// length limit; the CLI tells the user when it differs from what they typed.
+func SafeName(name string) string { return safeName(nil, name) }

@@ -79,6 +79,12 @@ func closeMatches(name string, candidates []string, max int) []string {
 	return res
 }
 
+// CloseMatches is closeMatches for other packages' did-you-mean (the CLI's
+// unknown commands and flags).
+func CloseMatches(name string, candidates []string, max int) []string {
+	return closeMatches(name, candidates, max)
+}
+
 // didYouMean is a sentence suggesting the closest candidate, or "".
 func didYouMean(name string, candidates []string) string {
 	m := closeMatches(name, candidates, 1)
