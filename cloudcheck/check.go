@@ -150,7 +150,7 @@ func (c *checker) check(ctx context.Context, name string) Result {
 		return unverified(r, d, "terraform not found")
 	}
 	pr := probeFor(name, c.env, d)
-	prov := pr.provider
+	prov := pr.Provider
 	dirs := append(provision.DefaultMirrors(c.env.get), tc.PluginCacheDir, tc.Env["TF_PLUGIN_CACHE_DIR"])
 	if !providerInstalled(prov, dirs) {
 		return unverified(r, d, "provider hashicorp/"+prov+" not installed")
