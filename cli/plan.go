@@ -158,22 +158,24 @@ func planWithTerraform(o *PlanOptions, t *task.Task, plan *optimizer.TaskPlan, d
 	return Exit(code, ds)
 }
 
-// refuseUnplannable rejects what plan cannot handle yet, located at the field.
+// refuseUnplannable rejects what plan cannot handle yet, located at the
+// field, and warns about what it ignores.
 func refuseUnplannable(pl *task.Pipeline) diag.Diagnostics {
 	var ds diag.Diagnostics
 	for _, t := range pl.Tasks {
-		for _, f := range []struct {
-			set  bool
-			name string
-		}{{t.Service != nil, "service"}, {t.Pool != nil, "pool"}} {
-			if !f.set {
-				continue
-			}
+		// As `sky launch`: a service section does not stop the task from
+		// running; serving it is `skyplan serve up`'s job.
+		if t.Service != nil {
+			ds = append(ds, diag.Diagnostic{Severity: diag.Warning,
+				Summary: `The "service" section is ignored`,
+				Detail:  fmt.Sprintf("plan and apply run the task itself, without replicas or a load balancer. To serve it, run `skyplan serve up %s`.", t.Source.File),
+				Subject: t.Source.Range("service"), Field: "service"})
+		}
+		if t.Pool != nil {
 			ds = append(ds, diag.Diagnostic{Severity: diag.Error,
-				Summary: fmt.Sprintf("%q is not supported yet", f.name),
-				Detail: fmt.Sprintf("skyplan plans single tasks and pipelines; SkyServe %ss are not supported yet. Remove the %s section to plan the task itself.",
-					map[string]string{"service": "service", "pool": "pool"}[f.name], f.name),
-				Subject: t.Source.Range(f.name), Field: f.name})
+				Summary: `"pool" is not supported yet`,
+				Detail:  "skyplan plans single tasks and pipelines; SkyServe pools are not supported yet. Remove the pool section to plan the task itself.",
+				Subject: t.Source.Range("pool"), Field: "pool"})
 		}
 	}
 	if pl.Execution == "parallel" {

@@ -111,7 +111,6 @@ func TestPlanDryrunErrors(t *testing.T) {
 			[]string{"Catalog does not contain any instances satisfying the request", "Did you mean: A100:8", "task.yaml line 3"}},
 		{"unsupported cloud", "resources:\n  infra: kubernetes\n", nil,
 			[]string{`Cloud "kubernetes" is not supported by skyplan yet`, "line 2", "resources.infra"}},
-		{"service", "service:\n  readiness_probe: /\nrun: echo\n", nil, []string{`"service" is not supported yet`}},
 		{"pool", "pool:\n  workers: 2\nrun: echo\n", nil, []string{`"pool" is not supported yet`}},
 		{"bad output", "run: echo\n", []string{"-o", "yaml"}, []string{"-o must be table, json or markdown"}},
 	}
@@ -240,6 +239,25 @@ func BenchmarkPlanDryrunWarm(b *testing.B) {
 	for b.Loop() {
 		if _, errOut, code := runCLI(b, "plan", "--dryrun", "../examples/minimal.yaml"); code != 0 {
 			b.Fatal(errOut)
+		}
+	}
+}
+
+// As `sky launch`: a task with a service section is planned (the section
+// ignored, with a warning that points to serve up), not refused.
+func TestPlanIgnoresServiceSection(t *testing.T) {
+	t.Setenv("SKYPLAN_HOME", t.TempDir())
+	path := writeTask(t, "service:\n  readiness_probe: /\n  replicas: 2\nresources:\n  cpus: 2\nrun: echo hi\n")
+	out, errOut, code := runCLI(t, "plan", "--dryrun", path)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if !strings.Contains(out, "Considered resources") && !strings.Contains(out, "INSTANCE") {
+		t.Errorf("no plan on stdout:\n%s", out)
+	}
+	for _, w := range []string{`The "service" section is ignored`, "skyplan serve up " + path, "field service"} {
+		if !strings.Contains(errOut, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, errOut)
 		}
 	}
 }
