@@ -17,6 +17,7 @@ type CompileOptions struct {
 	Path     string
 	NArgs    int
 	OutDir   string
+	Force    bool
 	Output   string
 	Cluster  string
 	SSHCIDRs cli.StringSlice
@@ -28,6 +29,7 @@ func newCompileCmd(io *IO, runF func(*CompileOptions) error) *cli.Command {
 	o := &CompileOptions{IO: io}
 	flags := append(o.Task.flags(),
 		&cli.StringFlag{Name: "out-dir", Destination: &o.OutDir, Usage: "`DIR` to write the root module to (\"-\" prints main.tf to stdout)"},
+		&cli.BoolFlag{Name: "force", Destination: &o.Force, Usage: "write into --out-dir even if it holds files skyplan did not write there"},
 		outputFlag(&o.Output, "text", "text (compile writes Terraform files, not JSON: give --out-dir)"),
 		&cli.StringFlag{Name: "cluster", Aliases: []string{"c"}, Destination: &o.Cluster, Usage: "cluster `NAME` (default: the task's name)"},
 		&cli.StringSliceFlag{Name: "ssh-cidr", Destination: &o.SSHCIDRs, Usage: "`CIDR` allowed to SSH to the nodes (repeatable; default: ssh_cidrs from config)"},
@@ -100,7 +102,7 @@ func runCompile(o *CompileOptions) error {
 	req := cluster.CompileRequest{Cluster: name, Task: t, Placement: p, SSHCIDRs: o.SSHCIDRs.Value(),
 		Command: regenerateCommand(o.Path, o.OutDir, o.Cluster)}
 	if o.OutDir != "-" {
-		req.OutDir = o.OutDir
+		req.OutDir, req.Force = o.OutDir, o.Force
 	}
 	res, cds := m.Compile(req)
 	ds = append(ds, cds...)

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/skyplan/skyplan/compiler"
 	"github.com/skyplan/skyplan/diag"
@@ -20,6 +21,8 @@ type CompileRequest struct {
 	Command string
 	// OutDir, when set, is where the module is written (atomically).
 	OutDir string
+	// Force writes into an OutDir that holds files skyplan did not write.
+	Force bool
 }
 
 // CompileResult is a compiled root module.
@@ -37,11 +40,32 @@ func (m *Manager) Compile(req CompileRequest) (*CompileResult, diag.Diagnostics)
 		return nil, ds
 	}
 	if req.OutDir != "" {
+		if !req.Force {
+			foreign, err := compiler.ForeignFiles(req.OutDir)
+			if err != nil {
+				return nil, ds.Append(fmt.Errorf("reading %s: %w", req.OutDir, err))
+			}
+			if len(foreign) > 0 {
+				return nil, ds.Append(foreignFilesError(req.OutDir, foreign))
+			}
+		}
 		if err := mod.WriteDir(req.OutDir); err != nil {
 			return nil, ds.Append(fmt.Errorf("writing %s: %w", req.OutDir, err))
 		}
 	}
 	return &CompileResult{Paths: mod.Paths(), MainTF: mod.Files[compiler.MainFile]}, ds
+}
+
+func foreignFilesError(dir string, foreign []string) diag.Diagnostic {
+	shown := foreign
+	if len(shown) > 5 {
+		shown = append(shown[:5:5], fmt.Sprintf("and %d more", len(foreign)-5))
+	}
+	return diag.Diagnostic{Severity: diag.Error, Summary: fmt.Sprintf("%s holds files skyplan did not write", dir),
+		Detail: fmt.Sprintf("Found %s. skyplan would overwrite them, or Terraform would load them as part of the module. "+
+			"Give an empty or new directory, or pass --force to write there anyway (skyplan records its own files in %s/.skyplan-generated).",
+			strings.Join(shown, ", "), dir),
+		Field: "--out-dir"}
 }
 
 // ResourceName is the cloud-safe form of a cluster name that its cloud

@@ -52,3 +52,50 @@ func (m *Module) WriteDir(dir string) error {
 	}
 	return skyhome.WriteFileAtomic(filepath.Join(dir, manifestFile), []byte(strings.Join(paths, "\n")+"\n"), 0o644)
 }
+
+// ForeignFiles lists the files in dir (relative, slash-separated) that
+// skyplan did not write there: not in its manifest, and not Terraform's own
+// working files (.terraform/, the lock file, local state) or override files
+// (*_override.tf, which Terraform merges on purpose). Writing a module over
+// them would overwrite a user's main.tf or make their other .tf files part
+// of the module. A missing dir has none.
+func ForeignFiles(dir string) ([]string, error) {
+	mine := map[string]bool{manifestFile: true}
+	if old, err := os.ReadFile(filepath.Join(dir, manifestFile)); err == nil {
+		for _, p := range strings.Split(string(old), "\n") {
+			mine[p] = true
+		}
+	}
+	var foreign []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			if os.IsNotExist(err) && path == dir {
+				return filepath.SkipAll
+			}
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if rel == ".terraform" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		base := d.Name()
+		switch {
+		case mine[rel], terraformWorkingFile(base):
+		default:
+			foreign = append(foreign, rel)
+		}
+		return nil
+	})
+	return foreign, err
+}
+
+func terraformWorkingFile(base string) bool {
+	return base == ".terraform.lock.hcl" || base == ".terraform.tfstate.lock.info" ||
+		strings.HasPrefix(base, "terraform.tfstate") ||
+		base == "override.tf" || strings.HasSuffix(base, "_override.tf") ||
+		base == "override.tf.json" || strings.HasSuffix(base, "_override.tf.json")
+}
