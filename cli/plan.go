@@ -69,6 +69,7 @@ func runPlan(o *PlanOptions) error {
 	if o.NArgs > 1 {
 		return tooManyArgs("plan")
 	}
+	o.Task.localPathsOnlyWarn = o.DryRun
 	pl, ds := o.Task.loadPlannable(io, "plan", o.Path)
 	if ds.HasErrors() {
 		return fail(ds)

@@ -35,6 +35,10 @@ type TaskOptions struct {
 	DiskSize, DiskTier, ImageID, Name       string
 	Workdir                                 string
 	Ports, Envs, EnvFiles, Secrets          multiString
+
+	// localPathsOnlyWarn: a missing local source is a warning, not an
+	// error (plan --dryrun prices a task and syncs nothing).
+	localPathsOnlyWarn bool
 }
 
 // flags binds the override flags to o (fresh values per command).
@@ -116,6 +120,17 @@ func (o *TaskOptions) load(io *IO, command, path string) (*task.Pipeline, diag.D
 		return pl, ds
 	}
 	ds = append(ds, pl.ApplyOverrides(ov, io.Environ)...)
+	// Local sources (workdir, file mounts, bucket sources) are checked once
+	// the overrides are in (--workdir, --env), before any cloud call: apply
+	// must not bring a cluster up and then fail to sync. SkyPilot checks
+	// them when it reads the task, too.
+	for _, t := range pl.Tasks {
+		lds := t.CheckLocalPaths()
+		if o.localPathsOnlyWarn {
+			lds = missingLocalPathsAsWarnings(lds)
+		}
+		ds = append(ds, lds...)
+	}
 	return pl, ds
 }
 
@@ -133,4 +148,18 @@ func (o *TaskOptions) loadPlannable(io *IO, command, path string) (*task.Pipelin
 func tooManyArgs(command string) error {
 	return fail(nil, diag.Diagnostic{Severity: diag.Error, Summary: "Too many arguments",
 		Detail: command + " takes one task file; put flags before or after it."})
+}
+
+// missingLocalPathsAsWarnings turns the parser's "not found" errors for
+// local sources into warnings, keeping their position and fix.
+func missingLocalPathsAsWarnings(ds diag.Diagnostics) diag.Diagnostics {
+	out := make(diag.Diagnostics, len(ds))
+	for i, d := range ds {
+		if d.Severity == diag.Error && (d.Summary == "Workdir not found" || d.Summary == "File mount source not found") {
+			d.Severity = diag.Warning
+			d.Detail += " plan --dryrun goes on; validate, plan and apply refuse the task until it exists."
+		}
+		out[i] = d
+	}
+	return out
 }

@@ -177,13 +177,6 @@ func (t *Task) finalize(checkPaths bool) diag.Diagnostics {
 		nw := &Workdir{Path: substitute(w.Path, env), URL: substitute(w.URL, env), Ref: substitute(w.Ref, env)}
 		if nw.Path != "" {
 			nw.Path = absPath(nw.Path)
-			if checkPaths {
-				if fi, err := os.Stat(nw.Path); err != nil || !fi.IsDir() {
-					ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "Workdir not found",
-						Detail:  fmt.Sprintf("Workdir must be a valid directory (or a symlink to a directory). %s not found.", nw.Path),
-						Subject: t.Source.Range("workdir"), Field: "workdir"})
-				}
-			}
 		}
 		t.Workdir = nw
 	}
@@ -203,22 +196,6 @@ func (t *Task) finalize(checkPaths bool) diag.Diagnostics {
 			}
 			n.Storage = &st
 		}
-		if checkPaths {
-			srcs := []string{n.Src}
-			if n.Storage != nil {
-				srcs = n.Storage.Source
-			}
-			for _, s := range srcs {
-				if s == "" || IsCloudURI(s) {
-					continue
-				}
-				if _, err := os.Stat(absPath(s)); err != nil {
-					ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "File mount source not found",
-						Detail:  fmt.Sprintf("File mount source '%s' does not exist locally. To fix: check if it exists, and correct the path.", s),
-						Subject: t.Source.Range(field), Field: field})
-				}
-			}
-		}
 		t.FileMounts = append(t.FileMounts, n)
 	}
 	sort.SliceStable(t.FileMounts, func(i, j int) bool { return t.FileMounts[i].Dst < t.FileMounts[j].Dst })
@@ -232,6 +209,9 @@ func (t *Task) finalize(checkPaths bool) diag.Diagnostics {
 			}
 		}
 	}
+	if checkPaths {
+		ds = append(ds, t.CheckLocalPaths()...)
+	}
 	if t.raw.service != nil {
 		svc, sds := t.raw.service.substituted(env, t.Source)
 		t.Service = svc
@@ -239,6 +219,50 @@ func (t *Task) finalize(checkPaths bool) diag.Diagnostics {
 	}
 	if t.raw.volumes != nil {
 		t.Volumes, _ = substituteAny(t.raw.volumes, env).(map[string]any)
+	}
+	return ds
+}
+
+// CheckLocalPaths reports each local source the task names that does not
+// exist here: the workdir, file mount sources and bucket sources (cloud
+// URIs are not local). Commands run it before any cloud call, so a typo
+// never costs a cluster that then cannot be synced.
+func (t *Task) CheckLocalPaths() diag.Diagnostics {
+	var ds diag.Diagnostics
+	if w := t.Workdir; w != nil && w.Path != "" {
+		if fi, err := os.Stat(w.Path); err != nil || !fi.IsDir() {
+			ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "Workdir not found",
+				Detail:  fmt.Sprintf("Workdir must be a valid directory (or a symlink to a directory). %s not found.", w.Path),
+				Subject: t.Source.Range("workdir"), Field: "workdir"})
+		}
+	}
+	if t.raw == nil {
+		return ds
+	}
+	env := t.envMap()
+	for _, fm := range t.raw.fileMounts {
+		field := "file_mounts." + fm.Dst
+		srcs := []string{substitute(fm.Src, env)}
+		what := "File mount source"
+		if fm.Storage != nil {
+			srcs, what = nil, "Bucket source"
+			if _, ok := t.Source.Positions[field+".source"]; ok {
+				field += ".source"
+			}
+			for _, s := range fm.Storage.Source {
+				srcs = append(srcs, substitute(s, env))
+			}
+		}
+		for _, s := range srcs {
+			if s == "" || IsCloudURI(s) {
+				continue
+			}
+			if _, err := os.Stat(absPath(s)); err != nil {
+				ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "File mount source not found",
+					Detail:  fmt.Sprintf("%s '%s' does not exist locally (%s). To fix: check if it exists, and correct the path.", what, s, absPath(s)),
+					Subject: t.Source.Range(field), Field: field})
+			}
+		}
 	}
 	return ds
 }
