@@ -112,27 +112,41 @@ func runCheck(o *CheckOptions) error {
 // enabled (nothing changes when check never ran) and says so on stderr when
 // that hides a cloud from a request that does not pin one. Plan and apply
 // call it after building their optimizer options.
-func useEnabledClouds(io *IO, pl *task.Pipeline, opts *optimizer.Options) {
+//
+// When check enabled no cloud, pricing (plan --dryrun, compile: priceOnly)
+// still considers every catalog cloud, since it needs no credentials; a
+// command that needs an enabled cloud for an unpinned task is refused with
+// the fix, instead of the optimizer blaming the task.
+func useEnabledClouds(io *IO, pl *task.Pipeline, opts *optimizer.Options, priceOnly bool) diag.Diagnostics {
 	clouds, known := cloudcheck.EnabledClouds()
 	if !known {
-		return
+		return nil
 	}
-	opts.EnabledClouds = clouds
-	if len(clouds) == len(cloudcheck.Clouds) {
-		return
-	}
+	unpinned := false
 	for _, t := range pl.Tasks {
 		for _, r := range t.Resources.Items {
-			if r.Infra.Cloud == "" {
-				list := strings.Join(clouds, ", ")
-				if list == "" {
-					list = "none"
-				}
-				fmt.Fprintf(io.Err, "Considering only enabled clouds: %s (run `skyplan check` to refresh)\n", list)
-				return
-			}
+			unpinned = unpinned || r.Infra.Cloud == ""
 		}
 	}
+	if len(clouds) == 0 {
+		if !unpinned {
+			opts.EnabledClouds = clouds
+			return nil
+		}
+		if priceOnly {
+			fmt.Fprintln(io.Err, "No cloud is enabled (the last `skyplan check` found no credentials): pricing every catalog cloud.")
+			return nil
+		}
+		return diag.Diagnostics{{Severity: diag.Error, Summary: "No cloud is enabled",
+			Detail: "no cloud is enabled: run `skyplan check` after configuring credentials (" + cloudcheck.CachePath() +
+				" lists none). To see prices without credentials, use `skyplan plan --dryrun` or `skyplan compile`; to try one cloud anyway, pin it with --infra."}}
+	}
+	opts.EnabledClouds = clouds
+	if len(clouds) == len(cloudcheck.Clouds) || !unpinned {
+		return nil
+	}
+	fmt.Fprintf(io.Err, "Considering only enabled clouds: %s (run `skyplan check` to refresh)\n", strings.Join(clouds, ", "))
+	return nil
 }
 
 func isCheckCloud(name string) bool {

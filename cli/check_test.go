@@ -137,7 +137,7 @@ func TestUseEnabledClouds(t *testing.T) {
 	// check never ran: every cloud, no note.
 	var errb bytes.Buffer
 	opts := optimizer.Options{}
-	useEnabledClouds(&IO{Err: &errb}, unpinned, &opts)
+	useEnabledClouds(&IO{Err: &errb}, unpinned, &opts, false)
 	if opts.EnabledClouds != nil || errb.Len() != 0 {
 		t.Fatalf("before check: %v %q", opts.EnabledClouds, errb.String())
 	}
@@ -145,13 +145,13 @@ func TestUseEnabledClouds(t *testing.T) {
 	if _, err := cloudcheck.SaveResults(cloudcheck.CachePath(), []cloudcheck.Result{{Cloud: "aws", Enabled: true}, {Cloud: "gcp"}, {Cloud: "azure"}}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	useEnabledClouds(&IO{Err: &errb}, unpinned, &opts)
+	useEnabledClouds(&IO{Err: &errb}, unpinned, &opts, false)
 	if strings.Join(opts.EnabledClouds, ",") != "aws" || errb.String() != "Considering only enabled clouds: aws (run `skyplan check` to refresh)\n" {
 		t.Fatalf("after check: %v %q", opts.EnabledClouds, errb.String())
 	}
 	errb.Reset()
 	opts = optimizer.Options{}
-	useEnabledClouds(&IO{Err: &errb}, pinned, &opts)
+	useEnabledClouds(&IO{Err: &errb}, pinned, &opts, false)
 	if strings.Join(opts.EnabledClouds, ",") != "aws" || errb.Len() != 0 {
 		t.Fatalf("pinned task: %v %q", opts.EnabledClouds, errb.String())
 	}

@@ -75,7 +75,7 @@ func runCompile(o *CompileOptions) error {
 		return fail(ds)
 	}
 	t := pl.Tasks[0]
-	opts, ods := optimizerOptions(io, pl)
+	opts, ods := optimizerOptionsFor(io, pl, true)
 	if ods.HasErrors() {
 		return fail(ds, ods)
 	}

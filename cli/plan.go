@@ -74,7 +74,7 @@ func runPlan(o *PlanOptions) error {
 	if ds.HasErrors() {
 		return fail(ds)
 	}
-	opts, ods := optimizerOptions(io, pl)
+	opts, ods := optimizerOptionsFor(io, pl, o.DryRun)
 	ds = append(ds, ods...)
 	if ods.HasErrors() {
 		return fail(ds)
@@ -191,12 +191,20 @@ func refuseUnplannable(pl *task.Pipeline) diag.Diagnostics {
 // the last `skyplan check` enabled (all when it never ran) and, when a task
 // pins an SSH node pool, the pools' sizes.
 func optimizerOptions(io *IO, pl *task.Pipeline) (optimizer.Options, diag.Diagnostics) {
+	return optimizerOptionsFor(io, pl, false)
+}
+
+// optimizerOptionsFor with priceOnly is for commands that only price a task
+// (plan --dryrun, compile): they need no enabled cloud.
+func optimizerOptionsFor(io *IO, pl *task.Pipeline, priceOnly bool) (optimizer.Options, diag.Diagnostics) {
 	cat, err := loadCatalog()
 	if err != nil {
 		return optimizer.Options{}, diag.Diagnostics{}.Append(err)
 	}
 	opts := optimizer.Options{Catalog: cat}
-	useEnabledClouds(io, pl, &opts)
+	if ds := useEnabledClouds(io, pl, &opts, priceOnly); ds.HasErrors() {
+		return opts, ds
+	}
 	for _, t := range pl.Tasks {
 		for _, r := range t.Resources.Items {
 			if cluster.IsPool(r.Infra.Cloud) && opts.SSHPools == nil {
