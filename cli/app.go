@@ -9,10 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
 	"strings"
-	"syscall"
 
 	"github.com/skyplan/skyplan/diag"
 	"github.com/urfave/cli/v2"
@@ -161,7 +159,7 @@ func onUsageError(streams *IO, c *cli.Command, parent string) {
 // Main runs skyplan with the process's arguments and streams and returns the
 // exit code; cmd/skyplan/main.go only calls os.Exit(cli.Main()).
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext(os.Stderr)
 	defer stop()
 	streams := &IO{
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,

@@ -23,6 +23,9 @@ func (w *Workspace) Destroy(ctx context.Context, opts ...DestroyOptions) (RunRes
 			o = append(o, tfexec.Refresh(false))
 		}
 	}
+	if err := w.backupState(); err != nil {
+		return RunResult{}, err
+	}
 	return w.run("destroy", func(out io.Writer) error {
 		return w.tf.DestroyJSON(ctx, out, o...)
 	})

@@ -13,6 +13,9 @@ import (
 // records its argv and environment and answers like terraform -json would,
 // so every command skyplan builds can be checked without running terraform.
 func TestMain(m *testing.M) {
+	if p := os.Getenv("LEAKS_HOLD_FCNTL"); p != "" {
+		os.Exit(holdFcntlLock(p))
+	}
 	if os.Getenv("FAKE_TF_LOG") != "" {
 		os.Exit(fakeTerraform(os.Args[1:]))
 	}

@@ -64,6 +64,9 @@ type Launcher struct {
 	// freshState: the state was written by this process's failed apply a
 	// moment ago (next zone, same region), so the next apply skips refresh.
 	freshState bool
+	// stateAt is where the resources of an earlier, unfinished apply of
+	// this directory are (nil when its state is empty).
+	stateAt *Identity
 }
 
 // Failure is one failed attempt.
@@ -142,6 +145,9 @@ func (l *Launcher) Launch(ctx context.Context) (*Outcome, error) {
 		l.existed = err == nil
 	}
 	l.dirty = true // unknown until the first state read or destroy
+	if err := l.sweepBeforeRerun(ctx); err != nil {
+		return nil, err
+	}
 	for round := 1; ; round++ {
 		out, err := l.round(ctx)
 		var ex *ExhaustedError
@@ -209,6 +215,9 @@ func (l *Launcher) round(ctx context.Context) (*Outcome, error) {
 				return l.succeeded(pz, nodes, failures)
 			}
 			if f == nil { // interrupted, aborted, locked, stale plan, or skyplan-side error
+				if isInterrupt(err) {
+					return nil, l.interrupted(ctx, pz, err)
+				}
 				var te *TerraformError
 				if errors.As(err, &te) && te.Locked() && !l.existed && l.Store != nil {
 					_ = l.Store.DeleteCluster(l.Cluster) // we only wrote INIT; the holder owns the cluster
@@ -234,7 +243,11 @@ func (l *Launcher) round(ctx context.Context) (*Outcome, error) {
 				l.dirty = true
 				l.freshState = true
 			} else {
-				if cerr := l.cleanup(ctx, pz); cerr != nil {
+				cerr := l.cleanup(ctx, pz)
+				if cerr == nil {
+					cerr = l.sweepAfterFailure(ctx, pz, f)
+				}
+				if cerr != nil {
 					return nil, &StopError{Failure: *f, Err: cerr,
 						Fix: fmt.Sprintf("destroying what the attempt in %s created failed (%v); this can leak resources: check the cloud and run `skyplan down %s`", where, cerr, l.Cluster)}
 				}
@@ -280,6 +293,9 @@ func (l *Launcher) attempt(ctx context.Context, p optimizer.Placement, first boo
 		return nil, nil, err
 	}
 	if l.PlanFile == "" {
+		if err := l.leaveOldRegion(ctx, p); err != nil {
+			return nil, nil, err
+		}
 		if err := l.Generate(p, l.WS.Dir); err != nil {
 			return nil, nil, fmt.Errorf("generating Terraform for %s: %w", InfraLabel(p.Cloud, p.Region, p.Zone), err)
 		}
@@ -401,6 +417,8 @@ func (l *Launcher) forgetIfEmpty(ctx context.Context) {
 	if n, err := l.WS.ManagedInstances(ctx); err == nil && n == 0 {
 		if c, err := l.Store.GetCluster(l.Cluster); err == nil && !c.EverUp {
 			_ = l.Store.DeleteCluster(l.Cluster)
+			// Nothing of the cluster exists: its directory goes too.
+			_ = RemoveClusterDir(ctx, l.WS)
 		}
 	}
 }

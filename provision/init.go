@@ -23,6 +23,11 @@ const initMarker = "skyplan-init.sha256"
 // between zones and regions only changes tfvars, so one cluster directory
 // is initialised once, not once per attempt.
 func (w *Workspace) Init(ctx context.Context) error {
+	// A kill -9 may have left a broken state or a stale lock: repair them
+	// before Terraform reads the state.
+	if _, err := w.RepairState(w.UI); err != nil {
+		return err
+	}
 	fp, err := w.initFingerprint()
 	if err != nil {
 		return err

@@ -45,8 +45,9 @@ func Terminal(status string) bool {
 func jobDir(id int) string { return jobsRoot + "/" + strconv.Itoa(id) }
 
 // allocateJobCmd claims the next job id on the head and records the job's
-// metadata; it prints the id.
-func allocateJobCmd(name string, submitted int64, numNodes int) string {
+// metadata, including the cluster it belongs to (SSH pool hosts are
+// reused by other clusters); it prints the id.
+func allocateJobCmd(cluster, name string, submitted int64, numNodes int) string {
 	// Builtins except mkdir: this runs on the head before every job.
 	return fmt.Sprintf(`set -e
 mkdir -p %[1]s && cd %[1]s
@@ -57,10 +58,11 @@ while ! mkdir "$i" 2>/dev/null; do i=$((i+1)); done
 printf '%%s' %[2]s > "$i/name"
 echo %[3]d > "$i/submitted"
 echo %[4]d > "$i/nodes"
+printf '%%s' %[5]s > "$i/cluster"
 echo PENDING > "$i/status"
 : > "$HOME/.skyplan/last_active"
 echo "$i"
-`, jobsRoot, shellQuote(name), submitted, numNodes)
+`, jobsRoot, shellQuote(name), submitted, numNodes, shellQuote(cluster))
 }
 
 // wrapScript is the per-node job driver, run as `setsid bash wrap.sh PHASE`
@@ -196,17 +198,50 @@ func markCmd(id int, file, value string) string {
 		jobDir(id), shellQuote(value), file)
 }
 
-// queryCmd prints one '|'-separated line per job on a node.
-const queryCmd = `cd "$HOME/.skyplan/jobs" 2>/dev/null || exit 0
+// queryCmd prints one '|'-separated line per job of cluster on a node.
+// A job directory names its cluster; one without a name (written before
+// skyplan recorded it) is shown to every cluster of the host.
+func queryCmd(cluster string) string {
+	return `c=` + shellQuote(cluster) + `
+cd "$HOME/.skyplan/jobs" 2>/dev/null || exit 0
 alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 r() { [ -f "$i/$1" ] && head -c 256 "$i/$1" | tr -d '\n|'; }
 for d in */; do
   i=${d%/}
   case $i in ''|*[!0-9]*) continue;; esac
+  [ -f "$i/cluster" ] && [ "$(cat "$i/cluster")" != "$c" ] && continue
   a=0; p=$(r pid); [ -n "$p" ] && [ ! -e "$i/done" ] && alive "$p" && a=1
   echo "$i|$(r name)|$(r submitted)|$(r status)|$(r started)|$(r ended)|$(r final)|$(r cancelled)|$(r setup.rc)|$(r run.rc)|$a|$(r nodes)"
 done
 `
+}
+
+// releaseCmd stops every job process of cluster on a node and removes the
+// cluster's job directories, so nothing it started keeps running and the
+// next cluster on a shared host starts clean. Each job's driver leads its
+// own process group (setsid), which is killed as a whole: TERM, a grace
+// period, then KILL. It prints "stopped ID" per job it had to stop and
+// "alive ID" for a group that survived.
+func releaseCmd(cluster string) string {
+	return `c=` + shellQuote(cluster) + `
+cd "$HOME/.skyplan/jobs" 2>/dev/null || exit 0
+grp() { kill -0 -- "-$1" 2>/dev/null; }
+for d in */; do
+  i=${d%/}
+  case $i in ''|*[!0-9]*) continue;; esac
+  [ "$(cat "$i/cluster" 2>/dev/null)" = "$c" ] || continue
+  p=$(cat "$i/pid" 2>/dev/null)
+  if [ -n "$p" ] && grp "$p"; then
+    kill -TERM -- "-$p" 2>/dev/null
+    for _ in 1 2 3 4 5 6 7 8 9 10; do grp "$p" || break; sleep 0.2; done
+    kill -KILL -- "-$p" 2>/dev/null; sleep 0.1
+    if grp "$p"; then echo "alive $i"; continue; fi
+    echo "stopped $i"
+  fi
+  rm -rf "$i"
+done
+`
+}
 
 // nodeJob is one node's view of one job, parsed from queryCmd.
 type nodeJob struct {

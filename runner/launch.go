@@ -99,7 +99,7 @@ func (r *Runner) execute(ctx context.Context, cl *Cluster, t *task.Task, opts La
 		name = t.Name
 	}
 	submitted := r.now()
-	out, err := s.conns[0].output(ctx, allocateJobCmd(name, submitted.Unix(), numNodes), nil)
+	out, err := s.conns[0].output(ctx, allocateJobCmd(cl.Name, name, submitted.Unix(), numNodes), nil)
 	if err != nil {
 		return Result{}, fmt.Errorf("submitting job on the head: %w", err)
 	}
@@ -211,6 +211,7 @@ func jobFiles(id, rank, numNodes int, setup, run string, env JobEnv, red *Redact
 		fmt.Fprintf(&b, "printf '%%s' %s > \"$J/%s\"\n", shellQuote(content), name)
 	}
 	add("wrap.sh", wrapScript(id))
+	add("cluster", env.Cluster.Name)
 	if setup != "" {
 		add("setup.sh", MakeTaskScript(setup, env.SetupEnv(rank), true))
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -42,8 +43,12 @@ func (j JobInfo) Duration(now time.Time) time.Duration {
 var ErrJobNotFound = errors.New("job not found")
 
 // queryTimeout bounds waiting for SSH in queue/logs/cancel: the cluster is
-// supposed to be up already.
-const queryTimeout = 30 * time.Second
+// supposed to be up already. Workers get less: queue, logs and cancel
+// need only the head, and a dead worker must not hold them up.
+const (
+	queryTimeout       = 30 * time.Second
+	workerQueryTimeout = 5 * time.Second
+)
 
 // Queue returns the cluster's jobs, merging every node's view (the head
 // knows names and ids, each node its own exit codes). Unreachable workers
@@ -65,7 +70,7 @@ func (r *Runner) Queue(ctx context.Context, cl *Cluster, warn func(string)) ([]J
 
 // connectHead connects to the head (required) and the workers (best effort).
 func (r *Runner) connectHead(ctx context.Context, cl *Cluster) (*session, error) {
-	s, errs, err := r.dial(ctx, cl, queryTimeout)
+	s, errs, err := r.dial(ctx, cl, queryTimeout, workerQueryTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +84,7 @@ func (r *Runner) connectHead(ctx context.Context, cl *Cluster) (*session, error)
 func (s *session) queue(ctx context.Context, warn func(string)) ([]JobInfo, error) {
 	views := make([]map[int]nodeJob, len(s.conns))
 	errs := parallel(ctx, len(s.conns), s.r.MaxParallel, func(ctx context.Context, i int) error {
-		out, err := s.conns[i].output(ctx, queryCmd, nil)
+		out, err := s.conns[i].output(ctx, queryCmd(s.cl.Name), nil)
 		if err != nil {
 			return err
 		}
@@ -347,4 +352,54 @@ func FormatDuration(d time.Duration) string {
 		return fmt.Sprintf("%dm %ds", s/60, s%60)
 	}
 	return fmt.Sprintf("%dh %dm", s/3600, (s%3600)/60)
+}
+
+// Release stops every job process skyplan started for cl on its nodes
+// (each job driver's whole process group) and removes the cluster's job
+// directories there: `down` of an SSH node pool cluster leaves nothing
+// running on hosts that other clusters reuse. stopped counts the jobs that
+// still had processes running. A node that does not answer SSH within a
+// few seconds is listed in unreachable, not failed: a lost machine runs
+// nothing, and a controller replacing it must be able to tear down. It
+// fails when a process group survives SIGKILL or a command fails.
+func (r *Runner) Release(ctx context.Context, cl *Cluster) (stopped int, unreachable []string, err error) {
+	s, errs, err := r.dial(ctx, cl, workerQueryTimeout, workerQueryTimeout)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer s.close()
+	outs := make([]string, len(s.conns))
+	runErrs := parallel(ctx, len(s.conns), r.MaxParallel, func(ctx context.Context, i int) error {
+		if errs[i] != nil {
+			return nil
+		}
+		out, err := s.conns[i].output(ctx, releaseCmd(cl.Name), nil)
+		outs[i] = out
+		return err
+	})
+	var failed []error
+	ids := map[string]bool{}
+	for i, out := range outs {
+		if errs[i] != nil {
+			unreachable = append(unreachable, fmt.Sprintf("%s: %v", s.conns[i].node.Label(), errs[i]))
+			continue
+		}
+		if runErrs[i] != nil {
+			failed = append(failed, fmt.Errorf("%s: %w; job processes of %s may still run there", s.conns[i].node.Label(), runErrs[i], cl.Name))
+			continue
+		}
+		for _, line := range strings.Split(out, "\n") {
+			f := strings.Fields(line)
+			if len(f) != 2 {
+				continue
+			}
+			switch f[0] {
+			case "stopped":
+				ids[f[1]] = true
+			case "alive":
+				failed = append(failed, fmt.Errorf("%s: job %s's processes survived SIGKILL", s.conns[i].node.Label(), f[1]))
+			}
+		}
+	}
+	return len(ids), unreachable, errors.Join(failed...)
 }

@@ -113,7 +113,7 @@ type session struct {
 
 // connect waits for SSH on every node in parallel; any node failing fails.
 func (r *Runner) connect(ctx context.Context, cl *Cluster, timeout time.Duration) (*session, error) {
-	s, errs, err := r.dial(ctx, cl, timeout)
+	s, errs, err := r.dial(ctx, cl, timeout, timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (r *Runner) connect(ctx context.Context, cl *Cluster, timeout time.Duration
 // errs holds each node's wait error, so callers decide which nodes they
 // need (all for a launch, only the head for queries); err is a failure to
 // set up the connections at all.
-func (r *Runner) dial(ctx context.Context, cl *Cluster, timeout time.Duration) (s *session, errs []error, err error) {
+func (r *Runner) dial(ctx context.Context, cl *Cluster, headTimeout, workerTimeout time.Duration) (s *session, errs []error, err error) {
 	hk := &hostKeys{path: cl.KnownHostsFile}
 	if hk.path == "" {
 		hk.path = KnownHostsPath(cl.Name)
@@ -143,7 +143,10 @@ func (r *Runner) dial(ctx context.Context, cl *Cluster, timeout time.Duration) (
 		s.conns[i] = c
 	}
 	errs = parallel(ctx, len(s.conns), r.MaxParallel, func(ctx context.Context, i int) error {
-		return s.conns[i].waitReady(ctx, timeout)
+		if i == 0 {
+			return s.conns[i].waitReady(ctx, headTimeout)
+		}
+		return s.conns[i].waitReady(ctx, workerTimeout)
 	})
 	return s, errs, nil
 }

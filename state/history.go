@@ -180,17 +180,25 @@ var ErrLocked = errors.New("locked by another skyplan process")
 // lock whose holder process is gone is taken over. The returned release
 // function drops the lock.
 func (s *Store) Lock(name, holder string) (release func() error, err error) {
+	release, _, err = s.LockReport(name, holder)
+	return release, err
+}
+
+// LockReport is Lock that also says when it took over a stale lock (its
+// holder process no longer exists, e.g. after a kill -9), so the caller
+// can tell the user.
+func (s *Store) LockReport(name, holder string) (release func() error, stale string, err error) {
 	pid := os.Getpid()
 	ctx := context.Background()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer conn.Close()
 	// BEGIN IMMEDIATE takes the write lock before the read, so two processes
 	// cannot both see the lock free and both take it.
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	committed := false
 	defer func() {
@@ -204,23 +212,25 @@ func (s *Store) Lock(name, holder string) (release func() error, err error) {
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
-		return nil, err
+		return nil, "", err
 	case otherPID != pid && processAlive(otherPID):
-		return nil, fmt.Errorf("%s (pid %d, %s): %w", name, otherPID, otherHolder, ErrLocked)
+		return nil, "", fmt.Errorf("%s (pid %d, %s): %w", name, otherPID, otherHolder, ErrLocked)
+	case otherPID != pid:
+		stale = fmt.Sprintf("Cleared a stale lock on %s: its holder (%s, pid %d) no longer runs.", name, otherHolder, otherPID)
 	}
 	if _, err := conn.ExecContext(ctx, `INSERT INTO locks(name,holder,pid,at) VALUES(?,?,?,?)
 	  ON CONFLICT(name) DO UPDATE SET holder=excluded.holder, pid=excluded.pid, at=excluded.at`,
 		name, holder, pid, time.Now().UnixNano()); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	committed = true
 	return func() error {
 		_, err := s.db.Exec(`DELETE FROM locks WHERE name=? AND pid=?`, name, pid)
 		return err
-	}, nil
+	}, stale, nil
 }
 
 func processAlive(pid int) bool {

@@ -152,6 +152,9 @@ func Open(path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
+	if err := checkDBFile(path); err != nil {
+		return nil, err
+	}
 	// busy_timeout lets a second process wait for the first's write
 	// transaction instead of failing with SQLITE_BUSY.
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
@@ -161,7 +164,16 @@ func Open(path string) (*Store, error) {
 	}
 	if _, err := db.Exec(schema + servicesSchema); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("initialising %s: %w", path, err)
+		return nil, &CorruptDBError{Path: path, Reason: fmt.Sprintf("cannot be read (%v)", err)}
+	}
+	// A header that looks right can still hide damaged pages.
+	var check string
+	if err := db.QueryRow(`PRAGMA quick_check`).Scan(&check); err != nil || check != "ok" {
+		db.Close()
+		if err != nil {
+			check = err.Error()
+		}
+		return nil, &CorruptDBError{Path: path, Reason: fmt.Sprintf("is damaged (integrity check: %.200s)", check)}
 	}
 	st := &Store{db: db}
 	if err := st.migrateClusters(); err != nil {
@@ -265,7 +277,7 @@ func (s *Store) GetCluster(name string) (*Cluster, error) {
 	}
 	var c Cluster
 	if err := json.Unmarshal([]byte(data), &c); err != nil {
-		return nil, fmt.Errorf("cluster %q: corrupt record: %w", name, err)
+		return nil, fmt.Errorf("cluster %q: %w in state.db (%v); remove it with `skyplan down --purge %s`", name, ErrCorruptRecord, err, name)
 	}
 	c.migrate()
 	return &c, nil
@@ -273,20 +285,26 @@ func (s *Store) GetCluster(name string) (*Cluster, error) {
 
 // ListClusters returns every cluster sorted by name.
 func (s *Store) ListClusters() ([]*Cluster, error) {
-	rows, err := s.db.Query(`SELECT data FROM clusters ORDER BY name`)
+	rows, err := s.db.Query(`SELECT name, data FROM clusters ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []*Cluster
 	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
+		var name, data string
+		if err := rows.Scan(&name, &data); err != nil {
 			return nil, err
 		}
 		var c Cluster
-		if err := json.Unmarshal([]byte(data), &c); err != nil {
-			return nil, err
+		if err := json.Unmarshal([]byte(data), &c); err != nil || c.Name != name {
+			// One unreadable record must not hide every other cluster.
+			why := "its name does not match the row"
+			if err != nil {
+				why = err.Error()
+			}
+			out = append(out, &Cluster{Name: name, Status: StatusCorrupt, Extra: map[string]string{"corrupt": why}})
+			continue
 		}
 		c.migrate()
 		out = append(out, &c)

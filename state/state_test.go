@@ -172,9 +172,12 @@ func TestLockAcrossProcesses(t *testing.T) {
 	// Once the holder is gone its lock is stale and can be taken over.
 	cmd.Process.Kill()
 	cmd.Wait()
-	rel, err = s.Lock("c1", "down")
+	rel, stale, err := s.LockReport("c1", "down")
 	if err != nil {
 		t.Fatalf("stale lock not taken over: %v", err)
+	}
+	if want := fmt.Sprintf("Cleared a stale lock on c1: its holder (apply, pid %d) no longer runs.", cmd.Process.Pid); stale != want {
+		t.Errorf("stale-lock message %q, want %q", stale, want)
 	}
 	if err := rel(); err != nil {
 		t.Fatal(err)

@@ -60,3 +60,15 @@ func FilesOf(sub fs.FS, err error) (map[string][]byte, error) {
 	}
 	return out, nil
 }
+
+//go:embed sweep
+var sweeps embed.FS
+
+// Sweep returns cloud's tag-sweep root (sweep/<cloud>.tf): data sources
+// that list every resource carrying a cluster's skyplan-cluster tag and
+// import blocks that bring the ones its state lacks under Terraform, so a
+// destroy removes them. ok is false for a cloud without one.
+func Sweep(cloud string) (src []byte, ok bool) {
+	b, err := sweeps.ReadFile("sweep/" + cloud + ".tf")
+	return b, err == nil
+}
