@@ -13,6 +13,7 @@ type DownOptions struct {
 	IO       *IO
 	Clusters []string
 	Yes      bool
+	Purge    bool
 }
 
 func init() { register(func(io *IO) *cli.Command { return newDownCmd(io, runDown) }) }
@@ -25,6 +26,7 @@ func newDownCmd(io *IO, runF func(*DownOptions) error) *cli.Command {
 		ArgsUsage: "CLUSTER...",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Destination: &o.Yes, Usage: "do not ask for confirmation (required when stdin is not a terminal)"},
+			&cli.BoolFlag{Name: "purge", Destination: &o.Purge, Usage: "remove the cluster's record even when it is corrupt or the teardown fails (says what may be left)"},
 		},
 		Action: func(c *cli.Context) error { o.Clusters = c.Args().Slice(); return runF(o) },
 	}
@@ -54,7 +56,7 @@ func runDown(o *DownOptions) error {
 	}
 	var ds diag.Diagnostics
 	for _, name := range o.Clusters {
-		_, dds := m.Down(io.Interrupted, cluster.DownRequest{Cluster: name})
+		_, dds := m.Down(io.Interrupted, cluster.DownRequest{Cluster: name, Purge: o.Purge})
 		ds = append(ds, dds...)
 		if !dds.HasErrors() {
 			fmt.Fprintf(io.Out, "Cluster %s destroyed.\n", name)

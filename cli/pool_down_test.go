@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skyplan/skyplan/cluster"
+	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/optimizer"
 	"github.com/skyplan/skyplan/runner/sshdtest"
 	"github.com/skyplan/skyplan/skyhome"
 	"github.com/skyplan/skyplan/task"
-	"github.com/urfave/cli/v2"
 )
 
 // liveWith lists live processes whose command line contains marker.
@@ -48,19 +49,21 @@ func TestSSHPoolDownAfterCtrlCStopsJobs(t *testing.T) {
 
 	ctx, interrupt := context.WithCancel(context.Background())
 	var errb lockedBuf
-	streams := &IO{Out: &lockedBuf{}, Err: &errb}
-	done := make(chan error, 1)
+	streams := &IO{Out: &lockedBuf{}, Err: &errb, Interrupted: ctx, Environ: os.Getenv}
+	pl, ds := task.Load(taskPath, task.LoadOptions{})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	m, closeM, err := openManager(streams, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeM()
+	done := make(chan diag.Diagnostics, 1)
 	go func() {
-		cmd := &cli.Command{Name: "launch-pool", Action: func(c *cli.Context) error {
-			streams.Interrupted = c.Context
-			pl, ds := task.Load(taskPath, task.LoadOptions{})
-			if ds.HasErrors() {
-				return ds
-			}
-			return launchOnSSHPool(c, streams, pl.Tasks[0], optimizer.Placement{Cloud: "ssh", Region: "lab"}, "labdown", false)
-		}}
-		app := &cli.App{Name: "skyplan", Commands: []*cli.Command{cmd}, ExitErrHandler: func(*cli.Context, error) {}}
-		done <- app.RunContext(ctx, []string{"skyplan", "launch-pool"})
+		_, lds := m.Launch(ctx, cluster.LaunchRequest{Cluster: "labdown", Task: pl.Tasks[0],
+			Constraints: cluster.Constraints{Candidates: []optimizer.Placement{{Cloud: "ssh", Region: "lab"}}}})
+		done <- lds
 	}()
 	deadline := time.Now().Add(60 * time.Second)
 	for len(liveWith("sleep 5151")) < 2 || len(liveWith("sleep 5152")) < 2 {

@@ -56,6 +56,7 @@ type statusCluster struct {
 	LaunchedAt   *time.Time   `json:"launched_at"`
 	Nodes        []statusNode `json:"nodes"`
 	Drift        []string     `json:"drift,omitempty"`
+	Error        string       `json:"error,omitempty"` // why a CORRUPT record cannot be read
 }
 
 func runStatus(o *StatusOptions) error {
@@ -78,7 +79,7 @@ func runStatus(o *StatusOptions) error {
 	rows := []statusCluster{}
 	for _, sc := range all {
 		var drift []string
-		if o.Refresh && !cluster.IsPool(sc.Cloud) {
+		if o.Refresh && !cluster.IsPool(sc.Cloud) && sc.Status != state.StatusCorrupt {
 			rf, rds := m.Refresh(io.Interrupted, cluster.RefreshRequest{Cluster: sc.Name})
 			if rds.HasErrors() {
 				ds = append(ds, diag.Diagnostic{Severity: diag.Warning, Summary: "Could not refresh cluster " + sc.Name, Detail: oneLineStr(rds.Error(), 500)})
@@ -106,6 +107,12 @@ func runStatus(o *StatusOptions) error {
 	}
 	tw.Flush()
 	for _, r := range rows {
+		switch {
+		case r.Status == string(state.StatusCorrupt):
+			fmt.Fprintf(io.Err, "Cluster %s: its record in state.db is corrupt (%s). Remove it with `skyplan down --purge %s` (destroys what its Terraform directory holds first).\n", r.Name, oneLineStr(r.Error, 200), r.Name)
+		case r.Status == string(state.StatusInit) && len(r.Drift) == 0 && !cluster.IsPool(r.Cloud):
+			fmt.Fprintf(io.Err, "Cluster %s is INIT: interrupted apply: run `skyplan apply` again or `skyplan down %s`.\n", r.Name, r.Name)
+		}
 		if len(r.Drift) > 0 {
 			fmt.Fprintf(io.Err, "Cluster %s drifted outside skyplan: %s. Run `skyplan apply` with its task to repair it, or `skyplan down %s`.\n",
 				r.Name, strings.Join(r.Drift, ", "), r.Name)
@@ -117,6 +124,9 @@ func runStatus(o *StatusOptions) error {
 func toStatus(sc *state.Cluster) statusCluster {
 	r := statusCluster{Name: sc.Name, Status: string(sc.Status), Cloud: sc.Cloud, Region: sc.Region, Zone: sc.Zone,
 		InstanceType: sc.InstanceType, NumNodes: sc.NumNodes, UseSpot: sc.UseSpot, HourlyCost: sc.HourlyCost, Nodes: []statusNode{}}
+	if sc.Status == state.StatusCorrupt {
+		r.Error = sc.Extra["corrupt"]
+	}
 	if !sc.LaunchedAt.IsZero() {
 		t := sc.LaunchedAt.UTC()
 		r.LaunchedAt = &t

@@ -34,7 +34,10 @@ func aborted() diag.Diagnostic {
 func terraformDiags(err error, cluster string) diag.Diagnostics {
 	var te *provision.TerraformError
 	var se *provision.StopError
+	var ie *provision.InterruptedError
 	switch {
+	case errors.As(err, &ie):
+		return diag.Diagnostics{{Severity: diag.Error, Summary: "Interrupted", Detail: ie.Error()}}
 	case errors.As(err, &se):
 		return diag.Diagnostics{{Severity: diag.Error, Summary: fmt.Sprintf("Provisioning stopped: %s error, no failover", se.Failure.Class),
 			Detail: oneLine(se.Failure.Message, 600) + "\n" + se.Fix}}

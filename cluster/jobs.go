@@ -89,8 +89,12 @@ func (m *Manager) upCluster(name string, needUp bool) (*state.Cluster, diag.Diag
 		return nil, diag.Diagnostics{}.Append(err)
 	}
 	if needUp && sc.Status != state.StatusUp {
+		fix := fmt.Sprintf("Start it with `skyplan start %s` first.", name)
+		if sc.Status == state.StatusInit {
+			fix = fmt.Sprintf("Interrupted apply: run `skyplan apply` again or `skyplan down %s`.", name)
+		}
 		return nil, diag.Diagnostics{{Severity: diag.Error, Summary: "Cluster is not UP",
-			Detail: fmt.Sprintf("Cluster %q is %s. Start it with `skyplan start %s` first.", name, sc.Status, name)}}
+			Detail: fmt.Sprintf("Cluster %q is %s. %s", name, sc.Status, fix)}}
 	}
 	return sc, nil
 }

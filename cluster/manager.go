@@ -186,7 +186,10 @@ func (m *Manager) lock(name, op string) (func(), diag.Diagnostics) {
 		delete(m.busy, name)
 		m.busyMu.Unlock()
 	}
-	release, err := m.store.Lock("cluster/"+name, op)
+	release, stale, err := m.store.LockReport("cluster/"+name, op)
+	if stale != "" {
+		fmt.Fprintln(m.log, stale) // e.g. left by a kill -9 of an apply
+	}
 	if errors.Is(err, state.ErrLocked) {
 		unbusy()
 		return nil, busy(err.Error())
