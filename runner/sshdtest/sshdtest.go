@@ -160,6 +160,16 @@ func (c *Cluster) Kill(i int) {
 	}
 	killTree(nd.cmd.Process.Pid, nd.Home)
 	nd.cmd = nil
+	// SIGKILL is asynchronous: wait (bounded) until the port refuses, so
+	// the caller sees a dead machine, not one still accepting.
+	addr := net.JoinHostPort(nd.IP, strconv.Itoa(nd.Port))
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			return
+		}
+		conn.Close()
+	}
 }
 
 // DropConnections kills node i's per-connection sshd processes but keeps
