@@ -16,9 +16,12 @@ import (
 // its own leftovers, e.g. InvalidKeyPair.Duplicate). Everything tagged
 // with the cluster that the state does not hold is destroyed; what the
 // state holds is kept for the apply to reuse.
+//
+// A saved plan (CI applying what a review approved) is applied exactly as
+// reviewed: no sweep; leftovers go with the next `apply TASK` or `down`.
 func (l *Launcher) sweepBeforeRerun(ctx context.Context) error {
 	id, ok := DirIdentity(l.WS.Dir)
-	if !ok {
+	if !ok || l.PlanFile != "" {
 		return nil
 	}
 	if err := l.WS.Init(ctx); err != nil {
