@@ -85,7 +85,9 @@ func oneLineStr(s string, max int) string {
 
 // missingClusters is one "No cluster named" error per name skyplan does not
 // know, with the closest known name; commands check before they ask or act.
-func missingClusters(m *cluster.Manager, names []string) diag.Diagnostics {
+// orDir also counts a cluster directory without a record (down still
+// destroys what it holds).
+func missingClusters(m *cluster.Manager, names []string, orDir bool) diag.Diagnostics {
 	all, ds := m.List()
 	if ds.HasErrors() {
 		return ds
@@ -98,6 +100,9 @@ func missingClusters(m *cluster.Manager, names []string) diag.Diagnostics {
 	}
 	for _, n := range names {
 		if have[n] {
+			continue
+		}
+		if _, err := os.Stat(m.Dir(n)); orDir && err == nil {
 			continue
 		}
 		detail := "See `skyplan status` for the clusters skyplan knows."

@@ -45,7 +45,7 @@ func runDown(o *DownOptions) error {
 	}
 	defer closeM()
 	// Unknown names are refused before the question: nothing to confirm.
-	if ds := missingClusters(m, o.Clusters); ds.HasErrors() {
+	if ds := missingClusters(m, o.Clusters, true); ds.HasErrors() {
 		return fail(ds)
 	}
 	if !o.Yes {

@@ -75,7 +75,7 @@ func runStatus(o *StatusOptions) error {
 	}
 	// `sky status NAME` for a cluster that does not exist is an error, not
 	// an empty table; the clusters that do exist are still shown.
-	ds = append(ds, missingClusters(m, o.Clusters)...)
+	ds = append(ds, missingClusters(m, o.Clusters, false)...)
 	rows := []statusCluster{}
 	for _, sc := range all {
 		var drift []string
