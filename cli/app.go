@@ -113,6 +113,18 @@ func NewApp(streams *IO) *cli.App {
 	}
 	app.OnUsageError = func(c *cli.Context, err error, _ bool) error { return flagUsageError("", app.Flags, err) }
 	app.Action = unknownCommandAction("", func() []*cli.Command { return app.Commands })
+	// `skyplan help TOPIC` with an unknown topic is the same usage error as
+	// an unknown command (urfave/cli says "No help topic" and exits 3).
+	app.Setup()
+	if h := app.Command("help"); h != nil {
+		show := h.Action
+		h.Action = func(c *cli.Context) error {
+			if topic := c.Args().First(); topic != "" && app.Command(topic) == nil {
+				return unknownCommand("", topic, app.Commands)
+			}
+			return show(c)
+		}
+	}
 	return app
 }
 
