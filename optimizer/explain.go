@@ -120,7 +120,7 @@ func containsFold(list []string, s string) bool {
 func suggest(s string, all []string, what string) string {
 	var close []string
 	for _, a := range all {
-		if editDistance(strings.ToLower(s), strings.ToLower(a)) <= 2 {
+		if diag.EditDistance(strings.ToLower(s), strings.ToLower(a)) <= 2 {
 			close = append(close, a)
 		}
 	}
@@ -131,26 +131,6 @@ func suggest(s string, all []string, what string) string {
 		return fmt.Sprintf("\nDid you mean one of these: %s?", strings.Join(close, ", "))
 	}
 	return fmt.Sprintf("\nList of supported %s: %s", what, strings.Join(all, ", "))
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // fuzzyAccelerators lists offered NAME:COUNT close to the request, best
@@ -211,7 +191,7 @@ func fuzzyAccelerators(cat *catalog.Catalog, clouds []string, r *task.Resources)
 			return name != want && strings.Contains(name, want) && count >= n
 		}, byPrice},
 		{func(name string, _ float64) bool {
-			return name != want && !strings.Contains(name, want) && (editDistance(name, want) <= 2 || strings.Contains(want, name))
+			return name != want && !strings.Contains(name, want) && (diag.EditDistance(name, want) <= 2 || strings.Contains(want, name))
 		}, byCount},
 	}
 	var out []string

@@ -2,11 +2,12 @@ package optimizer
 
 import (
 	"fmt"
-	"github.com/skyplan/skyplan/cloud"
 	"sort"
 	"strings"
 
 	"github.com/skyplan/skyplan/catalog"
+	"github.com/skyplan/skyplan/cloud"
+	"github.com/skyplan/skyplan/diag"
 )
 
 // missingTypeText explains an instance type no catalog lists. The bundled
@@ -64,7 +65,7 @@ func closeInstanceTypes(want string, ccs []*catalog.CloudCatalog, n int) []strin
 			if abs(len(li)-len(lw)) > 2 {
 				continue
 			}
-			if d := editDistance(li, lw); d <= 2 {
+			if d := diag.EditDistance(li, lw); d <= 2 {
 				cs = append(cs, cand{it, d})
 			}
 		}

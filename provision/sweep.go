@@ -13,64 +13,28 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/skyplan/skyplan/cloud"
 	"github.com/skyplan/skyplan/skyhome"
-	"github.com/skyplan/skyplan/templates"
 )
 
 // SweepDir is the tag sweep's own Terraform root inside a cluster
 // directory: its state holds only leftovers, never the cluster's resources.
 const SweepDir = "sweep"
 
-// TagSweeper is the per-cloud capability behind the tag sweep: a Terraform
-// root that lists what carries the cluster's tag and imports it, and how
-// to read leftovers that the cloud can only report through a check
-// warning (EC2 key pairs have no list data source).
-//
-// It lives in provision until the cloud/ registry can hold it.
-type TagSweeper interface {
-	// Module is the sweep root's body (variables region, cluster_tag, keep
-	// and the sweeper's own).
-	Module() []byte
-	// Vars are the sweeper's extra variables for the next run, given what
-	// earlier runs reported (nil on the first).
-	Vars(reported []string) map[string]any
-	// Reported returns the leftovers named in a run's diagnostics.
-	Reported(res RunResult) []string
+// SweeperFor returns cloud's tag sweeper (the cloud.TagSweeper
+// capability). GCP and Azure have none yet: their provider is not
+// installed offline to test one against.
+func SweeperFor(name string) (cloud.TagSweeper, bool) {
+	return cloud.As[cloud.TagSweeper](name)
 }
 
-// awsSweeper sweeps one AWS region (templates/sweep/aws.tf).
-type awsSweeper struct{}
-
-const awsKeyPairMarker = "skyplan-leftover-key-pair="
-
-func (awsSweeper) Module() []byte { b, _ := templates.Sweep("aws"); return b }
-
-func (awsSweeper) Vars(reported []string) map[string]any {
-	if reported == nil {
-		reported = []string{}
-	}
-	return map[string]any{"key_pairs": reported}
-}
-
-func (awsSweeper) Reported(res RunResult) []string {
-	var out []string
+// reportedBy is what sw reads out of one run's diagnostics.
+func reportedBy(sw cloud.TagSweeper, res RunResult) []string {
+	details := make([]string, 0, len(res.Diagnostics))
 	for _, d := range res.Diagnostics {
-		if i := strings.Index(d.Detail, awsKeyPairMarker); i >= 0 {
-			out = append(out, strings.Fields(d.Detail[i+len(awsKeyPairMarker):])[0])
-		}
+		details = append(details, d.Detail)
 	}
-	return out
-}
-
-// SweeperFor returns cloud's tag sweeper. GCP and Azure have none yet:
-// their provider is not installed offline to test one against.
-func SweeperFor(cloud string) (TagSweeper, bool) {
-	if cloud == "aws" {
-		if _, ok := templates.Sweep("aws"); ok {
-			return awsSweeper{}, true
-		}
-	}
-	return nil, false
+	return sw.SweepReported(details)
 }
 
 // SweepOptions say what to sweep.
@@ -127,14 +91,14 @@ func (w *Workspace) Sweep(ctx context.Context, o SweepOptions) (*SweepReport, er
 	sort.Strings(keep)
 	var reported []string
 	for round := 0; ; round++ {
-		if err := writeSweepVars(dir, o, keep, sw.Vars(reported)); err != nil {
+		if err := writeSweepVars(dir, o, keep, sw.SweepVars(reported)); err != nil {
 			return nil, err
 		}
 		res, err := ws.Apply(ctx, "")
 		if err != nil {
 			return nil, fmt.Errorf("tag sweep of %s: %w", InfraLabel(o.Cloud, o.Region, ""), err)
 		}
-		more := newNames(reported, sw.Reported(res))
+		more := newNames(reported, reportedBy(sw, res))
 		if len(more) == 0 || round == 2 {
 			break
 		}
@@ -164,7 +128,7 @@ func (w *Workspace) Sweep(ctx context.Context, o SweepOptions) (*SweepReport, er
 	rep.Swept = objs
 	// Verify against the cloud: a plan of the same root imports nothing
 	// and reports no key pair only when nothing tagged is left.
-	if err := writeSweepVars(dir, o, keep, sw.Vars(nil)); err != nil {
+	if err := writeSweepVars(dir, o, keep, sw.SweepVars(nil)); err != nil {
 		return nil, err
 	}
 	_, res, err := ws.Plan(ctx, PlanOptions{})
@@ -174,7 +138,7 @@ func (w *Workspace) Sweep(ctx context.Context, o SweepOptions) (*SweepReport, er
 	if res.Summary != nil && res.Summary.Import > 0 {
 		rep.Left = append(rep.Left, fmt.Sprintf("%d resource(s) still tagged", res.Summary.Import))
 	}
-	for _, k := range sw.Reported(res) {
+	for _, k := range reportedBy(sw, res) {
 		rep.Left = append(rep.Left, "key pair "+k)
 	}
 	if len(rep.Left) > 0 {
@@ -202,7 +166,7 @@ func newNames(have, got []string) []string {
 // configuration (required_providers and provider blocks, so endpoints,
 // retries and credentials settings are the cluster's own; never its
 // backend: the sweep's state is local) and the cloud's sweep module.
-func (w *Workspace) writeSweepRoot(dir string, sw TagSweeper) error {
+func (w *Workspace) writeSweepRoot(dir string, sw cloud.TagSweeper) error {
 	src, err := os.ReadFile(filepath.Join(w.Dir, "main.tf"))
 	if err != nil {
 		return fmt.Errorf("tag sweep: reading the cluster's provider configuration: %w", err)
@@ -234,7 +198,7 @@ func (w *Workspace) writeSweepRoot(dir string, sw TagSweeper) error {
 	if err := skyhome.WriteFileAtomic(filepath.Join(dir, "providers.tf"), hclwrite.Format(out.Bytes()), 0o644); err != nil {
 		return err
 	}
-	return skyhome.WriteFileAtomic(filepath.Join(dir, "main.tf"), sw.Module(), 0o644)
+	return skyhome.WriteFileAtomic(filepath.Join(dir, "main.tf"), sw.SweepModule(), 0o644)
 }
 
 func writeSweepVars(dir string, o SweepOptions, keep []string, extra map[string]any) error {

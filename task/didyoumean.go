@@ -3,29 +3,14 @@ package task
 import (
 	"sort"
 	"strings"
+
+	"github.com/skyplan/skyplan/diag"
 )
 
-// editDistance is the Levenshtein distance between a and b, compared
-// case-insensitively: a typo in case is not a different name.
+// editDistance compares case-insensitively: a typo in case is not a
+// different name.
 func editDistance(a, b string) int {
-	ra, rb := []rune(strings.ToLower(a)), []rune(strings.ToLower(b))
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
+	return diag.EditDistance(strings.ToLower(a), strings.ToLower(b))
 }
 
 // closeMatches returns up to max candidates that look like a misspelling of
