@@ -86,6 +86,14 @@ type ModuleRequest struct {
 	VPCName           string
 	Buckets           []string // created and destroyed with the cluster
 	PersistentBuckets []string // kept in the separate buckets root
+	// ReadWriteBuckets and ReadOnlyBuckets are the other buckets of the
+	// cloud's own store the node identity may use (persistent and MOUNT
+	// mounts of existing buckets; COPY mounts of existing ones).
+	ReadWriteBuckets, ReadOnlyBuckets []string
+	// AutostopAction is the one permission on its own machines the node
+	// identity needs: "" (no autostop), "stop" or "terminate".
+	AutostopAction string
+	SubnetName     string
 
 	ProjectID, SubscriptionID string
 	DisablePlacementGroup     bool

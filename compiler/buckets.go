@@ -72,3 +72,81 @@ func dedupe(xs []string) []string {
 	}
 	return out
 }
+
+// nodeBucketAccess lists the buckets the nodes' identity may use besides
+// the ephemeral ones the module creates: persistent buckets and existing
+// buckets mounted in MOUNT mode are read-write, existing buckets copied
+// (COPY mode, or a plain URI file mount) are read-only. Only buckets of the
+// cloud's own store get a grant (others' credentials are the user's).
+func (c *compilation) nodeBucketAccess() (readwrite, readonly []string) {
+	readwrite, readonly = []string{}, []string{}
+	if c.in.Task == nil {
+		return
+	}
+	_, pers, _ := c.buckets()
+	readwrite = append(readwrite, pers...)
+	home, ok := cloud.HomeStore(c.in.Placement.Cloud)
+	bucketOf := func(uri string) string {
+		if !ok || !home.OwnsURI(uri) {
+			return ""
+		}
+		b, _ := home.BucketOf(uri)
+		return b
+	}
+	for _, fm := range c.in.Task.FileMounts {
+		if fm.Storage == nil {
+			if b := bucketOf(fm.Src); b != "" {
+				readonly = append(readonly, b)
+			}
+			continue
+		}
+		st := fm.Storage
+		if st.Name != "" && !(len(st.Source) == 1 && strings.Contains(st.Source[0], "://")) {
+			continue // created by skyplan: in buckets() already
+		}
+		if len(st.Source) != 1 {
+			continue
+		}
+		if b := bucketOf(st.Source[0]); b != "" {
+			if strings.EqualFold(st.Mode, "COPY") {
+				readonly = append(readonly, b)
+			} else {
+				readwrite = append(readwrite, b)
+			}
+		}
+	}
+	readwrite = dedupe(readwrite)
+	var ro []string
+	for _, b := range dedupe(readonly) {
+		if !contains(readwrite, b) {
+			ro = append(ro, b)
+		}
+	}
+	if ro == nil {
+		ro = []string{}
+	}
+	return readwrite, ro
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// autostopAction is what the head's autostop script does to the cluster's
+// machines ("" when the task sets no autostop): the node identity gets
+// that one permission and nothing else.
+func (c *compilation) autostopAction() string {
+	a := c.req.Autostop
+	if a == nil || !a.Enabled {
+		return ""
+	}
+	if a.Down {
+		return "terminate"
+	}
+	return "stop"
+}

@@ -273,6 +273,7 @@ func (c *compilation) moduleRequest(ephemeral, persistent []string) cloud.Module
 		Image: c.imageFor(p.Region), DiskSizeGB: diskSize(c.req), DiskTier: c.req.DiskTier, NetworkTier: c.req.NetworkTier,
 		Labels: c.labels, SSHCIDRs: c.in.SSHCIDRs, VPCName: c.in.VPCName,
 		Buckets: ephemeral, PersistentBuckets: persistent,
+		AutostopAction: c.autostopAction(), SubnetName: c.in.SubnetName,
 		ProjectID: c.in.ProjectID, SubscriptionID: c.in.SubscriptionID,
 		DisablePlacementGroup: c.in.DisablePlacementGroup, SkipAccountChecks: c.in.AWSSkipAccountChecks,
 	}
@@ -282,6 +283,7 @@ func (c *compilation) moduleRequest(ephemeral, persistent []string) cloud.Module
 	if c.in.Images != nil {
 		r.ResolveImage = c.in.Images.AWSImage
 	}
+	r.ReadWriteBuckets, r.ReadOnlyBuckets = c.nodeBucketAccess()
 	return r
 }
 

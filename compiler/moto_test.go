@@ -78,6 +78,7 @@ func TestAWSApplyOnMoto(t *testing.T) {
 	in.Placement.UseSpot = true
 	in.Placement.Request.Ports = []task.PortRange{{From: 8888, To: 8888}}
 	in.Placement.Request.ImageID = &task.ImageID{Default: motoAMI}
+	in.Placement.Request.Autostop = &task.Autostop{Enabled: true, IdleMinutes: 5, Down: true}
 	in.DisablePlacementGroup = true // moto lacks CreatePlacementGroup
 	m, ds := Compile(in)
 	if ds.HasErrors() {
@@ -142,14 +143,26 @@ func TestAWSApplyOnMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := 0
+	var policy string
 	for _, cm := range state.Values.RootModule.ChildModules {
 		for _, r := range cm.Resources {
+			switch r.Address {
+			case "module.cluster.aws_iam_instance_profile.node":
+				if r.Values["role"] != "buckets-node" || r.Values["tags_all"].(map[string]any)["skyplan-cluster"] != "buckets" {
+					t.Errorf("instance profile: %v", r.Values)
+				}
+			case "module.cluster.aws_iam_role_policy.node":
+				policy, _ = r.Values["policy"].(string)
+			}
 			if !strings.HasPrefix(r.Address, "module.cluster.aws_instance.node[") {
 				continue
 			}
 			seen++
 			tags, _ := r.Values["tags_all"].(map[string]any)
 			rank := strings.TrimSuffix(strings.TrimPrefix(r.Address, "module.cluster.aws_instance.node["), "]")
+			if r.Values["iam_instance_profile"] != "buckets-node" {
+				t.Errorf("%s: instance profile %v, want the cluster's buckets-node", r.Address, r.Values["iam_instance_profile"])
+			}
 			if tags["skyplan-cluster"] != "buckets" || tags["skyplan-node-rank"] != rank || tags["skyplan-head"] != fmt.Sprint(rank == "0") {
 				t.Errorf("%s tags: %v", r.Address, tags)
 			}
@@ -157,6 +170,16 @@ func TestAWSApplyOnMoto(t *testing.T) {
 	}
 	if seen != 2 {
 		t.Errorf("state has %d instances", seen)
+	}
+	// The policy moto stored: this cluster's three buckets, terminate (autostop
+	// with down) only on instances tagged with this cluster, no stop.
+	for _, want := range []string{"arn:aws:s3:::skyplan-test-scratch/*", "arn:aws:s3:::skyplan-test-ckpt/*", "arn:aws:s3:::someone-elses-bucket", "ec2:TerminateInstances", `"aws:ResourceTag/skyplan-cluster":"buckets"`} {
+		if !strings.Contains(policy, want) {
+			t.Errorf("node policy lacks %s:\n%s", want, policy)
+		}
+	}
+	if strings.Contains(policy, "ec2:StopInstances") || strings.Contains(policy, "someone-elses-bucket/*\",\"arn:aws:s3:::skyplan") {
+		t.Errorf("node policy grants more than asked:\n%s", policy)
 	}
 
 	// Destroying the cluster keeps the persistent bucket.

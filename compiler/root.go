@@ -146,6 +146,10 @@ var varDescriptions = map[string]string{
 	"buckets":              "Buckets created and destroyed with the cluster.",
 	"names":                "Persistent bucket names.",
 	"allowed_ips":          "Addresses allowed to reach the storage accounts.",
+	"readwrite_buckets":    "Other buckets the node identity may read and write.",
+	"readonly_buckets":     "Existing buckets the node identity may only read.",
+	"autostop_action":      "Autostop's permission on the cluster's own machines (empty: none).",
+	"cluster_subnets":      "Cluster subnet allowed to reach the storage accounts.",
 }
 
 func declareVars(b *hclwrite.Body, vars []tfVar) error {

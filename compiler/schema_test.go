@@ -73,6 +73,21 @@ func loadSchemas(t *testing.T) map[string]schemaResource {
 			all[k] = v
 		}
 	}
+	// Node identity types ../shared lacks, from the providers' doc pages
+	// (testdata/provider-schemas/supplement.json); ../shared wins.
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "provider-schemas", "supplement.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sup schemaFile
+	if err := json.Unmarshal(b, &sup); err != nil {
+		t.Fatalf("supplement.json: %v", err)
+	}
+	for k, v := range sup.Resources {
+		if _, ok := all[k]; !ok {
+			all[k] = v
+		}
+	}
 	return all
 }
 

@@ -183,6 +183,10 @@ func TestStorageAndCloudCommands(t *testing.T) {
 	if !strings.Contains(a, "blobfuse2 /mnt/a --allow-other --container-name cont") {
 		t.Errorf("azure mount = %s", a)
 	}
+	// The bucket's own storage account, from the file the Azure module writes.
+	if !strings.Contains(a, `{ a=$(sed -n 's/^cont=//p' /etc/skyplan/azure-storage-accounts 2>/dev/null); if [ -n "$a" ]; then export AZURE_STORAGE_ACCOUNT="$a"; fi; } && `) {
+		t.Errorf("azure mount does not read the bucket's storage account: %s", a)
+	}
 	c, _ := StorageCommand("/mnt/c", &task.Storage{Name: "b", Mode: "COPY"}, "gcp")
 	if !strings.Contains(c, "gsutil -m rsync -e -r gs://b /mnt/c") {
 		t.Errorf("copy = %s", c)

@@ -122,6 +122,9 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 		cloud.Var{Name: "placement_group", Type: "bool", Value: req.NumNodes > 1 && !req.DisablePlacementGroup, Description: "Cluster placement group (multi-node)."},
 		cloud.Var{Name: "efa_interfaces", Type: "number", Value: efa, Description: "EFA interfaces per node (network_tier: best)."},
 		cloud.Var{Name: "buckets", Type: "list(string)", Value: req.Buckets},
+		cloud.Var{Name: "readwrite_buckets", Type: "list(string)", Value: req.ReadWriteBuckets},
+		cloud.Var{Name: "readonly_buckets", Type: "list(string)", Value: req.ReadOnlyBuckets},
+		cloud.Var{Name: "autostop_action", Type: "string", Value: req.AutostopAction},
 	)
 	root := cloud.ModuleRoot{Vars: vars, Providers: []cloud.Provider{{Name: "aws", Source: "hashicorp/aws", Version: ProviderVersion}}}
 	if len(req.PersistentBuckets) > 0 {

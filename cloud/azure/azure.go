@@ -82,12 +82,21 @@ func (Blob) FetchCommand(uri, dst string) string {
 	return fmt.Sprintf(`mkdir -p "$(dirname %[2]s)" && azcopy copy --recursive=true %[1]s %[2]s`, cloud.ShellQuote(uri), dst)
 }
 
+// storageAccount exports AZURE_STORAGE_ACCOUNT for bucket: every bucket
+// has its own storage account, and the cluster module writes BUCKET=ACCOUNT
+// lines to /etc/skyplan/azure-storage-accounts on the nodes
+// (templates/azure/main.tf); a line there wins over the environment.
+func storageAccount(bucket string) string {
+	return fmt.Sprintf(`{ a=$(sed -n %s /etc/skyplan/azure-storage-accounts 2>/dev/null); if [ -n "$a" ]; then export AZURE_STORAGE_ACCOUNT="$a"; fi; } && `,
+		cloud.ShellQuote("s/^"+bucket+"=//p"))
+}
+
 func (Blob) CopyCommand(bucket, sub, dst string) string {
-	return fmt.Sprintf(`mkdir -p %s && azcopy copy --recursive=true "https://${AZURE_STORAGE_ACCOUNT}.blob.core.windows.net/"%s/* %s`, dst, cloud.ShellQuote(path.Join(bucket, sub)), dst)
+	return storageAccount(bucket) + fmt.Sprintf(`mkdir -p %s && azcopy copy --recursive=true "https://${AZURE_STORAGE_ACCOUNT}.blob.core.windows.net/"%s/* %s`, dst, cloud.ShellQuote(path.Join(bucket, sub)), dst)
 }
 
 func (Blob) MountCommand(bucket, sub, dst string) string {
-	return fmt.Sprintf(`mkdir -p ~/.sky/blobfuse2_cache && AZURE_STORAGE_ACCOUNT_CONTAINER=%s blobfuse2 %s --allow-other --container-name %s --tmp-path ~/.sky/blobfuse2_cache`,
+	return storageAccount(bucket) + fmt.Sprintf(`mkdir -p ~/.sky/blobfuse2_cache && AZURE_STORAGE_ACCOUNT_CONTAINER=%s blobfuse2 %s --allow-other --container-name %s --tmp-path ~/.sky/blobfuse2_cache`,
 		cloud.ShellQuote(bucket), dst, cloud.ShellQuote(bucket))
 }
 

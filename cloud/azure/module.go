@@ -86,6 +86,8 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 		cloud.Var{Name: "disk_type", Type: "string", Value: diskType},
 		cloud.Var{Name: "proximity_placement", Type: "bool", Value: req.NumNodes > 1 && !req.DisablePlacementGroup},
 		cloud.Var{Name: "buckets", Type: "list(string)", Value: req.Buckets},
+		cloud.Var{Name: "readwrite_buckets", Type: "list(string)", Value: req.PersistentBuckets},
+		cloud.Var{Name: "autostop_action", Type: "string", Value: req.AutostopAction},
 	)
 	root := cloud.ModuleRoot{Vars: vars, Providers: []cloud.Provider{{Name: "azurerm", Source: "hashicorp/azurerm", Version: ProviderVersion}}}
 	if len(req.PersistentBuckets) > 0 {
@@ -95,6 +97,7 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 			{Name: "location", Type: "string", Value: req.Region},
 			{Name: "labels", Type: "map(string)", Value: req.Labels},
 			{Name: "allowed_ips", Type: "list(string)", Value: trimCIDR32(req.SSHCIDRs)},
+			{Name: "cluster_subnets", Type: "list(object({ resource_group = string, vnet = string, subnet = string }))", Value: []map[string]string{clusterSubnet(req)}},
 		}
 	}
 	return root, ds
@@ -119,4 +122,22 @@ func (Cloud) ProviderBlocks(b *hclwrite.Body, req cloud.ModuleRequest) error {
 	}
 	pb.SetAttributeRaw("subscription_id", sub)
 	return nil
+}
+
+// clusterSubnet names the cluster's subnet by its parts, for the persistent
+// buckets' network rules (that root is applied before the cluster's): the
+// subnet the module creates (names as in templates/azure/main.tf) or the
+// existing one of vpc_name RESOURCE_GROUP/VNET and subnet_name (default
+// "default").
+func clusterSubnet(req cloud.ModuleRequest) map[string]string {
+	if req.VPCName != "" {
+		rg, vnet, _ := strings.Cut(req.VPCName, "/")
+		sub := req.SubnetName
+		if sub == "" {
+			sub = "default"
+		}
+		return map[string]string{"resource_group": rg, "vnet": vnet, "subnet": sub}
+	}
+	n := req.ClusterName
+	return map[string]string{"resource_group": n + "-" + req.Region, "vnet": n + "-vnet", "subnet": n + "-subnet"}
 }

@@ -183,6 +183,9 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 		cloud.Var{Name: "tpu_accelerator_type", Type: "string", Value: tpuType},
 		cloud.Var{Name: "tpu_runtime_version", Type: "string", Value: tpuRuntimeVersion},
 		cloud.Var{Name: "buckets", Type: "list(string)", Value: req.Buckets},
+		cloud.Var{Name: "readwrite_buckets", Type: "list(string)", Value: req.ReadWriteBuckets},
+		cloud.Var{Name: "readonly_buckets", Type: "list(string)", Value: req.ReadOnlyBuckets},
+		cloud.Var{Name: "autostop_action", Type: "string", Value: req.AutostopAction},
 	)
 	root := cloud.ModuleRoot{Vars: vars, Providers: []cloud.Provider{
 		{Name: "google", Source: "hashicorp/google", Version: ProviderVersion},

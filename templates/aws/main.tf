@@ -162,7 +162,10 @@ resource "aws_instance" "node" {
   instance_type     = var.instance_type
   availability_zone = var.zone
   key_name          = aws_key_pair.cluster.key_name
-  placement_group   = var.placement_group ? aws_placement_group.cluster[0].id : null
+  # The cluster's own role (iam.tf): bucket access and, with autostop, stop
+  # or terminate of this cluster's instances, nothing else.
+  iam_instance_profile = aws_iam_instance_profile.node.name
+  placement_group      = var.placement_group ? aws_placement_group.cluster[0].id : null
 
   subnet_id                   = local.use_efa ? null : local.subnet_id
   vpc_security_group_ids      = local.use_efa ? null : [aws_security_group.cluster.id]

@@ -164,3 +164,25 @@ variable "buckets" {
   type        = list(string)
   default     = []
 }
+
+variable "readwrite_buckets" {
+  description = "Buckets the nodes read and write besides var.buckets: persistent buckets and existing buckets mounted in MOUNT mode (the node role's S3 permissions, iam.tf)."
+  type        = list(string)
+  default     = []
+}
+
+variable "readonly_buckets" {
+  description = "Existing buckets the nodes only read (COPY mode mounts): list and get, no writes."
+  type        = list(string)
+  default     = []
+}
+
+variable "autostop_action" {
+  description = "What the head's autostop may do to this cluster's instances: \"\" (autostop off: no EC2 permission), \"stop\" or \"terminate\" (autostop with down)."
+  type        = string
+  default     = ""
+  validation {
+    condition     = contains(["", "stop", "terminate"], var.autostop_action)
+    error_message = "autostop_action must be \"\", \"stop\" or \"terminate\"."
+  }
+}

@@ -10,7 +10,19 @@ locals {
     "providers/Microsoft.Network/virtualNetworks", local.existing_vnet,
     "subnets", var.subnet_name == "" ? "default" : var.subnet_name,
   ])
-  tags = merge(var.labels, { "skyplan-cluster" = var.cluster_name })
+  tags             = merge(var.labels, { "skyplan-cluster" = var.cluster_name })
+  storage_accounts = { for n in distinct(concat(var.buckets, var.readwrite_buckets)) : n => substr("sky${sha1(n)}", 0, 24) }
+  node_cloud_init = join("\n", [
+    "#cloud-config",
+    "write_files:",
+    "  - path: /etc/skyplan/azure-storage-accounts",
+    "    permissions: '0644'",
+    "    content: ${jsonencode(join("", [for n, a in local.storage_accounts : "${n}=${a}\n"]))}",
+    "runcmd:",
+    "  - [sh, -c, 'echo AZURE_STORAGE_AUTH_TYPE=msi >> /etc/environment']",
+    "  - [sh, -c, 'echo AZURE_STORAGE_IDENTITY_CLIENT_ID=${azurerm_user_assigned_identity.node.client_id} >> /etc/environment']",
+    "",
+  ])
   # Azure storage rules take bare addresses for single hosts.
   storage_ip_rules = [for c in var.ssh_cidrs : endswith(c, "/32") ? trimsuffix(c, "/32") : c]
 }
@@ -140,6 +152,19 @@ resource "azurerm_linux_virtual_machine" "node" {
     "skyplan-node-rank" = tostring(count.index)
     "skyplan-head"      = count.index == 0 ? "true" : "false"
   })
+
+  # The cluster's own identity (identity.tf).
+  identity {
+    type         = "UserAssigned"
+    identity_ids = [azurerm_user_assigned_identity.node.id]
+  }
+
+  # Tells the node's tools which identity and which storage account holds
+  # each bucket (every bucket has its own account): blobfuse2 and azcopy
+  # read AZURE_STORAGE_AUTH_TYPE/AZURE_STORAGE_IDENTITY_CLIENT_ID, the
+  # runner reads AZURE_STORAGE_ACCOUNT of a bucket from
+  # /etc/skyplan/azure-storage-accounts (BUCKET=ACCOUNT lines). No secret.
+  custom_data = base64encode(local.node_cloud_init)
 
   admin_ssh_key {
     username   = var.ssh_user

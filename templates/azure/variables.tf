@@ -148,3 +148,19 @@ variable "buckets" {
   type        = list(string)
   default     = []
 }
+
+variable "readwrite_buckets" {
+  description = "Persistent buckets (containers of the buckets root) the nodes read and write: Storage Blob Data Contributor on each one's storage account (identity.tf)."
+  type        = list(string)
+  default     = []
+}
+
+variable "autostop_action" {
+  description = "What the head's autostop may do to this cluster's VMs: \"\" (autostop off: no VM role), \"stop\" (deallocate) or \"terminate\" (delete)."
+  type        = string
+  default     = ""
+  validation {
+    condition     = contains(["", "stop", "terminate"], var.autostop_action)
+    error_message = "autostop_action must be \"\", \"stop\" or \"terminate\"."
+  }
+}

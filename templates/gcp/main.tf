@@ -72,10 +72,6 @@ resource "google_compute_firewall" "ports" {
   }
 }
 
-# No service_account block on purpose: the API then attaches no service
-# account, so nodes hold no cloud credentials (tfsec's model assumes the
-# default account when the block is absent).
-#tfsec:ignore:google-compute-no-default-service-account
 resource "google_compute_instance" "node" {
   count        = local.tpu ? 0 : var.num_nodes
   name         = "${var.cluster_name}-${count.index}"
@@ -132,6 +128,12 @@ resource "google_compute_instance" "node" {
     "block-project-ssh-keys" = "true"
   }
 
+  # The cluster's own account (iam.tf), never the project's default one.
+  service_account {
+    email  = google_service_account.node.email
+    scopes = ["cloud-platform"]
+  }
+
   shielded_instance_config {
     enable_secure_boot          = false
     enable_vtpm                 = true
@@ -160,6 +162,13 @@ resource "google_tpu_v2_vm" "node" {
 
   scheduling_config {
     spot = var.use_spot
+  }
+
+  # Without this block the TPU API attaches the project's default Compute
+  # Engine account; the cluster's own account (iam.tf) instead.
+  service_account {
+    email = google_service_account.node.email
+    scope = ["https://www.googleapis.com/auth/cloud-platform"]
   }
 
   metadata = {

@@ -7,7 +7,17 @@ locals {
   tags = merge(var.labels, var.cluster_name == "" ? {} : { "skyplan-cluster" = var.cluster_name }, { "skyplan-bucket" = "true" })
   # Storage account names: 3-24 lowercase letters and digits, globally unique.
   accounts = { for n in var.names : n => substr("sky${sha1(n)}", 0, 24) }
+  # Node traffic reaches the account through the cluster subnet's
+  # Microsoft.Storage service endpoint, so the subnet must be allowed.
+  # Persistent buckets are created before the cluster: their root names
+  # the cluster subnet by its parts (cluster_subnets).
+  subnet_ids = concat(var.allowed_subnet_ids, [for s in var.cluster_subnets : join("/", [
+    "/subscriptions", data.azurerm_client_config.current.subscription_id,
+    "resourceGroups", s.resource_group, "providers/Microsoft.Network/virtualNetworks", s.vnet, "subnets", s.subnet,
+  ])])
 }
+
+data "azurerm_client_config" "current" {}
 
 resource "azurerm_resource_group" "bucket" {
   for_each = var.resource_group_name == "" ? toset(var.names) : toset([])
@@ -32,7 +42,7 @@ resource "azurerm_storage_account" "bucket" {
     default_action             = "Deny"
     bypass                     = ["AzureServices"]
     ip_rules                   = var.allowed_ips
-    virtual_network_subnet_ids = var.allowed_subnet_ids
+    virtual_network_subnet_ids = local.subnet_ids
   }
 
   sas_policy {

@@ -41,3 +41,9 @@ variable "allowed_subnet_ids" {
   type        = list(string)
   default     = []
 }
+
+variable "cluster_subnets" {
+  description = "Cluster subnets (resource group, VNet and subnet names, in this subscription) allowed to reach the account: the persistent buckets root names the subnet the cluster root creates or uses."
+  type        = list(object({ resource_group = string, vnet = string, subnet = string }))
+  default     = []
+}

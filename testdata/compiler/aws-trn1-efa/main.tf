@@ -132,29 +132,47 @@ variable "buckets" {
   type        = list(string)
 }
 
+variable "readwrite_buckets" {
+  description = "Other buckets the node identity may read and write."
+  type        = list(string)
+}
+
+variable "readonly_buckets" {
+  description = "Existing buckets the node identity may only read."
+  type        = list(string)
+}
+
+variable "autostop_action" {
+  description = "Autostop's permission on the cluster's own machines (empty: none)."
+  type        = string
+}
+
 module "cluster" {
-  source          = "./modules/aws"
-  cluster_name    = var.cluster_name
-  num_nodes       = var.num_nodes
-  use_spot        = var.use_spot
-  ssh_user        = var.ssh_user
-  ssh_public_key  = var.ssh_public_key
-  ssh_cidrs       = var.ssh_cidrs
-  ports           = var.ports
-  vpc_name        = var.vpc_name
-  subnet_name     = var.subnet_name
-  use_private_ip  = var.use_private_ip
-  labels          = var.labels
-  zone            = var.zone
-  instance_type   = var.instance_type
-  ami_id          = var.ami_id
-  disk_size_gb    = var.disk_size_gb
-  disk_type       = var.disk_type
-  disk_iops       = var.disk_iops
-  disk_throughput = var.disk_throughput
-  placement_group = var.placement_group
-  efa_interfaces  = var.efa_interfaces
-  buckets         = var.buckets
+  source            = "./modules/aws"
+  cluster_name      = var.cluster_name
+  num_nodes         = var.num_nodes
+  use_spot          = var.use_spot
+  ssh_user          = var.ssh_user
+  ssh_public_key    = var.ssh_public_key
+  ssh_cidrs         = var.ssh_cidrs
+  ports             = var.ports
+  vpc_name          = var.vpc_name
+  subnet_name       = var.subnet_name
+  use_private_ip    = var.use_private_ip
+  labels            = var.labels
+  zone              = var.zone
+  instance_type     = var.instance_type
+  ami_id            = var.ami_id
+  disk_size_gb      = var.disk_size_gb
+  disk_type         = var.disk_type
+  disk_iops         = var.disk_iops
+  disk_throughput   = var.disk_throughput
+  placement_group   = var.placement_group
+  efa_interfaces    = var.efa_interfaces
+  buckets           = var.buckets
+  readwrite_buckets = var.readwrite_buckets
+  readonly_buckets  = var.readonly_buckets
+  autostop_action   = var.autostop_action
 }
 
 output "nodes" {

@@ -112,6 +112,16 @@ variable "buckets" {
   type        = list(string)
 }
 
+variable "readwrite_buckets" {
+  description = "Other buckets the node identity may read and write."
+  type        = list(string)
+}
+
+variable "autostop_action" {
+  description = "Autostop's permission on the cluster's own machines (empty: none)."
+  type        = string
+}
+
 module "cluster" {
   source              = "./modules/azure"
   cluster_name        = var.cluster_name
@@ -133,6 +143,8 @@ module "cluster" {
   disk_type           = var.disk_type
   proximity_placement = var.proximity_placement
   buckets             = var.buckets
+  readwrite_buckets   = var.readwrite_buckets
+  autostop_action     = var.autostop_action
 }
 
 output "nodes" {

@@ -151,6 +151,21 @@ variable "buckets" {
   type        = list(string)
 }
 
+variable "readwrite_buckets" {
+  description = "Other buckets the node identity may read and write."
+  type        = list(string)
+}
+
+variable "readonly_buckets" {
+  description = "Existing buckets the node identity may only read."
+  type        = list(string)
+}
+
+variable "autostop_action" {
+  description = "Autostop's permission on the cluster's own machines (empty: none)."
+  type        = string
+}
+
 module "cluster" {
   source               = "./modules/gcp"
   cluster_name         = var.cluster_name
@@ -176,6 +191,9 @@ module "cluster" {
   tpu_accelerator_type = var.tpu_accelerator_type
   tpu_runtime_version  = var.tpu_runtime_version
   buckets              = var.buckets
+  readwrite_buckets    = var.readwrite_buckets
+  readonly_buckets     = var.readonly_buckets
+  autostop_action      = var.autostop_action
 }
 
 output "nodes" {

@@ -42,12 +42,18 @@ variable "allowed_ips" {
   type        = list(string)
 }
 
+variable "cluster_subnets" {
+  description = "Cluster subnet allowed to reach the storage accounts."
+  type        = list(object({ resource_group = string, vnet = string, subnet = string }))
+}
+
 module "buckets" {
-  source      = "../modules/azure/buckets"
-  names       = var.names
-  location    = var.location
-  labels      = var.labels
-  allowed_ips = var.allowed_ips
+  source          = "../modules/azure/buckets"
+  names           = var.names
+  location        = var.location
+  labels          = var.labels
+  allowed_ips     = var.allowed_ips
+  cluster_subnets = var.cluster_subnets
 }
 
 output "buckets" {
