@@ -58,7 +58,7 @@ type ModuleRoot struct {
 type ModuleRequest struct {
 	ClusterName string // cloud-safe (MaxNameLength applied)
 	// Common are the module inputs every cloud takes (cluster_name,
-	// num_nodes, use_spot, ssh_user, ssh_public_key, ssh_cidrs, ports,
+	// num_nodes, use_spot, ssh_user, ssh_public_key, ssh_cidrs, ports, ports_cidrs,
 	// vpc_name, subnet_name, use_private_ip, labels), in this order.
 	Common []Var
 

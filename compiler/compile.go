@@ -28,6 +28,9 @@ type Input struct {
 	Placement    optimizer.Placement
 	SSHPublicKey string   // authorized_keys line
 	SSHCIDRs     []string // who may SSH in; never silently 0.0.0.0/0
+	// PortsCIDRs may reach the task's resources.ports; empty opens them
+	// to 0.0.0.0/0 (SkyPilot's behaviour) with a warning naming the ports.
+	PortsCIDRs []string
 	// VPCName and SubnetName select an existing network (optional). On
 	// Azure VPCName is RESOURCE_GROUP/VNET.
 	VPCName, SubnetName string
@@ -118,6 +121,12 @@ func Compile(in Input) (*Module, diag.Diagnostics) {
 		c.sshUser = cloud.DefaultSSHUser(p.Cloud)
 	}
 	c.ports = portsValue(req.Ports)
+	var pds diag.Diagnostics
+	c.portsCIDRs, pds = c.checkPorts()
+	ds = append(ds, pds...)
+	if ds.HasErrors() {
+		return nil, ds
+	}
 	c.labels = map[string]string{}
 	for k, v := range req.Labels {
 		c.labels[k] = v
@@ -165,13 +174,14 @@ func Compile(in Input) (*Module, diag.Diagnostics) {
 
 // compilation carries the derived values shared by the per-cloud builders.
 type compilation struct {
-	in       Input
-	req      *task.Resources
-	numNodes int
-	name     string // cloud-safe cluster name
-	sshUser  string
-	ports    []map[string]int
-	labels   map[string]string
+	in         Input
+	req        *task.Resources
+	numNodes   int
+	name       string // cloud-safe cluster name
+	sshUser    string
+	ports      []map[string]int
+	portsCIDRs []string
+	labels     map[string]string
 }
 
 func checkCIDRs(cidrs []string) diag.Diagnostics {
@@ -235,6 +245,16 @@ func (c *compilation) warn(summary, detail string, args ...any) diag.Diagnostic 
 	return diag.Diagnostic{Severity: diag.Warning, Summary: summary, Detail: fmt.Sprintf(detail, args...)}
 }
 
+// warnAt is a warning located at the task's field.
+func (c *compilation) warnAt(field, summary, detail string, args ...any) diag.Diagnostic {
+	d := c.warn(summary, detail, args...)
+	d.Field = field
+	if c.in.Task != nil {
+		d.Subject = c.in.Task.Source.Range(field)
+	}
+	return d
+}
+
 func (c *compilation) errf(field, summary, detail string, args ...any) diag.Diagnostic {
 	d := diag.Diagnostic{Severity: diag.Error, Summary: summary, Detail: fmt.Sprintf(detail, args...), Field: field}
 	if c.in.Task != nil {
@@ -254,6 +274,7 @@ func (c *compilation) commonVars() []tfVar {
 		{Name: "ssh_public_key", Type: "string", Value: strings.TrimSpace(c.in.SSHPublicKey)},
 		{Name: "ssh_cidrs", Type: "list(string)", Value: cidrs},
 		{Name: "ports", Type: "list(object({ from = number, to = number }))", Value: c.ports},
+		{Name: "ports_cidrs", Type: "list(string)", Value: c.portsCIDRs},
 		{Name: "vpc_name", Type: "string", Value: c.in.VPCName},
 		{Name: "subnet_name", Type: "string", Value: c.in.SubnetName},
 		{Name: "use_private_ip", Type: "bool", Value: c.in.UsePrivateIP},
@@ -307,6 +328,9 @@ func (in *Input) ApplyConfig(cfg config.Config) {
 	in.SubscriptionID = cfg.Azure.SubscriptionID
 	if len(in.SSHCIDRs) == 0 {
 		in.SSHCIDRs = append([]string{}, cfg.SSHCIDRs...)
+	}
+	if len(in.PortsCIDRs) == 0 {
+		in.PortsCIDRs = append([]string{}, cfg.PortsCIDRs...)
 	}
 	in.Backend = cfg.Backend
 }

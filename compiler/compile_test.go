@@ -250,6 +250,7 @@ func ExampleCompile() {
 	// modules/aws/buckets/outputs.tf
 	// modules/aws/buckets/variables.tf
 	// modules/aws/buckets/versions.tf
+	// modules/aws/iam.tf
 	// modules/aws/main.tf
 	// modules/aws/outputs.tf
 	// modules/aws/variables.tf

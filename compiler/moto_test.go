@@ -151,7 +151,7 @@ func TestAWSApplyOnMoto(t *testing.T) {
 				if r.Values["role"] != "buckets-node" || r.Values["tags_all"].(map[string]any)["skyplan-cluster"] != "buckets" {
 					t.Errorf("instance profile: %v", r.Values)
 				}
-			case "module.cluster.aws_iam_role_policy.node":
+			case "module.cluster.aws_iam_role_policy.node[0]":
 				policy, _ = r.Values["policy"].(string)
 			}
 			if !strings.HasPrefix(r.Address, "module.cluster.aws_instance.node[") {

@@ -25,6 +25,9 @@ type Config struct {
 	SSH   Cloud `yaml:"ssh"` // ssh node pools: ssh_proxy_command etc.
 	// SSHCIDRs are the source ranges allowed to reach port 22 on cloud nodes.
 	SSHCIDRs []string `yaml:"ssh_cidrs"`
+	// PortsCIDRs are the source ranges allowed to reach the task's
+	// resources.ports (default: 0.0.0.0/0, with a warning naming them).
+	PortsCIDRs []string `yaml:"ports_cidrs"`
 	// Backend makes each cluster's Terraform state remote (team/CI use).
 	Backend *Backend `yaml:"backend"`
 	// Jobs tunes the managed-jobs controller.

@@ -95,14 +95,14 @@ resource "aws_security_group" "cluster" {
   }
 
   dynamic "ingress" {
-    for_each = var.ports
+    for_each = length(var.ports_cidrs) > 0 ? var.ports : []
     content {
       description = "Task port ${ingress.value.from}-${ingress.value.to}"
       protocol    = "tcp"
       from_port   = ingress.value.from
       to_port     = ingress.value.to
-      #tfsec:ignore:aws-vpc-no-public-ingress-sgr Task ports are public on purpose: the task's resources.ports asks for them (SkyPilot semantics).
-      cidr_blocks = ["0.0.0.0/0"]
+      #tfsec:ignore:aws-vpc-no-public-ingress-sgr Exposure is var.ports_cidrs (ports_cidrs / --ports-cidr); 0.0.0.0/0 only when unset, with a compile warning.
+      cidr_blocks = var.ports_cidrs
     }
   }
 
@@ -111,8 +111,8 @@ resource "aws_security_group" "cluster" {
     protocol    = "-1"
     from_port   = 0
     to_port     = 0
-    #tfsec:ignore:aws-vpc-no-public-egress-sgr Nodes must download packages, images and data; ML clusters have open egress.
-    cidr_blocks = ["0.0.0.0/0"]
+    #tfsec:ignore:aws-vpc-no-public-egress-sgr Exposure is var.egress_cidrs: nodes download packages, images and data (open by default).
+    cidr_blocks = var.egress_cidrs
   }
 }
 

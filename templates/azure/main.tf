@@ -74,7 +74,7 @@ resource "azurerm_network_security_rule" "ssh" {
 }
 
 resource "azurerm_network_security_rule" "ports" {
-  count                      = length(var.ports) > 0 ? 1 : 0
+  count                      = length(var.ports) > 0 && length(var.ports_cidrs) > 0 ? 1 : 0
   name                       = "task-ports"
   description                = "Ports the task exposes"
   priority                   = 110
@@ -84,8 +84,8 @@ resource "azurerm_network_security_rule" "ports" {
   source_port_range          = "*"
   destination_port_ranges    = [for p in var.ports : p.from == p.to ? tostring(p.from) : "${p.from}-${p.to}"]
   destination_address_prefix = "*"
-  #tfsec:ignore:azure-network-no-public-ingress Task ports are public on purpose: the task's resources.ports asks for them (SkyPilot semantics).
-  source_address_prefix       = "Internet"
+  #tfsec:ignore:azure-network-no-public-ingress Exposure is var.ports_cidrs (ports_cidrs / --ports-cidr); 0.0.0.0/0 only when unset, with a compile warning.
+  source_address_prefixes     = var.ports_cidrs
   resource_group_name         = azurerm_resource_group.cluster.name
   network_security_group_name = azurerm_network_security_group.cluster.name
 }

@@ -94,12 +94,12 @@ variable "ssh_cidrs" {
 }
 
 variable "ports" {
-  description = "TCP port ranges the task asked to expose (opened to the Internet like SkyPilot)."
+  description = "TCP port ranges the task asked to expose (resources.ports), opened to var.ports_cidrs only."
   type        = list(object({ from = number, to = number }))
   default     = []
   validation {
-    condition     = alltrue([for p in var.ports : p.from >= 1 && p.to <= 65535 && p.from <= p.to])
-    error_message = "Each port range needs 1 <= from <= to <= 65535."
+    condition     = alltrue([for p in var.ports : p.from >= 1 && p.to <= 65535 && p.from <= p.to && !(p.from <= 22 && 22 <= p.to)])
+    error_message = "Each port range needs 1 <= from <= to <= 65535 and must not include 22 (SSH is governed by ssh_cidrs)."
   }
 }
 
@@ -162,5 +162,15 @@ variable "autostop_action" {
   validation {
     condition     = contains(["", "stop", "terminate"], var.autostop_action)
     error_message = "autostop_action must be \"\", \"stop\" or \"terminate\"."
+  }
+}
+
+variable "ports_cidrs" {
+  description = "Source ranges allowed to reach var.ports (skyplan: config ports_cidrs or --ports-cidr; 0.0.0.0/0 with a warning when unset). Never governs SSH: see ssh_cidrs."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for c in var.ports_cidrs : can(cidrhost(c, 0))])
+    error_message = "ports_cidrs must list valid CIDR blocks."
   }
 }

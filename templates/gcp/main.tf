@@ -58,13 +58,13 @@ resource "google_compute_firewall" "internal" {
 }
 
 resource "google_compute_firewall" "ports" {
-  count       = length(var.ports) > 0 ? 1 : 0
+  count       = length(var.ports) > 0 && length(var.ports_cidrs) > 0 ? 1 : 0
   name        = "${var.cluster_name}-ports"
   network     = local.network
   description = "skyplan: ports the task exposes"
   direction   = "INGRESS"
-  #tfsec:ignore:google-compute-no-public-ingress Task ports are public on purpose: the task's resources.ports asks for them (SkyPilot semantics).
-  source_ranges = ["0.0.0.0/0"]
+  #tfsec:ignore:google-compute-no-public-ingress Exposure is var.ports_cidrs (ports_cidrs / --ports-cidr); 0.0.0.0/0 only when unset, with a compile warning.
+  source_ranges = var.ports_cidrs
   target_tags   = [local.target_tag]
   allow {
     protocol = "tcp"
@@ -118,7 +118,7 @@ resource "google_compute_instance" "node" {
     subnetwork = local.subnetwork
     dynamic "access_config" {
       for_each = var.use_private_ip ? [] : [1]
-      #tfsec:ignore:google-compute-no-public-ip skyplan reaches nodes over SSH from the allowed CIDRs only; set use_private_ip to drop the address.
+      #tfsec:ignore:google-compute-no-public-ip Exposure is var.use_private_ip (config use_private_ip): skyplan reaches nodes over SSH from var.ssh_cidrs only.
       content {}
     }
   }

@@ -57,8 +57,13 @@ variable "ssh_cidrs" {
 }
 
 variable "ports" {
-  description = "Task ports opened to the Internet."
+  description = "Task ports (resources.ports), opened to ports_cidrs."
   type        = list(object({ from = number, to = number }))
+}
+
+variable "ports_cidrs" {
+  description = "Source ranges allowed to reach the task ports."
+  type        = list(string)
 }
 
 variable "vpc_name" {
@@ -155,6 +160,7 @@ module "cluster" {
   ssh_public_key    = var.ssh_public_key
   ssh_cidrs         = var.ssh_cidrs
   ports             = var.ports
+  ports_cidrs       = var.ports_cidrs
   vpc_name          = var.vpc_name
   subnet_name       = var.subnet_name
   use_private_ip    = var.use_private_ip
