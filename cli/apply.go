@@ -25,6 +25,7 @@ type ApplyOptions struct {
 	RetryUntilUp  bool
 	Detach        bool
 	SSHCIDRs      cli.StringSlice
+	PortsCIDRs    cli.StringSlice
 	Down          bool
 	Keep          bool
 	IdleMinutes   int
@@ -42,6 +43,7 @@ func newApplyCmd(io *IO, runF func(*ApplyOptions) error) *cli.Command {
 		&cli.BoolFlag{Name: "retry-until-up", Aliases: []string{"r"}, Destination: &o.RetryUntilUp, Usage: "when every placement fails, start over after a pause until one works"},
 		&cli.BoolFlag{Name: "detach-run", Aliases: []string{"d"}, Destination: &o.Detach, Usage: "submit the job and return without streaming its logs"},
 		&cli.StringSliceFlag{Name: "ssh-cidr", Destination: &o.SSHCIDRs, Usage: "`CIDR` allowed to SSH to the nodes (repeatable; default: ssh_cidrs from config)"},
+		&cli.StringSliceFlag{Name: "ports-cidr", Destination: &o.PortsCIDRs, Usage: "`CIDR` allowed to reach the task's ports (repeatable; default: ports_cidrs from config, else 0.0.0.0/0 with a warning)"},
 		&cli.BoolFlag{Name: "down", Destination: &o.Down, Usage: "tear the cluster down after the job ends, whatever its result (with -d: autodown on the head once idle)"},
 		&cli.BoolFlag{Name: "keep", Destination: &o.Keep, Usage: "pipelines: keep each task's cluster after the task (default: torn down once the task is done)"},
 		&cli.IntFlag{Name: "idle-minutes-to-autostop", Aliases: []string{"i"}, Value: -1, Destination: &o.IdleMinutes, Usage: "stop the cluster after `N` idle minutes (with --down: tear it down)"},
@@ -120,7 +122,7 @@ func applyTask(o *ApplyOptions) error {
 
 // launchRequest is what the flags ask of one cluster's launch.
 func (o *ApplyOptions) launchRequest(name string, t *task.Task, path string) cluster.LaunchRequest {
-	req := cluster.LaunchRequest{Cluster: name, Task: t, SSHCIDRs: o.SSHCIDRs.Value(), RetryUntilUp: o.RetryUntilUp,
+	req := cluster.LaunchRequest{Cluster: name, Task: t, SSHCIDRs: o.SSHCIDRs.Value(), PortsCIDRs: o.PortsCIDRs.Value(), RetryUntilUp: o.RetryUntilUp,
 		ProvisionOnly: o.ProvisionOnly, Detach: o.Detach, TaskFile: path}
 	if !o.Yes {
 		req.Confirm = confirmPlacement(o.IO, name)

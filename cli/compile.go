@@ -12,15 +12,16 @@ import (
 
 // CompileOptions are `skyplan compile`'s flags and argument.
 type CompileOptions struct {
-	IO       *IO
-	Task     TaskOptions
-	Path     string
-	NArgs    int
-	OutDir   string
-	Force    bool
-	Output   string
-	Cluster  string
-	SSHCIDRs cli.StringSlice
+	IO         *IO
+	Task       TaskOptions
+	Path       string
+	NArgs      int
+	OutDir     string
+	Force      bool
+	Output     string
+	Cluster    string
+	SSHCIDRs   cli.StringSlice
+	PortsCIDRs cli.StringSlice
 }
 
 func init() { register(func(io *IO) *cli.Command { return newCompileCmd(io, runCompile) }) }
@@ -33,6 +34,7 @@ func newCompileCmd(io *IO, runF func(*CompileOptions) error) *cli.Command {
 		outputFlag(&o.Output, "text", "text (compile writes Terraform files, not JSON: give --out-dir)"),
 		&cli.StringFlag{Name: "cluster", Aliases: []string{"c"}, Destination: &o.Cluster, Usage: "cluster `NAME` (default: the task's name)"},
 		&cli.StringSliceFlag{Name: "ssh-cidr", Destination: &o.SSHCIDRs, Usage: "`CIDR` allowed to SSH to the nodes (repeatable; default: ssh_cidrs from config)"},
+		&cli.StringSliceFlag{Name: "ports-cidr", Destination: &o.PortsCIDRs, Usage: "`CIDR` allowed to reach the task's ports (repeatable; default: ports_cidrs from config, else 0.0.0.0/0 with a warning)"},
 	)
 	return &cli.Command{
 		Name:      "compile",
@@ -99,7 +101,7 @@ func runCompile(o *CompileOptions) error {
 	if p.NumNodes == 0 {
 		p.NumNodes = t.NumNodes
 	}
-	req := cluster.CompileRequest{Cluster: name, Task: t, Placement: p, SSHCIDRs: o.SSHCIDRs.Value(),
+	req := cluster.CompileRequest{Cluster: name, Task: t, Placement: p, SSHCIDRs: o.SSHCIDRs.Value(), PortsCIDRs: o.PortsCIDRs.Value(),
 		Command: regenerateCommand(o.Path, o.OutDir, o.Cluster)}
 	if o.OutDir != "-" {
 		req.OutDir, req.Force = o.OutDir, o.Force

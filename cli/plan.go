@@ -25,6 +25,7 @@ type PlanOptions struct {
 	Cluster          string
 	Out              string
 	DetailedExitCode bool
+	PortsCIDRs       cli.StringSlice
 	// Pipelines.
 	Minimize        string
 	BandwidthGbps   float64
@@ -37,6 +38,7 @@ func newPlanCmd(io *IO, runF func(*PlanOptions) error) *cli.Command {
 	o := &PlanOptions{IO: io}
 	flags := append(o.Task.flags(),
 		&cli.BoolFlag{Name: "dryrun", Destination: &o.DryRun, Usage: "only choose placements and print them; compile nothing"},
+		&cli.StringSliceFlag{Name: "ports-cidr", Destination: &o.PortsCIDRs, Usage: "`CIDR` allowed to reach the task's ports (repeatable; default: ports_cidrs from config, else 0.0.0.0/0 with a warning)"},
 		outputFlag(&o.Output, "table", "table, json (only the plan on stdout) or markdown (a pull-request comment; not with --dryrun)"),
 		&cli.StringFlag{Name: "cluster", Aliases: []string{"c"}, Destination: &o.Cluster, Usage: "cluster `NAME` the plan is for (default: the task's name)"},
 		&cli.StringFlag{Name: "out", Destination: &o.Out, Usage: "save the Terraform plan to `PLANFILE` for `skyplan apply PLANFILE` (default: in the cluster directory)"},
@@ -126,7 +128,7 @@ func planWithTerraform(o *PlanOptions, t *task.Task, plan *optimizer.TaskPlan, d
 	}
 	defer closeM()
 	res, pds := m.Plan(io.Interrupted, cluster.PlanRequest{Cluster: name, Task: t, Placement: *plan.Chosen,
-		Out: o.Out, TaskFile: absPath(o.Path), Show: o.Output != "table"})
+		Out: o.Out, TaskFile: absPath(o.Path), Show: o.Output != "table", PortsCIDRs: o.PortsCIDRs.Value()})
 	ds = append(ds, pds...)
 	if pds.HasErrors() {
 		return fail(ds)

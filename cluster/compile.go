@@ -17,6 +17,8 @@ type CompileRequest struct {
 	Task      *task.Task
 	Placement optimizer.Placement
 	SSHCIDRs  []string
+	// PortsCIDRs may reach the task's ports (default: config ports_cidrs).
+	PortsCIDRs []string
 	// Command is the command line written into the generated header.
 	Command string
 	// OutDir, when set, is where the module is written (atomically).
@@ -35,7 +37,7 @@ type CompileResult struct {
 
 // Compile compiles req.Placement; with OutDir it writes the module there.
 func (m *Manager) Compile(req CompileRequest) (*CompileResult, diag.Diagnostics) {
-	mod, ds := m.module(req.Task, req.Cluster, req.Placement, req.SSHCIDRs, req.Command, false)
+	mod, ds := m.module(req.Task, req.Cluster, req.Placement, req.SSHCIDRs, req.PortsCIDRs, req.Command, false)
 	if ds.HasErrors() {
 		return nil, ds
 	}

@@ -160,7 +160,7 @@ func (m *Manager) launchOnCloud(ctx context.Context, t *task.Task, existing *sta
 	l := &provision.Launcher{
 		Cluster: req.Cluster, NumNodes: t.NumNodes, WS: ws, Store: m.store,
 		Plan:         optimizerPlanner(t, opts),
-		Generate:     m.generator(t, req.Cluster, req.SSHCIDRs),
+		Generate:     m.generator(t, req.Cluster, req.SSHCIDRs, req.PortsCIDRs),
 		Log:          log,
 		RetryUntilUp: req.RetryUntilUp,
 		TaskFile:     absPath(req.TaskFile),
@@ -236,9 +236,9 @@ func jobOutcome(cluster string, res runner.Result, err error) (*JobResult, diag.
 }
 
 // generator compiles a placement of t for cluster name into a directory.
-func (m *Manager) generator(t *task.Task, name string, sshCIDRs []string) provision.Generator {
+func (m *Manager) generator(t *task.Task, name string, sshCIDRs, portsCIDRs []string) provision.Generator {
 	return func(p optimizer.Placement, dir string) error {
-		mod, ds := m.module(t, name, p, sshCIDRs, "skyplan apply -c "+name, true)
+		mod, ds := m.module(t, name, p, sshCIDRs, portsCIDRs, "skyplan apply -c "+name, true)
 		if ds.HasErrors() {
 			return ds
 		}
@@ -248,7 +248,7 @@ func (m *Manager) generator(t *task.Task, name string, sshCIDRs []string) provis
 
 // module compiles one placement. forApply adds what only skyplan's own
 // applies need (an emulator endpoint cannot answer account checks).
-func (m *Manager) module(t *task.Task, name string, p optimizer.Placement, sshCIDRs []string, command string, forApply bool) (*compiler.Module, diag.Diagnostics) {
+func (m *Manager) module(t *task.Task, name string, p optimizer.Placement, sshCIDRs, portsCIDRs []string, command string, forApply bool) (*compiler.Module, diag.Diagnostics) {
 	_, pub, err := skyhome.EnsureSSHKey()
 	if err != nil {
 		return nil, diag.Diagnostics{}.Append(fmt.Errorf("skyplan SSH key: %w", err))
@@ -259,7 +259,7 @@ func (m *Manager) module(t *task.Task, name string, p optimizer.Placement, sshCI
 	if p.Request == nil && p.RequestIndex < len(t.Resources.Items) {
 		p.Request = &t.Resources.Items[p.RequestIndex]
 	}
-	in := compiler.Input{ClusterName: name, Task: t, Placement: p, SSHPublicKey: pub, SSHCIDRs: sshCIDRs,
+	in := compiler.Input{ClusterName: name, Task: t, Placement: p, SSHPublicKey: pub, SSHCIDRs: sshCIDRs, PortsCIDRs: portsCIDRs,
 		SkyplanVersion: m.version, Command: command,
 		AWSSkipAccountChecks: forApply && m.getenv("AWS_ENDPOINT_URL") != ""}
 	if cat, err := m.catalogOrLoad(); err == nil && cat != nil {

@@ -26,6 +26,8 @@ type PlanRequest struct {
 	// TaskFile is recorded in the sidecar, so applying the plan runs it.
 	TaskFile string
 	SSHCIDRs []string
+	// PortsCIDRs may reach the task's ports (default: config ports_cidrs).
+	PortsCIDRs []string
 	// Show reads the saved plan back (terraform show -json) into
 	// PlanResult.Terraform, for reviews.
 	Show bool
@@ -82,7 +84,7 @@ func (m *Manager) Plan(ctx context.Context, req PlanRequest) (*PlanResult, diag.
 	if err != nil {
 		return nil, ds.Append(err)
 	}
-	if err := m.generator(req.Task, name, req.SSHCIDRs)(p, dir); err != nil {
+	if err := m.generator(req.Task, name, req.SSHCIDRs, req.PortsCIDRs)(p, dir); err != nil {
 		return nil, ds.Append(err)
 	}
 	if err := ws.Init(ctx); err != nil {

@@ -58,6 +58,8 @@ type LaunchRequest struct {
 	Optimizer optimizer.Options
 	// SSHCIDRs may reach the nodes over SSH (default: config ssh_cidrs).
 	SSHCIDRs []string
+	// PortsCIDRs may reach the task's ports (default: config ports_cidrs).
+	PortsCIDRs []string
 	// RetryUntilUp starts over after a pause when every placement failed.
 	RetryUntilUp bool
 	// Planned, when set, sees the optimizer's plan before anything is

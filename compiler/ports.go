@@ -45,7 +45,7 @@ func (c *compilation) checkPorts() ([]string, diag.Diagnostics) {
 			ds = append(ds, c.errf("", "Invalid ports CIDR", "%q in ports_cidrs (config) or --ports-cidr is not a CIDR block such as 203.0.113.0/24.", s))
 		}
 	}
-	if len(c.req.Ports) == 0 {
+	if len(c.req.Ports) == 0 || ds.HasErrors() {
 		return cidrs, ds
 	}
 	if len(cidrs) == 0 {
