@@ -125,7 +125,7 @@ resource "google_compute_instance" "node" {
 
   metadata = {
     "ssh-keys"               = local.ssh_keys
-    "block-project-ssh-keys" = "true"
+    "block-project-ssh-keys" = true
   }
 
   # The cluster's own account (iam.tf), never the project's default one.
@@ -173,7 +173,7 @@ resource "google_tpu_v2_vm" "node" {
 
   metadata = {
     "ssh-keys"               = local.ssh_keys
-    "block-project-ssh-keys" = "true"
+    "block-project-ssh-keys" = true
   }
 }
 
