@@ -148,7 +148,7 @@ func TestAWSApplyOnMoto(t *testing.T) {
 		for _, r := range cm.Resources {
 			switch r.Address {
 			case "module.cluster.aws_iam_instance_profile.node":
-				if r.Values["role"] != "buckets-node" || r.Values["tags_all"].(map[string]any)["skyplan-cluster"] != "buckets" {
+				if role, _ := r.Values["role"].(string); !strings.HasPrefix(role, "buckets-node-") || r.Values["tags_all"].(map[string]any)["skyplan-cluster"] != "buckets" {
 					t.Errorf("instance profile: %v", r.Values)
 				}
 			case "module.cluster.aws_iam_role_policy.node[0]":
@@ -160,7 +160,7 @@ func TestAWSApplyOnMoto(t *testing.T) {
 			seen++
 			tags, _ := r.Values["tags_all"].(map[string]any)
 			rank := strings.TrimSuffix(strings.TrimPrefix(r.Address, "module.cluster.aws_instance.node["), "]")
-			if r.Values["iam_instance_profile"] != "buckets-node" {
+			if p, _ := r.Values["iam_instance_profile"].(string); !strings.HasPrefix(p, "buckets-node-") {
 				t.Errorf("%s: instance profile %v, want the cluster's buckets-node", r.Address, r.Values["iam_instance_profile"])
 			}
 			if tags["skyplan-cluster"] != "buckets" || tags["skyplan-node-rank"] != rank || tags["skyplan-head"] != fmt.Sprint(rank == "0") {

@@ -113,7 +113,9 @@ func TestSweepRootValidAndTemplatesTagged(t *testing.T) {
 	}
 	body, _ := templates.Sweep("aws")
 	for typ := range swept {
-		if typ == "aws_kms_key" || typ == "aws_placement_group" {
+		// IAM roles/instance profiles: no cost, and name_prefix means a
+		// leftover never clashes with a relaunch (templates/aws/iam.tf).
+		if typ == "aws_kms_key" || typ == "aws_placement_group" || typ == "aws_iam_role" || typ == "aws_iam_instance_profile" {
 			continue
 		}
 		if !strings.Contains(string(body), `resource "`+typ+`" "leftover"`) {

@@ -25,8 +25,10 @@ locals {
   rw_buckets  = distinct(concat(var.buckets, var.readwrite_buckets))
   all_buckets = distinct(concat(local.rw_buckets, var.readonly_buckets))
   has_policy  = length(local.all_buckets) > 0 || var.autostop_action != ""
-  # IAM role names are at most 64 characters.
-  role_name = substr("${var.cluster_name}-node", 0, 64)
+  # IAM names are account-wide: a prefix (at most 38 characters, AWS adds
+  # a unique suffix) means a role leaked by an interrupted apply never
+  # blocks the next launch of the same cluster name.
+  name_prefix = "${substr(var.cluster_name, 0, 32)}-node-"
 }
 
 data "aws_partition" "current" {}
@@ -45,16 +47,16 @@ data "aws_iam_policy_document" "assume" {
 }
 
 resource "aws_iam_role" "node" {
-  name               = local.role_name
+  name_prefix        = local.name_prefix
   description        = "skyplan cluster ${var.cluster_name}: node identity (buckets, autostop)"
   assume_role_policy = data.aws_iam_policy_document.assume.json
   tags               = local.tags
 }
 
 resource "aws_iam_instance_profile" "node" {
-  name = local.role_name
-  role = aws_iam_role.node.name
-  tags = local.tags
+  name_prefix = local.name_prefix
+  role        = aws_iam_role.node.name
+  tags        = local.tags
 }
 
 data "aws_iam_policy_document" "node" {
