@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/skyplan/skyplan/cloudcheck"
+	"github.com/skyplan/skyplan/cluster"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/optimizer"
 	"github.com/skyplan/skyplan/skyhome"
@@ -62,6 +63,7 @@ func runCheck(o *CheckOptions) error {
 	}
 	results, err := cloudcheck.Check(o.ctx, clouds, cloudcheck.Options{
 		Home: skyhome.Dir(), Environ: os.Environ(), Config: cfg, Progress: io.Err,
+		Prober: cluster.CredentialProbe,
 	})
 	if err != nil {
 		return Exit(ExitFailure, diag.Diagnostics{}.Append(err))

@@ -31,14 +31,9 @@ func TestCLIReachesProvisionRunnerCompilerOnlyThroughCluster(t *testing.T) {
 		return false
 	}
 	// Packages allowed to import them: cluster, and each other (the
-	// provisioner's own layers), and these exceptions, each with why.
-	exceptions := map[string]string{
-		// skyplan check verifies credentials by running Terraform's own
-		// providers through provision's toolchain; it moves behind the
-		// cloud registry's credential probe.
-		mod + "cloudcheck": "credential probe through Terraform",
-	}
-	allowed := func(p string) bool { return p == mod+"cluster" || isInternal(p) || exceptions[p] != "" }
+	// provisioner's own layers). No exceptions: skyplan check's credential
+	// probes run through cluster.CredentialProbe (cloudcheck.Prober).
+	allowed := func(p string) bool { return p == mod+"cluster" || isInternal(p) }
 	dec := json.NewDecoder(strings.NewReader(string(out)))
 	sawCluster := false
 	for dec.More() {

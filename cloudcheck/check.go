@@ -11,16 +11,16 @@ package cloudcheck
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"github.com/skyplan/skyplan/cloud"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/skyplan/skyplan/cloud"
 	"github.com/skyplan/skyplan/config"
-	"github.com/skyplan/skyplan/provision"
 )
 
 // Clouds are the clouds `check` knows (cloud.Credentials), in the
@@ -88,6 +88,10 @@ type Options struct {
 	Progress io.Writer
 	// Timeout bounds each cloud's verification (2 minutes when zero).
 	Timeout time.Duration
+	// Prober makes the credential prober (cluster.CredentialProbe in
+	// skyplan), called at most once per Check. Without one, detected
+	// credentials are reported as not verified.
+	Prober NewProber
 }
 
 // Check checks the named clouds (all of Clouds when none is named).
@@ -119,20 +123,24 @@ func Check(ctx context.Context, clouds []string, opts Options) ([]Result, error)
 type checker struct {
 	opts Options
 	env  env
-	// toolchain is found once per Check; tcErr is why there is none.
-	tc    *provision.Toolchain
-	tcErr error
-	tried bool
+	// prober is made once per Check; prErr is why there is none.
+	prober Prober
+	prErr  error
+	tried  bool
 }
 
-func (c *checker) toolchain(ctx context.Context) (*provision.Toolchain, error) {
+var errNoProber = errors.New("no credential prober")
+
+func (c *checker) getProber(ctx context.Context) (Prober, error) {
 	if !c.tried {
 		c.tried = true
-		c.tc, c.tcErr = provision.NewToolchain(ctx, provision.ToolchainOptions{
-			Home: c.opts.Home, Getenv: c.env.get, Environ: c.opts.Environ,
-		})
+		if c.opts.Prober == nil {
+			c.prErr = errNoProber
+		} else {
+			c.prober, c.prErr = c.opts.Prober(ctx, c.opts.Home, c.opts.Environ)
+		}
 	}
-	return c.tc, c.tcErr
+	return c.prober, c.prErr
 }
 
 func (c *checker) check(ctx context.Context, name string) Result {
@@ -145,22 +153,24 @@ func (c *checker) check(ctx context.Context, name string) Result {
 		r.Reason, r.Fix = d.reason, fixFor(name)
 		return r
 	}
-	tc, err := c.toolchain(ctx)
-	if err != nil {
+	prober, err := c.getProber(ctx)
+	if err == errNoProber {
+		return unverified(r, d, "no credential prober")
+	} else if err != nil {
 		return unverified(r, d, "terraform not found")
 	}
 	pr := probeFor(name, c.env, d)
 	prov := pr.Provider
-	dirs := append(provision.DefaultMirrors(c.env.get), tc.PluginCacheDir, tc.Env["TF_PLUGIN_CACHE_DIR"])
-	if !providerInstalled(prov, dirs) {
+	if !prober.ProviderInstalled(prov) {
 		return unverified(r, d, "provider hashicorp/"+prov+" not installed")
 	}
 	fmt.Fprintf(c.opts.Progress, "Checking %s credentials with Terraform's %s provider...\n", strings.ToUpper(name), prov)
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	outs, err := runProbe(ctx, tc, filepath.Join(c.opts.Home, "check", name), pr)
+	outs, err := prober.Run(ctx, filepath.Join(c.opts.Home, "check", name), pr.render())
 	if err != nil {
-		if _, ok := err.(errInit); ok {
+		var ie *InitError
+		if errors.As(err, &ie) {
 			return unverified(r, d, "provider hashicorp/"+prov+" could not be installed: "+shortError(err))
 		}
 		r.Reason, r.Fix = shortError(err), fixFor(name)

@@ -1,19 +1,13 @@
 package cloudcheck
 
 import (
-	"context"
 	"errors"
-	"fmt"
-	"github.com/skyplan/skyplan/cloud"
-	"io"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
-	"github.com/skyplan/skyplan/provision"
-	"github.com/skyplan/skyplan/skyhome"
+	"github.com/skyplan/skyplan/cloud"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -65,72 +59,16 @@ func (p probe) render() []byte {
 	return hclwrite.Format(f.Bytes())
 }
 
-// providerInstalled reports whether terraform can install the provider
-// without the network: a filesystem mirror or the plugin cache holds it.
-func providerInstalled(name string, dirs []string) bool {
-	for _, d := range dirs {
-		if d == "" {
-			continue
-		}
-		matches, _ := filepath.Glob(filepath.Join(d, "registry.terraform.io", "hashicorp", name, "*"))
-		if len(matches) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// errInit marks a failure to install the provider (as opposed to the
-// provider rejecting the credentials).
-type errInit struct{ err error }
-
-func (e errInit) Error() string { return e.err.Error() }
-func (e errInit) Unwrap() error { return e.err }
-
-// runProbe initialises and applies the probe in dir and returns its outputs.
-func runProbe(ctx context.Context, tc *provision.Toolchain, dir string, p probe) (map[string]string, error) {
-	if err := skyhome.WriteFileAtomic(filepath.Join(dir, "main.tf"), p.render(), 0o644); err != nil {
-		return nil, err
-	}
-	ws, err := tc.Workspace(dir, io.Discard, false)
-	if err != nil {
-		return nil, err
-	}
-	if err := ws.Init(ctx); err != nil {
-		return nil, errInit{err}
-	}
-	if _, err := ws.Apply(ctx, ""); err != nil {
-		return nil, err
-	}
-	st, err := ws.ShowState(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	if st.Values != nil {
-		for k, o := range st.Values.Outputs {
-			if o != nil && o.Value != nil {
-				out[k] = fmt.Sprint(o.Value)
-			}
-		}
-	}
-	return out, nil
-}
-
 // shortError turns a terraform failure into one readable line: the
 // provider's first error summary and detail, whitespace collapsed.
 func shortError(err error) string {
 	msg := err.Error()
-	var te *provision.TerraformError
-	if errors.As(err, &te) {
-		for _, d := range te.Diagnostics {
-			if d.Severity == "error" {
-				msg = d.Summary
-				if detail := dropDocPointers(d.Detail); detail != "" {
-					msg += ": " + detail
-				}
-				break
-			}
+	var pe ProviderError
+	if errors.As(err, &pe) {
+		summary, detail := pe.ProviderDiagnostic()
+		msg = summary
+		if detail = dropDocPointers(detail); detail != "" {
+			msg += ": " + detail
 		}
 	}
 	msg = strings.Join(strings.Fields(msg), " ")

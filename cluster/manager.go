@@ -108,7 +108,7 @@ func New(opts Options) (*Manager, error) {
 	if m.findTC == nil {
 		home, getenv := m.home, m.getenv
 		m.findTC = func(ctx context.Context) (*provision.Toolchain, error) {
-			return provision.NewToolchain(ctx, provision.ToolchainOptions{Home: home, Getenv: getenv})
+			return provision.NewToolchain(ctx, toolchainOptions(home, getenv, nil))
 		}
 	}
 	return m, nil
