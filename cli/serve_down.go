@@ -12,23 +12,34 @@ import (
 
 func init() {
 	registerServe(func(io *IO) *cli.Command {
+		o := &ServeDownOptions{IO: io}
 		return &cli.Command{
 			Name:      "down",
 			Usage:     "tear down services: drain and destroy every replica, stop the load balancer",
 			ArgsUsage: "NAME...",
 			Flags: []cli.Flag{
-				&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "every service"},
-				&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation"},
-				&cli.DurationFlag{Name: "wait", Value: 30 * time.Minute, Usage: "how long to wait for the replicas to be destroyed (0: do not wait)"},
+				&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Destination: &o.All, Usage: "every service"},
+				&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Destination: &o.Yes, Usage: "do not ask for confirmation"},
+				&cli.DurationFlag{Name: "wait", Value: 30 * time.Minute, Destination: &o.Wait, Usage: "how long to wait for the replicas to be destroyed (0: do not wait)"},
 			},
-			Action: func(c *cli.Context) error { return runServeDown(c, io) },
+			Action: func(c *cli.Context) error { o.Args = c.Args().Slice(); return runServeDown(o) },
 		}
 	})
 }
 
-func runServeDown(c *cli.Context, io *IO) error {
-	names := c.Args().Slice()
-	if c.Bool("all") == (len(names) > 0) {
+// ServeDownOptions are `skyplan serve down`'s flags and arguments.
+type ServeDownOptions struct {
+	IO   *IO
+	Args []string
+	All  bool
+	Yes  bool
+	Wait time.Duration
+}
+
+func runServeDown(o *ServeDownOptions) error {
+	io := o.IO
+	names := append([]string(nil), o.Args...)
+	if o.All == (len(names) > 0) {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Name the services or pass -a",
 			Detail: "Usage: skyplan serve down NAME... or skyplan serve down -a (see skyplan serve status)."}})
 	}
@@ -37,7 +48,7 @@ func runServeDown(c *cli.Context, io *IO) error {
 		return err
 	}
 	defer store.Close()
-	if c.Bool("all") {
+	if o.All {
 		svcs, err := store.ListServices()
 		if err != nil {
 			return err
@@ -58,14 +69,14 @@ func runServeDown(c *cli.Context, io *IO) error {
 				Detail: "See `skyplan serve status` for the services skyplan knows."})
 			continue
 		} else if err != nil {
-			return err
+			return withWarnings(ds, err)
 		}
 		marked = append(marked, n)
 	}
-	if len(marked) > 0 && !c.Bool("yes") {
+	if len(marked) > 0 && !o.Yes {
 		ok, err := confirm(io, fmt.Sprintf("Tear down service(s) %v and all their replicas?", marked))
 		if err != nil || !ok {
-			return abortedOr(err)
+			return withWarnings(ds, abortedOr(err))
 		}
 	}
 	for _, n := range marked {
@@ -77,10 +88,10 @@ func runServeDown(c *cli.Context, io *IO) error {
 	}
 	if len(marked) > 0 {
 		if _, err := ensureController(io); err != nil {
-			return err
+			return withWarnings(ds, err)
 		}
 	}
-	wait := c.Duration("wait")
+	wait := o.Wait
 	deadline := time.Now().Add(wait)
 	for _, n := range marked {
 		if wait <= 0 {
@@ -101,13 +112,10 @@ func runServeDown(c *cli.Context, io *IO) error {
 			}
 			select {
 			case <-io.Interrupted.Done():
-				return io.Interrupted.Err()
+				return withWarnings(ds, io.Interrupted.Err())
 			case <-time.After(200 * time.Millisecond):
 			}
 		}
 	}
-	if ds.HasErrors() {
-		return Exit(ExitFailure, ds)
-	}
-	return nil
+	return done(ds)
 }

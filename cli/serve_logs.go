@@ -17,29 +17,40 @@ import (
 
 func init() {
 	registerServe(func(io *IO) *cli.Command {
+		o := &ServeLogsOptions{IO: io}
 		return &cli.Command{
 			Name:      "logs",
 			Usage:     "show a replica's logs, or the service's controller or load balancer log",
 			ArgsUsage: "NAME [REPLICA_ID]",
 			Flags: []cli.Flag{
-				&cli.BoolFlag{Name: "controller", Usage: "the service controller's log"},
-				&cli.BoolFlag{Name: "load-balancer", Usage: "the load balancer's log"},
-				&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new lines (Ctrl-C stops)"},
+				&cli.BoolFlag{Name: "controller", Destination: &o.Controller, Usage: "the service controller's log"},
+				&cli.BoolFlag{Name: "load-balancer", Destination: &o.LoadBalancer, Usage: "the load balancer's log"},
+				&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Destination: &o.Follow, Usage: "keep printing new lines (Ctrl-C stops)"},
 			},
-			Action: func(c *cli.Context) error { return runServeLogs(c, io) },
+			Action: func(c *cli.Context) error { o.Args = c.Args().Slice(); return runServeLogs(o) },
 		}
 	})
 }
 
-func runServeLogs(c *cli.Context, io *IO) error {
-	name := c.Args().First()
+// ServeLogsOptions are `skyplan serve logs`'s flags and arguments.
+type ServeLogsOptions struct {
+	IO           *IO
+	Args         []string
+	Controller   bool
+	LoadBalancer bool
+	Follow       bool
+}
+
+func runServeLogs(o *ServeLogsOptions) error {
+	io := o.IO
+	name := firstArg(o.Args)
 	usage := diag.Diagnostic{Severity: diag.Error, Summary: "Wrong arguments",
 		Detail: "Usage: skyplan serve logs NAME REPLICA_ID, or skyplan serve logs NAME --controller|--load-balancer."}
-	if name == "" || c.NArg() > 2 {
+	if name == "" || len(o.Args) > 2 {
 		return Exit(ExitFailure, diag.Diagnostics{usage})
 	}
-	ctl, lb := c.Bool("controller"), c.Bool("load-balancer")
-	if (ctl || lb) == (c.NArg() == 2) || (ctl && lb) {
+	ctl, lb := o.Controller, o.LoadBalancer
+	if (ctl || lb) == (len(o.Args) == 2) || (ctl && lb) {
 		return Exit(ExitFailure, diag.Diagnostics{usage})
 	}
 	store, err := openStore()
@@ -50,7 +61,7 @@ func runServeLogs(c *cli.Context, io *IO) error {
 	svc, err := store.GetService(name)
 	if errors.Is(err, state.ErrNotFound) {
 		// Logs outlive the service: a torn-down service's files remain.
-		if _, serr := os.Stat(service.ControllerLog(name)); serr != nil || c.NArg() == 2 {
+		if _, serr := os.Stat(service.ControllerLog(name)); serr != nil || len(o.Args) == 2 {
 			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: fmt.Sprintf("No service named %q", name),
 				Detail: "See `skyplan serve status` for the services skyplan knows."}})
 		}
@@ -62,12 +73,12 @@ func runServeLogs(c *cli.Context, io *IO) error {
 		if lb {
 			path = service.LoadBalancerLog(name)
 		}
-		return catFile(io, path, c.Bool("follow"))
+		return catFile(io, path, o.Follow)
 	}
-	id, err := strconv.Atoi(c.Args().Get(1))
+	id, err := strconv.Atoi(o.Args[1])
 	if err != nil {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid replica id",
-			Detail: fmt.Sprintf("%q is not a replica id; see the ID column of `skyplan serve status %s`.", c.Args().Get(1), name)}})
+			Detail: fmt.Sprintf("%q is not a replica id; see the ID column of `skyplan serve status %s`.", o.Args[1], name)}})
 	}
 	reps, err := store.ListReplicas(svc.Name)
 	if err != nil {
@@ -75,7 +86,7 @@ func runServeLogs(c *cli.Context, io *IO) error {
 	}
 	for _, r := range reps {
 		if r.ID == id {
-			return replicaLogs(c, io, r)
+			return replicaLogs(io, r, o.Follow)
 		}
 	}
 	return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: fmt.Sprintf("Service %s has no replica %d", name, id),
@@ -107,7 +118,7 @@ func catFile(streams *IO, path string, follow bool) error {
 }
 
 // replicaLogs streams the replica's job logs from its cluster's head.
-func replicaLogs(c *cli.Context, streams *IO, r *state.Replica) error {
+func replicaLogs(streams *IO, r *state.Replica, follow bool) error {
 	if r.Status.Terminal() {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: fmt.Sprintf("Replica %d is %s", r.ID, r.Status),
 			Detail: "Its cluster is gone, and its logs with it. " + r.Reason}})
@@ -121,6 +132,6 @@ func replicaLogs(c *cli.Context, streams *IO, r *state.Replica) error {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: fmt.Sprintf("Replica %d has no cluster yet", r.ID),
 			Detail: fmt.Sprintf("Replica %d is %s; its logs are available once its cluster %s is up.", r.ID, r.Status, r.Cluster)}})
 	}
-	_, ds := m.Logs(streams.Interrupted, cluster.LogsRequest{Cluster: r.Cluster, Follow: c.Bool("follow"), Out: streams.Out})
+	_, ds := m.Logs(streams.Interrupted, cluster.LogsRequest{Cluster: r.Cluster, Follow: follow, Out: streams.Out})
 	return ds.Err()
 }

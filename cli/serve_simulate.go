@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 func init() {
 	registerServe(func(io *IO) *cli.Command {
+		f := &ServeSimulateOptions{IO: io}
 		return &cli.Command{
 			Name:  "simulate",
 			Usage: "replay spot availability traces to compare serving policies' cost and availability",
@@ -28,19 +28,20 @@ func init() {
 				"Policies: on-demand, spot-one-zone, spread (naive rotation over zones), skyserve (SpotHedge as\n" +
 				"published: dynamic_fallback placer, num_overprovision, dynamic on-demand fallback) and skyplan.",
 			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "traces", Usage: "`DIR` of trace files, one zone each", Required: true},
-				&cli.IntFlag{Name: "replicas", Value: 3, Usage: "target number of ready replicas `N`"},
-				&cli.StringFlag{Name: "cold-start", Value: "3m", Usage: "launch-to-ready time (`DURATION`)"},
-				&cli.IntFlag{Name: "overprovision", Value: 1, Usage: "num_overprovision `N` for skyserve and skyplan"},
-				&cli.StringFlag{Name: "policy", Value: "all", Usage: "`NAME` (" + strings.Join(servesim.Policies(), ", ") + ") or all"},
-				&cli.StringFlag{Name: "fallback-hold", Value: servesim.DefaultFallbackHold.String(), Usage: "skyplan keeps fallback on-demand replicas until spot has been quiet this long (`DURATION`)"},
-				&cli.StringFlag{Name: "window", Usage: "replay windows of this `DURATION` (e.g. 24h) instead of the whole traces"},
-				&cli.IntFlag{Name: "repeats", Value: 10, Usage: "with --window: `N` windows evenly spaced over the traces, summed"},
-				&cli.StringFlag{Name: "instance", Value: "p3.2xlarge", Usage: "instance `TYPE` whose catalog prices are used"},
-				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "`FORMAT`: table or json"},
+				&cli.StringFlag{Name: "traces", Destination: &f.Traces, Usage: "`DIR` of trace files, one zone each", Required: true},
+				&cli.IntFlag{Name: "replicas", Value: 3, Destination: &f.Replicas, Usage: "target number of ready replicas `N`"},
+				&cli.StringFlag{Name: "cold-start", Value: "3m", Destination: &f.ColdStart, Usage: "launch-to-ready time (`DURATION`)"},
+				&cli.IntFlag{Name: "overprovision", Value: 1, Destination: &f.Overprovision, Usage: "num_overprovision `N` for skyserve and skyplan"},
+				&cli.StringFlag{Name: "policy", Value: "all", Destination: &f.Policy, Usage: "`NAME` (" + strings.Join(servesim.Policies(), ", ") + ") or all"},
+				&cli.StringFlag{Name: "fallback-hold", Value: servesim.DefaultFallbackHold.String(), Destination: &f.FallbackHold, Usage: "skyplan keeps fallback on-demand replicas until spot has been quiet this long (`DURATION`)"},
+				&cli.StringFlag{Name: "window", Destination: &f.Window, Usage: "replay windows of this `DURATION` (e.g. 24h) instead of the whole traces"},
+				&cli.IntFlag{Name: "repeats", Value: 10, Destination: &f.Repeats, Usage: "with --window: `N` windows evenly spaced over the traces, summed"},
+				&cli.StringFlag{Name: "instance", Value: "p3.2xlarge", Destination: &f.Instance, Usage: "instance `TYPE` whose catalog prices are used"},
+				outputFlag(&f.Output, "table", "table or json"),
 			},
-			Action: func(c *cli.Context) error {
-				o, ds := parseServeSimulateOptions(c)
+			Action: func(*cli.Context) error {
+				io.useView(f.Output)
+				o, ds := f.parse()
 				if ds.HasErrors() {
 					return Exit(ExitFailure, ds)
 				}
@@ -48,6 +49,14 @@ func init() {
 			},
 		}
 	})
+}
+
+// ServeSimulateOptions are `serve simulate`'s flags as given.
+type ServeSimulateOptions struct {
+	IO                                      *IO
+	Traces, ColdStart, Policy, FallbackHold string
+	Window, Instance, Output                string
+	Replicas, Overprovision, Repeats        int
 }
 
 // serveSimulateOptions are `serve simulate`'s parsed flags.
@@ -61,15 +70,16 @@ type serveSimulateOptions struct {
 	JSON     bool
 }
 
-func parseServeSimulateOptions(c *cli.Context) (serveSimulateOptions, diag.Diagnostics) {
+// parse checks the flags and turns them into the simulation's options.
+func (f *ServeSimulateOptions) parse() (serveSimulateOptions, diag.Diagnostics) {
 	var ds diag.Diagnostics
 	bad := func(flag, summary, detail string) {
 		ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: summary, Detail: detail, Field: "--" + flag})
 	}
-	o := serveSimulateOptions{Traces: c.String("traces"), Instance: c.String("instance"), JSON: c.String("output") == "json",
-		Config: servesim.Config{Replicas: c.Int("replicas"), Overprovision: c.Int("overprovision")}}
-	if f := c.String("output"); f != "table" && f != "json" {
-		bad("output", "Invalid --output", fmt.Sprintf("Got %q; use -o table or -o json.", f))
+	o := serveSimulateOptions{Traces: f.Traces, Instance: f.Instance, JSON: f.Output == "json",
+		Config: servesim.Config{Replicas: f.Replicas, Overprovision: f.Overprovision}}
+	if f.Output != "table" && f.Output != "json" {
+		bad("output", "Invalid --output", fmt.Sprintf("Got %q; use -o table or -o json.", f.Output))
 	}
 	if o.Config.Replicas < 1 {
 		bad("replicas", "Invalid --replicas", fmt.Sprintf("Got %d; a service needs at least 1 replica.", o.Config.Replicas))
@@ -77,18 +87,18 @@ func parseServeSimulateOptions(c *cli.Context) (serveSimulateOptions, diag.Diagn
 	if o.Config.Overprovision < 0 {
 		bad("overprovision", "Invalid --overprovision", fmt.Sprintf("Got %d; use 0 or more extra spot replicas.", o.Config.Overprovision))
 	}
-	if d, err := parseHours(c.String("cold-start")); err != nil {
-		bad("cold-start", "Invalid --cold-start", fmt.Sprintf("Got %q; expected a duration such as 3m, 120s or 0.05 (hours).", c.String("cold-start")))
+	if d, err := parseHours(f.ColdStart); err != nil {
+		bad("cold-start", "Invalid --cold-start", fmt.Sprintf("Got %q; expected a duration such as 3m, 120s or 0.05 (hours).", f.ColdStart))
 	} else {
 		o.Config.ColdStart = d
 	}
-	if d, err := parseHours(c.String("fallback-hold")); err != nil || d <= 0 {
-		bad("fallback-hold", "Invalid --fallback-hold", fmt.Sprintf("Got %q; expected a positive duration such as 45m.", c.String("fallback-hold")))
+	if d, err := parseHours(f.FallbackHold); err != nil || d <= 0 {
+		bad("fallback-hold", "Invalid --fallback-hold", fmt.Sprintf("Got %q; expected a positive duration such as 45m.", f.FallbackHold))
 	} else {
 		o.Config.FallbackHold = d
 	}
-	o.Repeats = c.Int("repeats")
-	if w := c.String("window"); w != "" {
+	o.Repeats = f.Repeats
+	if w := f.Window; w != "" {
 		if d, err := parseHours(w); err != nil || d <= 0 {
 			bad("window", "Invalid --window", fmt.Sprintf("Got %q; expected a positive duration such as 24h.", w))
 		} else {
@@ -101,7 +111,7 @@ func parseServeSimulateOptions(c *cli.Context) (serveSimulateOptions, diag.Diagn
 	if fi, err := os.Stat(o.Traces); err != nil || !fi.IsDir() {
 		bad("traces", "Trace directory not found", fmt.Sprintf("%q is not a directory. Pass a folder of trace files, one zone each, e.g. ../shared/spot-traces/availability/1-node/aws-02-15-2023.", o.Traces))
 	}
-	switch name := c.String("policy"); name {
+	switch name := f.Policy; name {
 	case "all":
 		o.Policies = servesim.Policies()
 	default:
@@ -165,11 +175,10 @@ func runServeSimulate(o serveSimulateOptions, io *IO) error {
 			CostRatio: round4(r.CostRatio), SpotHours: round4(r.SpotHours), Hours: round4(r.Hours)})
 	}
 	if o.JSON {
-		enc := json.NewEncoder(io.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		io.setResult(struct {
 			Rows []serveSimRow `json:"rows"`
 		}{rows})
+		return nil
 	}
 	if len(rows) > 0 {
 		what := "the whole traces"

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/skyplan/skyplan/cluster"
@@ -19,14 +18,15 @@ import (
 
 func init() {
 	registerServe(func(io *IO) *cli.Command {
+		o := &ServeStatusOptions{IO: io}
 		return &cli.Command{
 			Name:      "status",
 			Usage:     "show services and their replicas",
 			ArgsUsage: "[NAME...]",
 			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table or json"},
+				outputFlag(&o.Output, "table", "table or json"),
 			},
-			Action: func(c *cli.Context) error { return runServeStatus(c, io) },
+			Action: func(c *cli.Context) error { o.Args = c.Args().Slice(); return runServeStatus(o) },
 		}
 	})
 }
@@ -41,18 +41,24 @@ type serviceView struct {
 	replicas []*state.Replica
 }
 
-func runServeStatus(c *cli.Context, io *IO) error {
-	out := c.String("output")
-	if out != "table" && out != "json" {
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid output format",
-			Detail: fmt.Sprintf("-o must be table or json, got %q.", out), Field: "--output"}})
+// ServeStatusOptions are `skyplan serve status`'s flags and arguments.
+type ServeStatusOptions struct {
+	IO     *IO
+	Args   []string
+	Output string
+}
+
+func runServeStatus(o *ServeStatusOptions) error {
+	io := o.IO
+	if err := io.chooseView(o.Output, "table", "json"); err != nil {
+		return err
 	}
 	store, err := openStore()
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	views, ds := loadServiceViews(store, c.Args().Slice())
+	views, ds := loadServiceViews(store, o.Args)
 	if ds.HasErrors() {
 		return Exit(ExitFailure, ds)
 	}
@@ -62,16 +68,20 @@ func runServeStatus(c *cli.Context, io *IO) error {
 		if st, err := controller.Probe(controller.FilesIn(skyhome.Dir())); err == nil && !st.Running {
 			fmt.Fprintln(io.Err, "The controller was not running; starting it (services resume where they were).")
 			if _, err := ensureController(io); err != nil {
-				ds = ds.Append(err)
-				writeWarnings(c, io, ds)
+				// Warnings: the status below is still the answer (exit 0).
+				for _, d := range (diag.Diagnostics{}).Append(err) {
+					d.Severity = diag.Warning
+					ds = append(ds, d)
+				}
 			}
 		}
 	}
-	if out == "json" {
-		return writeServicesJSON(io.Out, views)
+	if io.jsonView() {
+		io.setResult(servicesDocument(views))
+		return done(ds)
 	}
 	writeServicesTable(io.Out, views, time.Now())
-	return nil
+	return done(ds)
 }
 
 func loadServiceViews(store *state.Store, names []string) ([]serviceView, diag.Diagnostics) {
@@ -128,7 +138,8 @@ type replicaJSON struct {
 	IP      string `json:"ip"`
 }
 
-func writeServicesJSON(w io.Writer, views []serviceView) error {
+// servicesDocument is status's JSON document.
+func servicesDocument(views []serviceView) any {
 	out := struct {
 		Services []serviceJSON `json:"services"`
 	}{Services: []serviceJSON{}}
@@ -140,9 +151,7 @@ func writeServicesJSON(w io.Writer, views []serviceView) error {
 		}
 		out.Services = append(out.Services, sj)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return out
 }
 
 func writeServicesTable(w io.Writer, views []serviceView, now time.Time) {

@@ -22,34 +22,51 @@ import (
 
 func init() {
 	registerServe(func(io *IO) *cli.Command {
+		o := &ServeUpOptions{IO: io}
 		return &cli.Command{
 			Name:      "up",
 			Usage:     "launch a service: plan its replicas, start the controller and load balancer, launch replicas, print the endpoint",
 			ArgsUsage: "SERVICE.yaml",
 			Flags: append([]cli.Flag{
-				&cli.StringFlag{Name: "service-name", Aliases: []string{"n"}, Usage: "the service's `NAME` (default sky-service-XXXX)"},
-				&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation (required when stdin is not a terminal)"},
-				&cli.BoolFlag{Name: "dryrun", Usage: "plan the replicas and print the plan; launch nothing"},
-				&cli.DurationFlag{Name: "wait", Value: 60 * time.Second, Usage: "how long to wait for the load balancer's endpoint"},
-			}, serveEnvFlags()...),
-			Action: func(c *cli.Context) error { return runServeUp(c, io) },
+				&cli.StringFlag{Name: "service-name", Aliases: []string{"n"}, Destination: &o.Name, Usage: "the service's `NAME` (default sky-service-XXXX)"},
+				&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Destination: &o.Yes, Usage: "do not ask for confirmation (required when stdin is not a terminal)"},
+				&cli.BoolFlag{Name: "dryrun", Destination: &o.DryRun, Usage: "plan the replicas and print the plan; launch nothing"},
+				&cli.DurationFlag{Name: "wait", Value: 60 * time.Second, Destination: &o.Wait, Usage: "how long to wait for the load balancer's endpoint"},
+			}, o.Env.flags()...),
+			Action: func(c *cli.Context) error { o.Args = c.Args().Slice(); return runServeUp(o) },
 		}
 	})
 }
 
-// serveEnvFlags are the task overrides serve up and update take (`-n` is
-// the service name, so the other task flags are not offered).
-func serveEnvFlags() []cli.Flag {
+// ServeUpOptions are `skyplan serve up`'s flags and argument.
+type ServeUpOptions struct {
+	IO     *IO
+	Args   []string
+	Name   string
+	Yes    bool
+	DryRun bool
+	Wait   time.Duration
+	Env    ServeEnvOptions
+}
+
+// ServeEnvOptions are the task overrides serve up and update take (`-n`
+// is the service name, so the other task flags are not offered).
+type ServeEnvOptions struct {
+	Envs, EnvFiles, Secrets multiString
+}
+
+// flags binds the env flags to o (fresh values per command).
+func (o *ServeEnvOptions) flags() []cli.Flag {
 	return []cli.Flag{
-		&cli.GenericFlag{Name: "env", Value: &multiString{}, Usage: "K=V, or K to copy the local value (repeatable)"},
-		&cli.GenericFlag{Name: "env-file", Value: &multiString{}, Usage: "dotenv file of K=V lines (repeatable)"},
-		&cli.GenericFlag{Name: "secret", Value: &multiString{}, Usage: "K=V, or K to copy the local value (repeatable; never printed or stored in state)"},
+		&cli.GenericFlag{Name: "env", Value: &o.Envs, Usage: "K=V, or K to copy the local value (repeatable)"},
+		&cli.GenericFlag{Name: "env-file", Value: &o.EnvFiles, Usage: "dotenv file of K=V lines (repeatable)"},
+		&cli.GenericFlag{Name: "secret", Value: &o.Secrets, Usage: "K=V, or K to copy the local value (repeatable; never printed or stored in state)"},
 	}
 }
 
-// serveOverrides reads serveEnvFlags with bare K resolved from the
-// environment now (the controller runs elsewhere, later).
-func serveOverrides(c *cli.Context, io *IO) task.Overrides {
+// overrides are the env flags with bare K resolved from the environment
+// now (the controller runs elsewhere, later).
+func (o *ServeEnvOptions) overrides(io *IO) task.Overrides {
 	resolve := func(list []string) []string {
 		var out []string
 		for _, kv := range list {
@@ -61,13 +78,13 @@ func serveOverrides(c *cli.Context, io *IO) task.Overrides {
 		return out
 	}
 	var files []string
-	for _, f := range repeatable(c, "env-file") {
+	for _, f := range o.EnvFiles.values {
 		if a, err := filepath.Abs(f); err == nil {
 			f = a
 		}
 		files = append(files, f)
 	}
-	return task.Overrides{Envs: resolve(repeatable(c, "env")), Secrets: resolve(repeatable(c, "secret")), EnvFiles: files}
+	return task.Overrides{Envs: resolve(o.Envs.values), Secrets: resolve(o.Secrets.values), EnvFiles: files}
 }
 
 // servicePlan is a loaded, validated service task and its replica plan.
@@ -140,45 +157,45 @@ func writeServicePlan(io *IO, w interface{ Write([]byte) (int, error) }, sp *ser
 
 var serviceNameRE = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,48}[a-z0-9])?$`)
 
-func runServeUp(c *cli.Context, io *IO) error {
-	if c.NArg() > 1 {
+func runServeUp(o *ServeUpOptions) error {
+	io := o.IO
+	if len(o.Args) > 1 {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Too many arguments",
 			Detail: "serve up takes one service file: skyplan serve up SERVICE.yaml [-n NAME]."}})
 	}
-	name := c.String("service-name")
+	name := o.Name
 	if name != "" && !serviceNameRE.MatchString(name) {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid service name", Field: "--service-name",
 			Detail: fmt.Sprintf("%q: a service name starts with a lowercase letter and has only lowercase letters, digits and '-' (at most 50 characters); its replicas are clusters named NAME-ID.", name)}})
 	}
-	o := serveOverrides(c, io)
+	ov := o.Env.overrides(io)
 	// --dryrun only plans: local paths need not exist, as for plan --dryrun.
-	sp, ds := loadServicePlan(io, c.Args().First(), o, !c.Bool("dryrun"))
+	sp, ds := loadServicePlan(io, firstArg(o.Args), ov, !o.DryRun)
 	if ds.HasErrors() {
 		return Exit(ExitFailure, ds)
 	}
-	writeWarnings(c, io, ds)
-	if c.Bool("dryrun") {
+	if o.DryRun {
 		writeServicePlan(io, io.Out, sp)
-		return nil
+		return done(ds)
 	}
 	writeServicePlan(io, io.Err, sp)
 	if err := serveControllerAvailable(); err != nil {
-		return err
+		return withWarnings(ds, err)
 	}
 	if name == "" {
 		b := make([]byte, 2)
 		_, _ = rand.Read(b)
 		name = "sky-service-" + hex.EncodeToString(b)
 	}
-	if !c.Bool("yes") {
+	if !o.Yes {
 		ok, err := confirm(io, fmt.Sprintf("Launch service %s (%d-%d replicas)?", name, sp.min, sp.max))
 		if err != nil || !ok {
-			return abortedOr(err)
+			return withWarnings(ds, abortedOr(err))
 		}
 	}
 	store, err := openStore()
 	if err != nil {
-		return err
+		return withWarnings(ds, err)
 	}
 	defer store.Close()
 	cwd, _ := os.Getwd()
@@ -186,28 +203,28 @@ func runServeUp(c *cli.Context, io *IO) error {
 	now := time.Now()
 	err = store.CreateService(&state.Service{Name: name, Status: state.ServiceControllerInit, Version: 1,
 		UpdateMode: service.ModeRolling, CreatedAt: now},
-		state.ServiceVersion{Service: name, Version: 1, TaskYAML: string(sp.yaml), TaskPath: abs, Cwd: cwd, At: now, Envs: o.Envs, EnvFiles: o.EnvFiles})
+		state.ServiceVersion{Service: name, Version: 1, TaskYAML: string(sp.yaml), TaskPath: abs, Cwd: cwd, At: now, Envs: ov.Envs, EnvFiles: ov.EnvFiles})
 	if errors.Is(err, state.ErrServiceExists) {
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Service already exists", Field: "--service-name",
-			Detail: fmt.Sprintf("A service named %s exists. Use `skyplan serve update %s %s` to change it, or another -n NAME.", name, name, sp.path)}})
+		return fail(ds, diag.Diagnostic{Severity: diag.Error, Summary: "Service already exists", Field: "--service-name",
+			Detail: fmt.Sprintf("A service named %s exists. Use `skyplan serve update %s %s` to change it, or another -n NAME.", name, name, sp.path)})
 	}
 	if err != nil {
-		return err
+		return withWarnings(ds, err)
 	}
-	if err := service.WriteSecrets(name, 1, o.Secrets); err != nil {
-		return err
+	if err := service.WriteSecrets(name, 1, ov.Secrets); err != nil {
+		return withWarnings(ds, err)
 	}
 	if _, err := ensureController(io); err != nil {
-		return err
+		return withWarnings(ds, err)
 	}
-	endpoint, err := waitEndpoint(io, store, name, c.Duration("wait"))
+	endpoint, err := waitEndpoint(io, store, name, o.Wait)
 	if err != nil {
-		return err
+		return withWarnings(ds, err)
 	}
 	fmt.Fprintf(io.Err, "Service %s is starting; replicas launch in the background.\n"+
 		"  Status:  skyplan serve status %s\n  Logs:    skyplan serve logs %s --controller\n  Down:    skyplan serve down %s\n", name, name, name, name)
 	fmt.Fprintf(io.Out, "Service %s endpoint: %s\n", name, endpoint)
-	return nil
+	return done(ds)
 }
 
 // waitEndpoint waits until the controller's load balancer for name listens.

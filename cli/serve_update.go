@@ -15,30 +15,41 @@ import (
 
 func init() {
 	registerServe(func(io *IO) *cli.Command {
+		o := &ServeUpdateOptions{IO: io}
 		return &cli.Command{
 			Name:      "update",
 			Usage:     "roll a service to a new version of its YAML",
 			ArgsUsage: "NAME SERVICE.yaml",
 			Flags: append([]cli.Flag{
-				&cli.StringFlag{Name: "mode", Value: service.ModeRolling, Usage: "rolling (new replicas ready before old ones drain) or blue_green (switch once all new replicas are ready)"},
-				&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation"},
-			}, serveEnvFlags()...),
-			Action: func(c *cli.Context) error { return runServeUpdate(c, io) },
+				&cli.StringFlag{Name: "mode", Value: service.ModeRolling, Destination: &o.Mode, Usage: "rolling (new replicas ready before old ones drain) or blue_green (switch once all new replicas are ready)"},
+				&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Destination: &o.Yes, Usage: "do not ask for confirmation"},
+			}, o.Env.flags()...),
+			Action: func(c *cli.Context) error { o.Args = c.Args().Slice(); return runServeUpdate(o) },
 		}
 	})
 }
 
-func runServeUpdate(c *cli.Context, io *IO) error {
-	mode := c.String("mode")
+// ServeUpdateOptions are `skyplan serve update`'s flags and arguments.
+type ServeUpdateOptions struct {
+	IO   *IO
+	Args []string
+	Mode string
+	Yes  bool
+	Env  ServeEnvOptions
+}
+
+func runServeUpdate(o *ServeUpdateOptions) error {
+	io := o.IO
+	mode := o.Mode
 	if mode != service.ModeRolling && mode != service.ModeBlueGreen {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid update mode", Field: "--mode",
 			Detail: fmt.Sprintf("--mode must be rolling or blue_green, got %q.", mode)}})
 	}
-	if c.NArg() != 2 {
+	if len(o.Args) != 2 {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Wrong arguments",
 			Detail: "Usage: skyplan serve update NAME SERVICE.yaml [--mode rolling|blue_green]."}})
 	}
-	name, path := c.Args().Get(0), c.Args().Get(1)
+	name, path := o.Args[0], o.Args[1]
 	store, err := openStore()
 	if err != nil {
 		return err
@@ -50,17 +61,16 @@ func runServeUpdate(c *cli.Context, io *IO) error {
 	} else if err != nil {
 		return err
 	}
-	o := serveOverrides(c, io)
-	sp, ds := loadServicePlan(io, path, o, true)
+	ov := o.Env.overrides(io)
+	sp, ds := loadServicePlan(io, path, ov, true)
 	if ds.HasErrors() {
 		return Exit(ExitFailure, ds)
 	}
-	writeWarnings(c, io, ds)
 	writeServicePlan(io, io.Err, sp)
-	if !c.Bool("yes") {
+	if !o.Yes {
 		ok, err := confirm(io, fmt.Sprintf("Update service %s (%s)?", name, mode))
 		if err != nil || !ok {
-			return abortedOr(err)
+			return withWarnings(ds, abortedOr(err))
 		}
 	}
 	cwd, _ := os.Getwd()
@@ -68,17 +78,17 @@ func runServeUpdate(c *cli.Context, io *IO) error {
 	svc, _ := store.GetService(name)
 	// The secrets of the version about to be recorded, first: the
 	// controller may read the version as soon as it is committed.
-	if err := service.WriteSecrets(name, svc.Version+1, o.Secrets); err != nil {
-		return err
+	if err := service.WriteSecrets(name, svc.Version+1, ov.Secrets); err != nil {
+		return withWarnings(ds, err)
 	}
 	v, err := store.AddServiceVersion(name, state.ServiceVersion{TaskYAML: string(sp.yaml), TaskPath: abs, Cwd: cwd, At: time.Now(),
-		Envs: o.Envs, EnvFiles: o.EnvFiles}, mode)
+		Envs: ov.Envs, EnvFiles: ov.EnvFiles}, mode)
 	if err != nil {
-		return Exit(ExitFailure, diag.Diagnostics{}.Append(err))
+		return fail(ds, err)
 	}
 	if _, err := ensureController(io); err != nil {
-		return err
+		return withWarnings(ds, err)
 	}
 	fmt.Fprintf(io.Out, "Service %s is updating to version %d (%s).\n", name, v, mode)
-	return nil
+	return done(ds)
 }
