@@ -32,30 +32,7 @@ func TestConformancePlan(t *testing.T) {
 		rel := strings.SplitN(line, "\t", 2)[0]
 		fmt.Fprintf(&b, "%s\t%s\n", rel, planOutcome(t, filepath.Join(base, rel), rel))
 	}
-	golden := filepath.Join("..", "testdata", "conformance", "plan.golden")
-	if *updateGolden {
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cli -run TestConformancePlan -update)", err)
-	}
-	got, wantLines := strings.Split(b.String(), "\n"), strings.Split(string(want), "\n")
-	for i := 0; i < max(len(got), len(wantLines)); i++ {
-		var g, w string
-		if i < len(got) {
-			g = got[i]
-		}
-		if i < len(wantLines) {
-			w = wantLines[i]
-		}
-		if g != w {
-			t.Errorf("line %d:\n got: %s\nwant: %s", i+1, g, w)
-		}
-	}
+	checkGolden(t, "plan.golden", b.String(), "TestConformancePlan")
 }
 
 // planOutcome plans one example, supplying --env/--secret for variables
@@ -84,37 +61,13 @@ func planOutcome(t *testing.T, path, rel string) string {
 			}
 			return "ok " + strings.Join(parts, "; ") + flagsNote(extra)
 		}
-		var ds struct {
-			Diagnostics diag.Diagnostics `json:"diagnostics"`
-		}
-		if err := json.Unmarshal([]byte(errOut), &ds); err != nil || len(ds.Diagnostics) == 0 {
-			t.Errorf("%s: exit %d without JSON diagnostics:\n%s", rel, code, errOut)
-			return "error: unreadable diagnostics"
-		}
-		var missing []string
-		for _, d := range ds.Diagnostics {
-			if k, ok := strings.CutPrefix(d.Field, "envs."); ok && d.Severity == diag.Error && strings.HasPrefix(d.Summary, "Environment variable") {
-				missing = append(missing, "--env", k+"=x")
-			} else if k, ok := strings.CutPrefix(d.Field, "secrets."); ok && d.Severity == diag.Error && strings.HasPrefix(d.Summary, "Secret variable") {
-				missing = append(missing, "--secret", k+"=x")
-			}
-		}
-		if len(missing) > 0 && attempt == 0 {
+		missing, line := refusalOutcome(t, rel, errOut, code, "error", extra, attempt == 0)
+		if missing != nil {
 			extra = missing
 			continue
 		}
-		for _, d := range ds.Diagnostics {
-			if d.Severity != diag.Error {
-				continue
-			}
-			if d.Subject == nil || d.Subject.Filename == "" || (d.Subject.Start.Line == 0 && !strings.HasPrefix(d.Field, "--")) {
-				t.Errorf("%s: error is not located: %+v", rel, d)
-			}
-			where := ""
-			if d.Subject != nil && d.Subject.Start.Line > 0 {
-				where = fmt.Sprintf(" @%d:%d", d.Subject.Start.Line, d.Subject.Start.Column)
-			}
-			return fmt.Sprintf("error: %s [%s]%s%s", d.Summary, d.Field, where, flagsNote(extra))
+		if line != "" {
+			return line
 		}
 	}
 	return "error: env/secret flags did not help"
@@ -129,4 +82,74 @@ func flagsNote(extra []string) string {
 		return ""
 	}
 	return " with " + strings.Join(keys, " ")
+}
+
+// checkGolden compares got with testdata/conformance/<name> line by line
+// (rewritten with -update).
+func checkGolden(t *testing.T, name, got, test string) {
+	t.Helper()
+	golden := filepath.Join("..", "testdata", "conformance", name)
+	if *updateGolden {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cli -run %s -update)", err, test)
+	}
+	gotLines, wantLines := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+	for i := 0; i < max(len(gotLines), len(wantLines)); i++ {
+		var g, w string
+		if i < len(gotLines) {
+			g = gotLines[i]
+		}
+		if i < len(wantLines) {
+			w = wantLines[i]
+		}
+		if g != w {
+			t.Errorf("line %d:\n got: %s\nwant: %s", i+1, g, w)
+		}
+	}
+}
+
+// refusalOutcome reads a failed run's JSON diagnostics. On the first try
+// (retry), variables the file leaves null come back as the --env/--secret
+// flags a user would add (missing, to run again with). Otherwise the first
+// error is the golden line, and every error must be located (what names it
+// in the failure). Both empty: no error among the diagnostics.
+func refusalOutcome(t *testing.T, rel, errOut string, code int, what string, extra []string, retry bool) (missing []string, line string) {
+	t.Helper()
+	var ds struct {
+		Diagnostics diag.Diagnostics `json:"diagnostics"`
+	}
+	if err := json.Unmarshal([]byte(errOut), &ds); err != nil || len(ds.Diagnostics) == 0 {
+		t.Errorf("%s: exit %d without JSON diagnostics:\n%s", rel, code, errOut)
+		return nil, "error: unreadable diagnostics"
+	}
+	for _, d := range ds.Diagnostics {
+		if k, ok := strings.CutPrefix(d.Field, "envs."); ok && d.Severity == diag.Error && strings.HasPrefix(d.Summary, "Environment variable") {
+			missing = append(missing, "--env", k+"=x")
+		} else if k, ok := strings.CutPrefix(d.Field, "secrets."); ok && d.Severity == diag.Error && strings.HasPrefix(d.Summary, "Secret variable") {
+			missing = append(missing, "--secret", k+"=x")
+		}
+	}
+	if len(missing) > 0 && retry {
+		return missing, ""
+	}
+	for _, d := range ds.Diagnostics {
+		if d.Severity != diag.Error {
+			continue
+		}
+		if d.Subject == nil || d.Subject.Filename == "" || (d.Subject.Start.Line == 0 && !strings.HasPrefix(d.Field, "--")) {
+			t.Errorf("%s: %s is not located: %+v", rel, what, d)
+		}
+		where := ""
+		if d.Subject != nil && d.Subject.Start.Line > 0 {
+			where = fmt.Sprintf(" @%d:%d", d.Subject.Start.Line, d.Subject.Start.Column)
+		}
+		return nil, fmt.Sprintf("error: %s [%s]%s%s", d.Summary, d.Field, where, flagsNote(extra))
+	}
+	return nil, ""
 }

@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/skyplan/skyplan/diag"
 )
 
 // TestConformanceServeUp: every SkyPilot example with a service: section
@@ -45,30 +42,7 @@ func TestConformanceServeUp(t *testing.T) {
 	if n < 50 {
 		t.Fatalf("only %d examples flagged service in the manifest", n)
 	}
-	golden := filepath.Join("..", "testdata", "conformance", "serve_up.golden")
-	if *updateGolden {
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cli -run TestConformanceServeUp -update)", err)
-	}
-	got, wantLines := strings.Split(b.String(), "\n"), strings.Split(string(want), "\n")
-	for i := 0; i < max(len(got), len(wantLines)); i++ {
-		var g, w string
-		if i < len(got) {
-			g = got[i]
-		}
-		if i < len(wantLines) {
-			w = wantLines[i]
-		}
-		if g != w {
-			t.Errorf("line %d:\n got: %s\nwant: %s", i+1, g, w)
-		}
-	}
+	checkGolden(t, "serve_up.golden", b.String(), "TestConformanceServeUp")
 }
 
 var costLineRE = regexp.MustCompile(`at min_replicas=(\d+), \$([0-9.]+)/h at max_replicas=(\d+)`)
@@ -93,37 +67,13 @@ func serveUpOutcome(t *testing.T, path, rel string) string {
 			}
 			return fmt.Sprintf("ok %s; $%s/h at %s, $%s/h at %s%s", chosen, mc[1], m[1], m[2], m[3], flagsNote(extra))
 		}
-		var ds struct {
-			Diagnostics diag.Diagnostics `json:"diagnostics"`
-		}
-		if err := json.Unmarshal([]byte(errOut), &ds); err != nil || len(ds.Diagnostics) == 0 {
-			t.Errorf("%s: exit %d without JSON diagnostics:\n%s", rel, code, errOut)
-			return "error: unreadable diagnostics"
-		}
-		var missing []string
-		for _, d := range ds.Diagnostics {
-			if k, ok := strings.CutPrefix(d.Field, "envs."); ok && d.Severity == diag.Error && strings.HasPrefix(d.Summary, "Environment variable") {
-				missing = append(missing, "--env", k+"=x")
-			} else if k, ok := strings.CutPrefix(d.Field, "secrets."); ok && d.Severity == diag.Error && strings.HasPrefix(d.Summary, "Secret variable") {
-				missing = append(missing, "--secret", k+"=x")
-			}
-		}
-		if len(missing) > 0 && attempt == 0 {
+		missing, line := refusalOutcome(t, rel, errOut, code, "refusal", extra, attempt == 0)
+		if missing != nil {
 			extra = missing
 			continue
 		}
-		for _, d := range ds.Diagnostics {
-			if d.Severity != diag.Error {
-				continue
-			}
-			if d.Subject == nil || d.Subject.Filename == "" || (d.Subject.Start.Line == 0 && !strings.HasPrefix(d.Field, "--")) {
-				t.Errorf("%s: refusal is not located: %+v", rel, d)
-			}
-			where := ""
-			if d.Subject != nil && d.Subject.Start.Line > 0 {
-				where = fmt.Sprintf(" @%d:%d", d.Subject.Start.Line, d.Subject.Start.Column)
-			}
-			return fmt.Sprintf("error: %s [%s]%s%s", d.Summary, d.Field, where, flagsNote(extra))
+		if line != "" {
+			return line
 		}
 	}
 	return "error: env/secret flags did not help"
