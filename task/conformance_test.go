@@ -176,34 +176,42 @@ func TestConformanceParse(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "%s\t%s\n", rel, res)
 	}
-	golden := filepath.Join("..", "testdata", "conformance", "parse.golden")
+	checkGolden(t, "parse.golden", b.String(), "TestConformanceParse", "conformance outcomes")
+}
+
+// checkGolden compares got with testdata/conformance/<name> line by line
+// (written with -update); what names the outcomes in the failure.
+func checkGolden(t *testing.T, name, got, test, what string) {
+	t.Helper()
+	golden := filepath.Join("..", "testdata", "conformance", name)
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
 	want, err := os.ReadFile(golden)
 	if err != nil {
-		t.Fatalf("%v (run go test ./task -run TestConformanceParse -update)", err)
+		t.Fatalf("%v (run go test ./task -run %s -update)", err, test)
 	}
-	if got := b.String(); got != string(want) {
-		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-		for i := 0; i < max(len(gl), len(wl)); i++ {
-			var g, w string
-			if i < len(gl) {
-				g = gl[i]
-			}
-			if i < len(wl) {
-				w = wl[i]
-			}
-			if g != w {
-				t.Errorf("line %d:\n got: %s\nwant: %s", i+1, g, w)
-			}
+	if got == string(want) {
+		return
+	}
+	gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+	for i := 0; i < max(len(gl), len(wl)); i++ {
+		var g, w string
+		if i < len(gl) {
+			g = gl[i]
 		}
-		t.Error("conformance outcomes differ from testdata/conformance/parse.golden (rerun with -update if intended)")
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if g != w {
+			t.Errorf("line %d:\n got: %s\nwant: %s", i+1, g, w)
+		}
 	}
+	t.Errorf("%s differ from testdata/conformance/%s (rerun with -update if intended)", what, name)
 }

@@ -2,7 +2,6 @@ package task
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,31 +72,5 @@ func TestConformanceService(t *testing.T) {
 	if n < 40 {
 		t.Errorf("only %d corpus files with a service section; MANIFEST lists more", n)
 	}
-	golden := filepath.Join("..", "testdata", "conformance", "service.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./task -run TestConformanceService -update)", err)
-	}
-	if got := b.String(); got != string(want) {
-		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-		for i := 0; i < max(len(gl), len(wl)); i++ {
-			var g, w string
-			if i < len(gl) {
-				g = gl[i]
-			}
-			if i < len(wl) {
-				w = wl[i]
-			}
-			if g != w {
-				t.Errorf("line %d:\n got: %s\nwant: %s", i+1, g, w)
-			}
-		}
-		t.Error("service outcomes differ from testdata/conformance/service.golden (rerun with -update if intended)")
-	}
+	checkGolden(t, "service.golden", b.String(), "TestConformanceService", "service outcomes")
 }
