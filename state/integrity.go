@@ -1,6 +1,7 @@
 package state
 
 import (
+	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -77,6 +78,46 @@ func checkDBFile(path string) error {
 	valid := binary.BigEndian.Uint32(hdr[24:28]) == binary.BigEndian.Uint32(hdr[92:96])
 	if valid && pages > 0 && st.Size() < pages*pageSize {
 		return &CorruptDBError{Path: path, Reason: fmt.Sprintf("is truncated (%d bytes, its header says %d pages of %d bytes)", st.Size(), pages, pageSize)}
+	}
+	return nil
+}
+
+// createDBFile makes a missing state.db appear complete or not at all.
+// SQLite creates the file empty and writes its header only on the first
+// write, so a second skyplan process started at the same moment would see
+// 0 bytes and refuse it as corrupt. The database is built under a private
+// name and hard-linked into place; link fails if another process won the
+// race, and then its file is used.
+func createDBFile(path string) error {
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".new-*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	tmp.Close()
+	os.Remove(name) // the driver creates it; CreateTemp only reserved a unique name
+	defer os.Remove(name)
+	db, err := sql.Open("sqlite", "file:"+name+"?_pragma=journal_mode(WAL)")
+	if err != nil {
+		return err
+	}
+	// A new database has nothing to migrate: it starts at the current
+	// version, so concurrent first opens do not race in migrateClusters.
+	_, err = db.Exec(schema + servicesSchema + fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion))
+	if cerr := db.Close(); err == nil {
+		err = cerr // the last close checkpoints the WAL into the file
+	}
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", path, err)
+	}
+	if err := os.Chmod(name, 0o600); err != nil {
+		return err
+	}
+	if err := os.Link(name, path); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("creating %s: %w", path, err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,5 +86,47 @@ func TestCorruptRecordIsNamed(t *testing.T) {
 	}
 	if all, _ := s.ListClusters(); len(all) != 1 {
 		t.Fatalf("corrupt row not removed: %d clusters", len(all))
+	}
+}
+
+// Processes that open a state.db that does not exist yet, at the same
+// moment, all get the same working database: none sees the half-created
+// file and calls it corrupt (CI saw this with two concurrent applies).
+func TestOpenConcurrentFirstUse(t *testing.T) {
+	for round := 0; round < 20; round++ {
+		path := filepath.Join(t.TempDir(), "state.db")
+		const n = 8
+		errs := make(chan error, n)
+		start := make(chan struct{})
+		for i := 0; i < n; i++ {
+			go func(i int) {
+				<-start
+				s, err := Open(path)
+				if err == nil {
+					err = s.PutCluster(&Cluster{Name: fmt.Sprintf("c%d", i), Status: StatusUp})
+					s.Close()
+				}
+				errs <- err
+			}(i)
+		}
+		close(start)
+		for i := 0; i < n; i++ {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: concurrent first open: %v", round, err)
+			}
+		}
+		s, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := s.ListClusters()
+		s.Close()
+		if err != nil || len(cs) != n {
+			t.Fatalf("round %d: %d clusters recorded (%v), want %d", round, len(cs), err, n)
+		}
+		left, _ := filepath.Glob(path + ".new-*")
+		if len(left) != 0 {
+			t.Fatalf("temporary databases left behind: %v", left)
+		}
 	}
 }

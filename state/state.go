@@ -152,6 +152,9 @@ func Open(path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
+	if err := createDBFile(path); err != nil {
+		return nil, err
+	}
 	if err := checkDBFile(path); err != nil {
 		return nil, err
 	}
