@@ -96,7 +96,7 @@ func TestValidateOverridesAfterThePath(t *testing.T) {
 		t.Errorf("null env: code %d\n%s", code, errOut)
 	}
 	// Flags after the positional argument, bare --env copying the local value.
-	code, _, errOut = runValidateCLI(t, map[string]string{"TOKEN": "x"}, "validate", p, "--env", "TOKEN", "--gpus", "a10g:2", "--ports", "80,443", "--use-spot")
+	code, _, errOut = runValidateCLI(t, map[string]string{"TOKEN": "x"}, "validate", p, "--env", "TOKEN", "--gpus", "a10g:4", "--ports", "80,443", "--use-spot")
 	if code != 0 {
 		t.Errorf("with overrides: code %d\n%s", code, errOut)
 	}
@@ -141,3 +141,51 @@ func TestOverridesFromFlags(t *testing.T) {
 		t.Errorf("envs %v secrets %v", tk.Envs, tk.Secrets)
 	}
 }
+
+// validate checks that the catalog can place the task, as plan --dryrun
+// does, with the same located errors and without credentials; -o json
+// carries the verdict; --syntax-only says plainly what it skipped.
+func TestValidateChecksFeasibility(t *testing.T) {
+	home := t.TempDir()
+	env := map[string]string{"SKYPLAN_HOME": home, "HOME": home}
+	cases := []struct{ src, field string }{
+		{"resources: {accelerators: H100:9}\nrun: echo\n", "resources.accelerators"},
+		{"resources: {cpus: 1000}\nrun: echo\n", "resources.cpus"},
+		{"resources: {instance_type: no-such.type}\nrun: echo\n", "resources.instance_type"},
+	}
+	for _, c := range cases {
+		p := writeValidateTask(t, c.src)
+		code, out, errOut := runValidateCLI(t, env, "validate", p)
+		if code != 1 || out != "" || strings.Contains(errOut, "is valid") || !strings.Contains(errOut, "line 1") || !strings.Contains(errOut, "field "+c.field) {
+			t.Errorf("%q: code %d out %q\n%s", c.src, code, out, errOut)
+		}
+		_, _, planErr := runValidateCLI(t, env, "plan", "--dryrun", p)
+		if first(errOut) != first(planErr) {
+			t.Errorf("%q: validate and plan --dryrun differ:\n%s\n---\n%s", c.src, errOut, planErr)
+		}
+		code, out, _ = runValidateCLI(t, env, "validate", "-o", "json", p)
+		var doc struct {
+			Valid, Feasible bool
+			Checks          []string
+			Diagnostics     []struct{ Severity, Field string }
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil || code != 1 {
+			t.Fatalf("json: code %d %v\n%s", code, err, out)
+		}
+		if doc.Valid || doc.Feasible || strings.Join(doc.Checks, ",") != "syntax,feasibility" || len(doc.Diagnostics) == 0 || doc.Diagnostics[0].Field != c.field {
+			t.Errorf("%q: json verdict %+v", c.src, doc)
+		}
+		code, _, errOut = runValidateCLI(t, env, "validate", "--syntax-only", p)
+		if code != 0 || !strings.Contains(errOut, "syntax only") {
+			t.Errorf("%q --syntax-only: code %d\n%s", c.src, code, errOut)
+		}
+	}
+	p := writeValidateTask(t, "resources: {accelerators: H100:8}\nrun: echo\n")
+	code, out, _ := runValidateCLI(t, env, "validate", "-o", "json", p)
+	if code != 0 || !strings.Contains(out, `"feasible": true`) || !strings.Contains(out, `"valid": true`) {
+		t.Errorf("feasible task: code %d\n%s", code, out)
+	}
+}
+
+// first is the first line of s.
+func first(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
