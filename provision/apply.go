@@ -42,7 +42,7 @@ func (w *Workspace) Apply(ctx context.Context, planFile string, opts ...ApplyOpt
 	if err := w.backupState(); err != nil {
 		return RunResult{}, err
 	}
-	return w.run("apply", func(out io.Writer) error {
+	return w.run("apply", false, func(out io.Writer) error {
 		return w.tf.ApplyJSON(ctx, out, o...)
 	})
 }

@@ -190,7 +190,10 @@ func CloudMessage(text string) string {
 		}
 		s = s[loc[1]:]
 	}
-	return sdkV1TailRe.ReplaceAllString(s, "")
+	if m := sdkV1TailRe.ReplaceAllString(s, ""); m != "" {
+		return m
+	}
+	return s // nothing but wrappers: the whole text beats an empty reason
 }
 
 // oneLine shortens a cloud message for progress lines and reason tables.

@@ -26,7 +26,7 @@ func (w *Workspace) Destroy(ctx context.Context, opts ...DestroyOptions) (RunRes
 	if err := w.backupState(); err != nil {
 		return RunResult{}, err
 	}
-	return w.run("destroy", func(out io.Writer) error {
+	return w.run("destroy", false, func(out io.Writer) error {
 		return w.tf.DestroyJSON(ctx, out, o...)
 	})
 }

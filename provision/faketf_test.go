@@ -62,6 +62,13 @@ func fakeTerraform(args []string) int {
 		line("log", "Terraform has been successfully initialized!", nil)
 	case args[0] == "plan":
 		line("planned_change", "aws_instance.node[0]: Plan to create", nil)
+		if msg := os.Getenv("FAKE_TF_PLAN_FAIL"); msg != "" {
+			// As Terraform does with missing credentials: the summary of an
+			// empty plan first, then the error that failed it.
+			line("change_summary", "Plan: 0 to add, 0 to change, 0 to destroy.", map[string]any{"changes": map[string]any{"operation": "plan"}})
+			line("diagnostic", "Error: "+msg, map[string]any{"@level": "error", "diagnostic": map[string]any{"severity": "error", "summary": msg, "detail": ""}})
+			return 1
+		}
 		line("change_summary", "Plan: 2 to add, 0 to change, 0 to destroy.", map[string]any{"changes": map[string]any{"add": 2, "operation": "plan"}})
 		return 2 // -detailed-exitcode: changes
 	case args[0] == "apply":
@@ -72,6 +79,12 @@ func fakeTerraform(args []string) int {
 		os.WriteFile(stateFile, []byte("1"), 0o644)
 		line("apply_complete", "aws_security_group.cluster: Creation complete", map[string]any{"hook": map[string]any{"resource": map[string]any{"addr": "aws_security_group.cluster"}, "action": "create"}})
 		for _, key := range []string{where["zone"], where["region"]} {
+			if msg, ok := fails[key]; ok && key != "" && strings.HasPrefix(msg, "stderr:") {
+				// An error diagnostic without text; the words on stderr only.
+				line("diagnostic", "Error: ", map[string]any{"@level": "error", "diagnostic": map[string]any{"severity": "error", "summary": "", "detail": ""}})
+				fmt.Fprintln(os.Stderr, strings.TrimPrefix(msg, "stderr:"))
+				return 1
+			}
 			if msg, ok := fails[key]; ok && key != "" {
 				line("diagnostic", "Error: "+msg, map[string]any{"@level": "error", "diagnostic": map[string]any{"severity": "error", "summary": msg, "detail": "", "address": "aws_instance.node[0]"}})
 				return 1

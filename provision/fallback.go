@@ -279,7 +279,10 @@ func codeOr(f *Failure) string {
 	if f.Code != "" {
 		return f.Code
 	}
-	return oneLine(CloudMessage(f.Message), 80)
+	if m := oneLine(CloudMessage(f.Message), 80); m != "" {
+		return m
+	}
+	return "Terraform reported no error text"
 }
 
 // attempt generates, initialises and applies one placement. A non-nil

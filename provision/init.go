@@ -41,7 +41,7 @@ func (w *Workspace) Init(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
-	_, err = w.run("init", func(out io.Writer) error {
+	_, err = w.run("init", false, func(out io.Writer) error {
 		return w.tf.InitJSON(ctx, out, w.initOptions()...)
 	})
 	if err != nil {

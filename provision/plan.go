@@ -26,7 +26,7 @@ func (w *Workspace) Plan(ctx context.Context, opts PlanOptions) (changes bool, r
 	if opts.RefreshOnly {
 		o = append(o, tfexec.RefreshOnly(true))
 	}
-	res, err = w.run("plan", func(out io.Writer) error {
+	res, err = w.run("plan", opts.RefreshOnly, func(out io.Writer) error {
 		var e error
 		changes, e = w.tf.PlanJSON(ctx, out, o...)
 		return e

@@ -87,6 +87,7 @@ type streamReader struct {
 
 	mu       sync.Mutex
 	res      RunResult
+	summary  string // Terraform's change_summary line, printed by run on success
 	lastLine time.Time
 	start    time.Time
 	inPlace  bool // a TTY progress line is waiting to be overwritten
@@ -167,8 +168,11 @@ func (s *streamReader) line(b []byte) {
 			s.res.Drift = append(s.res.Drift, m.Change.Resource.Addr+" ("+m.Change.Action+")")
 		}
 	case "change_summary":
+		// Terraform sends "Plan: 0 to add…" before the error that failed
+		// the plan (a credential error comes after it), so the line is
+		// held until the run is known to have succeeded (printSummary).
 		s.res.Summary = m.Changes
-		s.print(m.Message, false)
+		s.summary = m.Message
 	}
 }
 
@@ -190,6 +194,13 @@ func (s *streamReader) print(msg string, transient bool) {
 		s.inPlace = false
 	}
 	fmt.Fprintln(s.ui, msg)
+}
+
+// printSummary prints the held change_summary line (after a successful run).
+func (s *streamReader) printSummary() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.print(s.summary, false)
 }
 
 func (s *streamReader) result() RunResult {

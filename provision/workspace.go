@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -145,7 +146,10 @@ func (e *TerraformError) Error() string {
 
 func (e *TerraformError) Unwrap() error { return e.Err }
 
-// Text is every error's summary and detail, for the classifier.
+// Text is every error's summary and detail, for the classifier. When the
+// error diagnostics carry no text (or there are none), the process's own
+// error is used: tfexec puts Terraform's stderr in it, so a failure is
+// never reported without the cloud's words ("unknown error … ()").
 func (e *TerraformError) Text() string {
 	var b strings.Builder
 	for _, d := range e.Diagnostics {
@@ -153,11 +157,15 @@ func (e *TerraformError) Text() string {
 			b.WriteString(d.Summary + "\n" + d.Detail + "\n")
 		}
 	}
-	if b.Len() == 0 && e.Err != nil {
-		b.WriteString(e.Err.Error())
+	if strings.TrimSpace(b.String()) == "" && e.Err != nil {
+		b.Reset()
+		b.WriteString(exitStatusRe.ReplaceAllString(e.Err.Error(), ""))
 	}
 	return b.String()
 }
+
+// exitStatusRe is os/exec's "exit status 1" in front of tfexec's stderr.
+var exitStatusRe = regexp.MustCompile(`^exit status \d+\s+`)
 
 // Address is the resource address of the first error, if any.
 func (e *TerraformError) Address() string {
@@ -187,7 +195,11 @@ func (e *TerraformError) StalePlan() bool {
 // run executes one streaming terraform command: the JSON stream goes
 // through a streamReader to the UI, and a failure comes back as a
 // *TerraformError carrying the stream's diagnostics.
-func (w *Workspace) run(op string, fn func(io.Writer) error) (RunResult, error) {
+//
+// Terraform's change summary ("Plan: 1 to add, …", "Apply complete! …")
+// is printed only when the run succeeded; quietSummary leaves it out
+// (a refresh-only plan, whose result is the drift the caller reports).
+func (w *Workspace) run(op string, quietSummary bool, fn func(io.Writer) error) (RunResult, error) {
 	pr, pw := io.Pipe()
 	sr := newStreamReader(w.UI, w.TTY, op)
 	done := make(chan struct{})
@@ -202,9 +214,12 @@ func (w *Workspace) run(op string, fn func(io.Writer) error) (RunResult, error) 
 	w.tf.SetStdout(io.Discard)
 	pw.Close()
 	<-done
-	res := sr.result()
 	if err != nil {
+		res := sr.result()
 		return res, &TerraformError{Op: op, Diagnostics: res.Diagnostics, Err: err}
 	}
-	return res, nil
+	if !quietSummary {
+		sr.printSummary()
+	}
+	return sr.result(), nil
 }
