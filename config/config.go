@@ -32,6 +32,8 @@ type Config struct {
 	Backend *Backend `yaml:"backend"`
 	// Jobs tunes the managed-jobs controller.
 	Jobs Jobs `yaml:"jobs"`
+	// Serve configures the service controller and its endpoint's exposure.
+	Serve Serve `yaml:"serve"`
 	// Files lists the files that were read, lowest precedence first.
 	Files []string `yaml:"-"`
 }
@@ -46,6 +48,17 @@ type Jobs struct {
 	// RetryGapSeconds is the first wait between launch retries during a
 	// recovery (default 60, growing ×1.6 up to 5×).
 	RetryGapSeconds int `yaml:"retry_gap_seconds"`
+	// Controller: local (default) or a VM ({infra: aws/REGION, ...}).
+	Controller ControllerConfig `yaml:"controller"`
+}
+
+// Serve holds the service settings that are not per service.
+type Serve struct {
+	// Controller: local (default) or a VM; the same daemon as jobs.controller.
+	Controller ControllerConfig `yaml:"controller"`
+	// AllowedCIDRs may reach a remote controller's serve endpoints
+	// (default: ssh_cidrs; never 0.0.0.0/0 silently).
+	AllowedCIDRs []string `yaml:"allowed_cidrs"`
 }
 
 // Cloud holds per-cloud settings (SkyPilot's aws./gcp./azure. keys).
@@ -142,7 +155,16 @@ func merge(cfg *Config, path string, data []byte) diag.Diagnostics {
 		}
 		return diag.Diagnostics{d}
 	}
-	return nil
+	var ds diag.Diagnostics
+	for _, f := range []struct {
+		field string
+		cc    *ControllerConfig
+	}{{"jobs.controller", &cfg.Jobs.Controller}, {"serve.controller", &cfg.Serve.Controller}} {
+		if f.cc.node != nil { // set by this file
+			ds = append(ds, f.cc.parse(path, f.field)...)
+		}
+	}
+	return ds
 }
 
 // lineOf extracts N from yaml.v3's "line N: ..." messages.
