@@ -6,6 +6,7 @@ package templates
 import (
 	"embed"
 	"io/fs"
+	"strings"
 )
 
 //go:embed aws gcp azure
@@ -26,9 +27,68 @@ func moduleDirs() []string {
 	return out
 }
 
-// Module returns the files of cloud's module (README and .tf files, nested
-// buckets module included), rooted at the module directory.
-func Module(cloud string) (fs.FS, error) { return fs.Sub(modules, cloud) }
+// Module returns the files of cloud's cluster module (README and .tf
+// files, nested buckets module included), rooted at the module directory.
+// The controller module beside it (ControllerDir) is not part of it: a
+// cluster root never carries the controller's HCL.
+func Module(cloud string) (fs.FS, error) {
+	sub, err := fs.Sub(modules, cloud)
+	if err != nil {
+		return nil, err
+	}
+	return withoutDir{sub, ControllerDir}, nil
+}
+
+// ControllerDir is the subdirectory of a cloud's templates holding the
+// controller VM module (templates/<cloud>/controller).
+const ControllerDir = "controller"
+
+// Controller returns cloud's controller VM module (ok false when the cloud
+// has none): main root module and its volume/ sub-root.
+func Controller(cloud string) (fs.FS, bool) {
+	sub, err := fs.Sub(modules, cloud+"/"+ControllerDir)
+	if err != nil {
+		return nil, false
+	}
+	if _, err := fs.Stat(sub, "main.tf"); err != nil {
+		return nil, false
+	}
+	return sub, true
+}
+
+// withoutDir hides one top-level directory of an fs.FS.
+type withoutDir struct {
+	fs.FS
+	dir string
+}
+
+func (w withoutDir) Open(name string) (fs.File, error) {
+	if name == w.dir || strings.HasPrefix(name, w.dir+"/") {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	f, err := w.FS.Open(name)
+	if err != nil || name != "." {
+		return f, err
+	}
+	return rootDir{f.(fs.ReadDirFile), w.dir}, nil
+}
+
+// rootDir filters the hidden directory out of the root's listing.
+type rootDir struct {
+	fs.ReadDirFile
+	dir string
+}
+
+func (r rootDir) ReadDir(n int) ([]fs.DirEntry, error) {
+	all, err := r.ReadDirFile.ReadDir(n)
+	out := all[:0]
+	for _, e := range all {
+		if e.Name() != r.dir {
+			out = append(out, e)
+		}
+	}
+	return out, err
+}
 
 // Files returns every file of cloud's module as relative path → content, in
 // no particular order (callers sort when they need to).

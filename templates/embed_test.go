@@ -36,3 +36,36 @@ func TestEveryCloudModuleIsComplete(t *testing.T) {
 		t.Error("unknown cloud must be an error")
 	}
 }
+
+// The cluster module never carries the controller module; the controller
+// module is reachable on its own, with its volume sub-root.
+func TestControllerModuleIsSeparate(t *testing.T) {
+	files, err := Files("aws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := range files {
+		if strings.HasPrefix(p, ControllerDir+"/") {
+			t.Errorf("cluster module contains %s", p)
+		}
+	}
+	if _, ok := files["buckets/main.tf"]; !ok {
+		t.Error("cluster module lost buckets/")
+	}
+	sub, ok := Controller("aws")
+	if !ok {
+		t.Fatal("no aws controller module")
+	}
+	cf, err := FilesOf(sub, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"main.tf", "iam.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md", "user_data.sh.tftpl", "volume/main.tf", "volume/variables.tf", "volume/outputs.tf"} {
+		if len(cf[want]) == 0 {
+			t.Errorf("controller module lacks %s", want)
+		}
+	}
+	if _, ok := Controller("gcp"); ok {
+		t.Error("gcp has no controller module")
+	}
+}

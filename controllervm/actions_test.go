@@ -1,0 +1,84 @@
+package controllervm
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/skyplan/skyplan/compiler"
+	"github.com/skyplan/skyplan/optimizer"
+	"github.com/skyplan/skyplan/provision/provisiontest"
+	"github.com/skyplan/skyplan/task"
+)
+
+const testKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBJ2m7sQm0pIu5cCBgxk3oWZ3a0p1VbX3yq0v1zj6Xx9 skyplan"
+
+// motoAMI is one of the images moto preloads in every region.
+const motoAMI = "ami-03cf127a"
+
+// clusterCase is a cluster root that uses every feature of the AWS
+// cluster module moto can apply: two spot nodes, a task port, autostop
+// with down (the node policy), an ephemeral and a persistent bucket.
+func clusterCase(t *testing.T) *compiler.Module {
+	t.Helper()
+	r := task.Resources{UseSpot: true, Ports: []task.PortRange{{From: 8888, To: 8888}}, ImageID: &task.ImageID{Default: motoAMI},
+		Autostop: &task.Autostop{Enabled: true, IdleMinutes: 5, Down: true}}
+	tk := &task.Task{Name: "train", NumNodes: 2, Resources: task.ResourceSet{Items: []task.Resources{r}}, Run: "true",
+		FileMounts: []task.FileMount{
+			{Dst: "/ckpt", Storage: &task.Storage{Name: "skyplan-ctl-test-ckpt", Store: "s3", Mode: "MOUNT", Persistent: true}},
+			{Dst: "/scratch", Storage: &task.Storage{Name: "skyplan-ctl-test-scratch", Store: "s3", Mode: "MOUNT"}},
+		}}
+	in := compiler.Input{ClusterName: "recorded", Task: tk, SSHPublicKey: testKey, SSHCIDRs: []string{"203.0.113.7/32"},
+		Placement:             optimizer.Placement{Cloud: "aws", Region: "us-east-1", Zone: "us-east-1a", InstanceType: "m6i.large", NumNodes: 2, UseSpot: true, Request: &tk.Resources.Items[0]},
+		DisablePlacementGroup: true, AWSSkipAccountChecks: true}
+	m, ds := compiler.Compile(in)
+	if ds.HasErrors() {
+		t.Fatal(ds.Error())
+	}
+	return m
+}
+
+// TestPolicyCoversClusterModules applies and destroys a cluster root
+// (cluster and persistent-bucket roots, a refresh-only plan as the
+// controller's Refresh does) against moto through a recorder, and checks
+// that the controller's policy allows every action Terraform called:
+// when the cluster modules start calling something new, this fails.
+func TestPolicyCoversClusterModules(t *testing.T) {
+	if testing.Short() {
+		t.Skip("applies against moto")
+	}
+	sts, err := PolicyStatements("aws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	moto := provisiontest.StartMoto(t)
+	rec := newActionRecorder(t, moto.URL)
+	env := tfEnv(t, rec.URL)
+	dir := t.TempDir()
+	if err := clusterCase(t).WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	buckets := filepath.Join(dir, "buckets")
+	for _, root := range []string{buckets, dir} {
+		runTF(t, root, env, "init", "-input=false")
+		runTF(t, root, env, "apply", "-auto-approve", "-input=false")
+	}
+	runTF(t, dir, env, "plan", "-refresh-only", "-input=false")
+	runTF(t, dir, env, "destroy", "-auto-approve", "-input=false")
+	runTF(t, buckets, env, "destroy", "-auto-approve", "-input=false")
+	called := rec.Actions()
+	if len(called) < 20 {
+		t.Fatalf("recorder saw only %v: is the endpoint wired?", called)
+	}
+	for _, a := range called {
+		if strings.Contains(a, "?") {
+			t.Errorf("request the recorder cannot name: %s", a)
+		} else if !Allows(sts, a) && !authorizationFree[a] {
+			t.Errorf("the cluster modules call %s, which the controller policy (templates/aws/controller/iam.tf) does not allow: add it with a reason", a)
+		}
+	}
+	t.Logf("%d actions called, all allowed", len(called))
+}
+
+// authorizationFree are calls every identity may make.
+var authorizationFree = map[string]bool{"sts:GetCallerIdentity": true}
