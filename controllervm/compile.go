@@ -94,8 +94,8 @@ func Compile(in Input) (*compiler.Module, diag.Diagnostics) {
 	if !nameRe.MatchString(in.Name) || strings.Contains(in.Name, "-node-") {
 		ds.Errorf("Invalid controller name", "%q must be 1-32 lowercase letters, digits or hyphens, start with a letter and not contain -node- (the name pattern the controller's IAM policy reserves for cluster node roles).", in.Name)
 	}
-	if in.Spec.Cloud != "aws" {
-		ds.Errorf("Controller cloud not supported", "A controller VM can run on aws only; the spec names %q.", in.Spec.Cloud)
+	if _, ok := templates.Controller(in.Spec.Cloud); !ok {
+		ds.Errorf("Controller cloud not supported", "A controller VM runs on a cloud with a templates/<cloud>/controller module (%s); the spec names %q.", strings.Join(config.ControllerClouds, ", "), in.Spec.Cloud)
 	}
 	if in.Spec.Region == "" || in.Spec.InstanceType == "" {
 		ds.Errorf("Controller spec incomplete", "The spec needs a region and an instance type (controllervm.Resolve fills them from config and the catalog).")
@@ -190,7 +190,7 @@ func Compile(in Input) (*compiler.Module, diag.Diagnostics) {
 		return nil, ds.Append(err)
 	}
 	m.Files[VolumeDir+"/"+compiler.VarsFile] = varsJSON(volVars)
-	sub, ok := templates.Controller("aws")
+	sub, ok := templates.Controller(in.Spec.Cloud)
 	if !ok {
 		return nil, ds.Append(fmt.Errorf("internal: no embedded aws controller module"))
 	}
