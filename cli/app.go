@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"sort"
 	"strings"
@@ -31,6 +32,9 @@ type IO struct {
 	ErrTTY      bool
 	Environ     func(string) string // os.Getenv in production
 	Interrupted context.Context     // cancelled on SIGINT/SIGTERM
+	// HTTPClient asks the SSH source detection service (nil: the
+	// default client; tests give an httptest TLS server's client).
+	HTTPClient *http.Client
 
 	view *view // chosen once per command (view.go)
 }

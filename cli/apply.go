@@ -42,7 +42,7 @@ func newApplyCmd(io *IO, runF func(*ApplyOptions) error) *cli.Command {
 		&cli.BoolFlag{Name: "provision-only", Destination: &o.ProvisionOnly, Usage: "stop once the infrastructure is up (no setup/run)"},
 		&cli.BoolFlag{Name: "retry-until-up", Aliases: []string{"r"}, Destination: &o.RetryUntilUp, Usage: "when every placement fails, start over after a pause until one works"},
 		&cli.BoolFlag{Name: "detach-run", Aliases: []string{"d"}, Destination: &o.Detach, Usage: "submit the job and return without streaming its logs"},
-		&cli.StringSliceFlag{Name: "ssh-cidr", Destination: &o.SSHCIDRs, Usage: "`CIDR` allowed to SSH to the nodes (repeatable; default: ssh_cidrs from config)"},
+		sshCIDRFlag(&o.SSHCIDRs),
 		&cli.StringSliceFlag{Name: "ports-cidr", Destination: &o.PortsCIDRs, Usage: "`CIDR` allowed to reach the task's ports (repeatable; default: ports_cidrs from config, else 0.0.0.0/0 with a warning)"},
 		&cli.BoolFlag{Name: "down", Destination: &o.Down, Usage: "tear the cluster down after the job ends, whatever its result (with -d: autodown on the head once idle)"},
 		&cli.BoolFlag{Name: "keep", Destination: &o.Keep, Usage: "pipelines: keep each task's cluster after the task (default: torn down once the task is done)"},

@@ -33,7 +33,7 @@ func newCompileCmd(io *IO, runF func(*CompileOptions) error) *cli.Command {
 		&cli.BoolFlag{Name: "force", Destination: &o.Force, Usage: "write into --out-dir even if it holds files skyplan did not write there"},
 		outputFlag(&o.Output, "text", "text (compile writes Terraform files, not JSON: give --out-dir)"),
 		&cli.StringFlag{Name: "cluster", Aliases: []string{"c"}, Destination: &o.Cluster, Usage: "cluster `NAME` (default: the task's name)"},
-		&cli.StringSliceFlag{Name: "ssh-cidr", Destination: &o.SSHCIDRs, Usage: "`CIDR` allowed to SSH to the nodes (repeatable; default: ssh_cidrs from config)"},
+		&cli.StringSliceFlag{Name: "ssh-cidr", Destination: &o.SSHCIDRs, Usage: "`CIDR` allowed to SSH to the nodes (repeatable; default: ssh_cidrs from config; compile never detects an address: its module is applied elsewhere)"},
 		&cli.StringSliceFlag{Name: "ports-cidr", Destination: &o.PortsCIDRs, Usage: "`CIDR` allowed to reach the task's ports (repeatable; default: ports_cidrs from config, else 0.0.0.0/0 with a warning)"},
 	)
 	return &cli.Command{

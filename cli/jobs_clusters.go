@@ -38,7 +38,7 @@ func (jc *jobClusters) manager() (*cluster.Manager, error) {
 	jc.once.Do(func() {
 		cat, _ := loadCatalog()
 		jc.m, jc.err = cluster.New(cluster.Options{Store: jc.store, Config: jc.cfg, Log: io.Discard,
-			Getenv: jc.io.Environ, Catalog: cat, Version: Version})
+			Getenv: jc.io.Environ, Catalog: cat, Version: Version, HTTPClient: jc.io.HTTPClient})
 	})
 	return jc.m, jc.err
 }
@@ -86,7 +86,7 @@ func (jc *jobClusters) Launch(ctx context.Context, req jobs.LaunchRequest) (*job
 	if ds.HasErrors() {
 		return nil, jobs.LaunchError(jobs.ErrPrecheck, ds)
 	}
-	lr := cluster.LaunchRequest{Cluster: req.Cluster, Task: req.Task, Optimizer: opts, ProvisionOnly: true, Log: req.Log,
+	lr := cluster.LaunchRequest{Cluster: req.Cluster, Task: req.Task, Optimizer: opts, ProvisionOnly: true, Log: req.Log, SSHCIDRs: req.SSHCIDRs,
 		Constraints: cluster.Constraints{Blocked: toBlocked(req.Blocked), UseSpot: req.UseSpot}}
 	if req.Prefer != nil {
 		// FAILOVER: the previous region first, then anywhere.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/skyplan/skyplan/cluster"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/jobs"
 	"github.com/skyplan/skyplan/optimizer"
@@ -23,6 +24,7 @@ func init() {
 			&cli.StringFlag{Name: "job-recovery", Destination: &o.JobRecovery, Usage: "recovery `STRATEGY`: EAGER_NEXT_REGION (default) or FAILOVER",
 				Action: func(*cli.Context, string) error { o.JobRecoverySet = true; return nil }},
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Destination: &o.Yes, Usage: "do not ask for confirmation (required when stdin is not a terminal)"},
+			sshCIDRFlag(&o.SSHCIDRs),
 		)
 		return &cli.Command{
 			Name:      "launch",
@@ -46,6 +48,7 @@ type JobsLaunchOptions struct {
 	JobRecovery    string
 	JobRecoverySet bool
 	Yes            bool
+	SSHCIDRs       cli.StringSlice
 }
 
 func runJobsLaunch(o *JobsLaunchOptions) error {
@@ -92,6 +95,21 @@ func runJobsLaunch(o *JobsLaunchOptions) error {
 		return Exit(ExitFailure, ds)
 	}
 	optimizer.WriteTable(io.Err, plan, t.Resources.Ordered)
+	// Who may SSH to every attempt's cluster is settled now, from this
+	// machine: the controller launches later, maybe after a recovery.
+	var ssh cluster.SSHSource
+	if !cluster.IsPool(plan.Chosen.Cloud) {
+		cfg, err := loadConfig()
+		if err != nil {
+			return err
+		}
+		var sds diag.Diagnostics
+		ssh, sds = cluster.ResolveSSHSources(io.Interrupted, cfg, io.Environ, io.HTTPClient, o.SSHCIDRs.Value())
+		if ds = append(ds, sds...); sds.HasErrors() {
+			return Exit(ExitFailure, ds)
+		}
+		fmt.Fprintln(io.Err, ssh)
+	}
 	name := t.Name
 	if name == "" {
 		name = clusterName("", t, path)
@@ -115,7 +133,7 @@ func runJobsLaunch(o *JobsLaunchOptions) error {
 	}
 	now := time.Now().UTC()
 	stripped, secrets := jobs.StripSecrets(t)
-	spec := jobs.Spec{Task: stripped, Recovery: rc, PinnedRegion: pinnedRegion(t),
+	spec := jobs.Spec{Task: stripped, Recovery: rc, PinnedRegion: pinnedRegion(t), SSHCIDRs: ssh.CIDRs,
 		TaskID: fmt.Sprintf("sky-managed-%s_%s", now.Format("2006-01-02-15-04-05-000000"), name)}
 	if err := jobs.SaveSecrets(skyhome.Dir(), spec.TaskID, secrets); err != nil {
 		return err

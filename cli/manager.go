@@ -26,7 +26,7 @@ func openManager(io *IO, needConfig bool) (*cluster.Manager, func(), error) {
 	}
 	cat, _ := loadCatalog()
 	m, err := cluster.New(cluster.Options{Store: store, Config: cfg, Log: io.Err, LogTTY: io.ErrTTY,
-		Getenv: io.Environ, Catalog: cat, Version: Version})
+		Getenv: io.Environ, Catalog: cat, Version: Version, HTTPClient: io.HTTPClient})
 	if err != nil {
 		store.Close()
 		return nil, nil, err

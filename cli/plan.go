@@ -26,6 +26,7 @@ type PlanOptions struct {
 	Out              string
 	DetailedExitCode bool
 	PortsCIDRs       cli.StringSlice
+	SSHCIDRs         cli.StringSlice
 	// Pipelines.
 	Minimize        string
 	BandwidthGbps   float64
@@ -39,6 +40,7 @@ func newPlanCmd(io *IO, runF func(*PlanOptions) error) *cli.Command {
 	flags := append(o.Task.flags(),
 		&cli.BoolFlag{Name: "dryrun", Destination: &o.DryRun, Usage: "only choose placements and print them; compile nothing"},
 		&cli.StringSliceFlag{Name: "ports-cidr", Destination: &o.PortsCIDRs, Usage: "`CIDR` allowed to reach the task's ports (repeatable; default: ports_cidrs from config, else 0.0.0.0/0 with a warning)"},
+		sshCIDRFlag(&o.SSHCIDRs),
 		outputFlag(&o.Output, "table", "table, json (only the plan on stdout) or markdown (a pull-request comment; not with --dryrun)"),
 		&cli.StringFlag{Name: "cluster", Aliases: []string{"c"}, Destination: &o.Cluster, Usage: "cluster `NAME` the plan is for (default: the task's name)"},
 		&cli.StringFlag{Name: "out", Destination: &o.Out, Usage: "save the Terraform plan to `PLANFILE` for `skyplan apply PLANFILE` (default: in the cluster directory)"},
@@ -128,7 +130,7 @@ func planWithTerraform(o *PlanOptions, t *task.Task, plan *optimizer.TaskPlan, d
 	}
 	defer closeM()
 	res, pds := m.Plan(io.Interrupted, cluster.PlanRequest{Cluster: name, Task: t, Placement: *plan.Chosen,
-		Out: o.Out, TaskFile: absPath(o.Path), Show: o.Output != "table", PortsCIDRs: o.PortsCIDRs.Value()})
+		Out: o.Out, TaskFile: absPath(o.Path), Show: o.Output != "table", PortsCIDRs: o.PortsCIDRs.Value(), SSHCIDRs: o.SSHCIDRs.Value()})
 	ds = append(ds, pds...)
 	if pds.HasErrors() {
 		return fail(ds)
@@ -145,7 +147,7 @@ func planWithTerraform(o *PlanOptions, t *task.Task, plan *optimizer.TaskPlan, d
 		}
 		cfg := m.Config()
 		r := buildReview(reviewInput{Cluster: name, Plan: plan, Ordered: t.Resources.Ordered, Chosen: p, TF: res.Terraform,
-			Existing: res.Existing, PlanFile: shown, Ports: requestOf(t, p).Ports, SSHCIDRs: cfg.SSHCIDRs, UsePrivateIP: cfg.Cloud(p.Cloud).UsePrivateIP})
+			Existing: res.Existing, PlanFile: shown, Ports: requestOf(t, p).Ports, SSHCIDRs: res.SSH.CIDRs, UsePrivateIP: cfg.Cloud(p.Cloud).UsePrivateIP})
 		if io.jsonView() {
 			io.setResult(r)
 		} else {
@@ -155,6 +157,7 @@ func planWithTerraform(o *PlanOptions, t *task.Task, plan *optimizer.TaskPlan, d
 	}
 	s := res.Summary
 	fmt.Fprintf(io.Out, "\nCluster %s: %s, %s\n", name, cluster.InfraLabel(p.Cloud, p.Region, p.Zone), cluster.ResourcesLabel(p.NumNodes, p.InstanceType, p.Accelerators, p.UseSpot))
+	fmt.Fprintln(io.Out, res.SSH)
 	fmt.Fprintf(io.Out, "Resources: %d to add, %d to change, %d to destroy.\n", s.Add, s.Change, s.Remove)
 	fmt.Fprintf(io.Out, "Cost: $%.4f / hour for %d node(s)\n", p.HourlyCost, p.NumNodes)
 	fmt.Fprintf(io.Out, "Saved plan: %s (apply it with `skyplan apply %s`)\n", res.PlanFile, res.PlanFile)

@@ -163,3 +163,9 @@ func missingLocalPathsAsWarnings(ds diag.Diagnostics) diag.Diagnostics {
 	}
 	return out
 }
+
+// sshCIDRFlag is --ssh-cidr of the commands that create clusters.
+func sshCIDRFlag(dest *cli.StringSlice) cli.Flag {
+	return &cli.StringSliceFlag{Name: "ssh-cidr", Destination: dest,
+		Usage: "`CIDR` allowed to SSH to the nodes (repeatable; default: ssh_cidrs from config, else this machine's public address asked of ssh_detect_url)"}
+}

@@ -160,7 +160,6 @@ func (m *Manager) launchOnCloud(ctx context.Context, t *task.Task, existing *sta
 	l := &provision.Launcher{
 		Cluster: req.Cluster, NumNodes: t.NumNodes, WS: ws, Store: m.store,
 		Plan:         optimizerPlanner(t, opts),
-		Generate:     m.generator(t, req.Cluster, req.SSHCIDRs, req.PortsCIDRs),
 		Log:          log,
 		RetryUntilUp: req.RetryUntilUp,
 		TaskFile:     absPath(req.TaskFile),
@@ -186,6 +185,12 @@ func (m *Manager) launchOnCloud(ctx context.Context, t *task.Task, existing *sta
 		l.Plan = provision.CandidatePlanner([]optimizer.Placement{PlacementOf(existing)})
 		l.NoFailover = true
 	}
+	ssh, sds := m.SSHSources(ctx, req.SSHCIDRs)
+	if sds.HasErrors() {
+		return nil, sds
+	}
+	fmt.Fprintln(log, ssh)
+	l.Generate = m.generator(t, req.Cluster, ssh.CIDRs, req.PortsCIDRs)
 	out, err := l.Launch(ctx)
 	if err != nil {
 		return failedLaunch(err), launchDiags(err, req.Cluster, t.NumNodes)

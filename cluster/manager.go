@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -50,6 +51,9 @@ type Options struct {
 	SSHPools func() (map[string]*sshpool.Pool, diag.Diagnostics)
 	// Version is written into generated headers.
 	Version string
+	// HTTPClient asks the SSH source detection service (ssh_detect_url);
+	// http.DefaultClient when nil. Tests give an httptest TLS client.
+	HTTPClient *http.Client
 }
 
 // Manager runs cluster operations. It holds no process-wide state: several
@@ -67,6 +71,7 @@ type Manager struct {
 	catalog *catalog.Catalog
 	compile func(compiler.Input) (*compiler.Module, diag.Diagnostics)
 	pools   func() (map[string]*sshpool.Pool, diag.Diagnostics)
+	http    *http.Client
 
 	findTC func(ctx context.Context) (*provision.Toolchain, error)
 	tcMu   sync.Mutex
@@ -89,7 +94,7 @@ func New(opts Options) (*Manager, error) {
 	}
 	m := &Manager{store: opts.Store, cfg: opts.Config, log: opts.Log, tty: opts.LogTTY, home: opts.Home,
 		getenv: opts.Getenv, version: opts.Version, catalog: opts.Catalog, compile: opts.Compile,
-		pools: opts.SSHPools, findTC: opts.Toolchain, busy: map[string]string{}}
+		pools: opts.SSHPools, findTC: opts.Toolchain, http: opts.HTTPClient, busy: map[string]string{}}
 	if m.log == nil {
 		m.log = io.Discard
 	}

@@ -25,6 +25,8 @@ type PlanRequest struct {
 	Out string
 	// TaskFile is recorded in the sidecar, so applying the plan runs it.
 	TaskFile string
+	// SSHCIDRs may SSH to the nodes (default: config ssh_cidrs, else the
+	// caller's detected public address; see SSHSources).
 	SSHCIDRs []string
 	// PortsCIDRs may reach the task's ports (default: config ports_cidrs).
 	PortsCIDRs []string
@@ -47,6 +49,8 @@ type PlanResult struct {
 	Existing *state.Cluster
 	// Terraform is the saved plan as JSON (with Show).
 	Terraform *tfjson.Plan
+	// SSH is who may SSH to the nodes, and where that came from.
+	SSH SSHSource
 }
 
 // Plan saves a Terraform plan of one exact placement. A region-level
@@ -76,6 +80,10 @@ func (m *Manager) Plan(ctx context.Context, req PlanRequest) (*PlanResult, diag.
 			Detail: fmt.Sprintf("Cluster %q is in %s; skyplan does not move a cluster that was UP. Use another -c name, or `skyplan down %s` first.",
 				name, InfraLabel(sc.Cloud, sc.Region, sc.Zone), name)}}
 	}
+	ssh, sds := m.SSHSources(ctx, req.SSHCIDRs)
+	if ds = append(ds, sds...); sds.HasErrors() {
+		return nil, ds
+	}
 	dir := m.Dir(name)
 	if existing != nil && existing.TerraformDir != "" {
 		dir = existing.TerraformDir
@@ -84,7 +92,7 @@ func (m *Manager) Plan(ctx context.Context, req PlanRequest) (*PlanResult, diag.
 	if err != nil {
 		return nil, ds.Append(err)
 	}
-	if err := m.generator(req.Task, name, req.SSHCIDRs, req.PortsCIDRs)(p, dir); err != nil {
+	if err := m.generator(req.Task, name, ssh.CIDRs, req.PortsCIDRs)(p, dir); err != nil {
 		return nil, ds.Append(err)
 	}
 	if err := ws.Init(ctx); err != nil {
@@ -102,7 +110,7 @@ func (m *Manager) Plan(ctx context.Context, req PlanRequest) (*PlanResult, diag.
 	if err := writeSavedPlan(out, SavedPlan{Cluster: name, Dir: dir, Task: absPath(req.TaskFile), NumNodes: p.NumNodes, Placement: p}); err != nil {
 		return nil, ds.Append(err)
 	}
-	pr := &PlanResult{Cluster: name, Dir: dir, PlanFile: out, Placement: p, Changes: changes, Existing: existing}
+	pr := &PlanResult{Cluster: name, Dir: dir, PlanFile: out, Placement: p, Changes: changes, Existing: existing, SSH: ssh}
 	if res.Summary != nil {
 		pr.Summary = *res.Summary
 	}

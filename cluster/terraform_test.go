@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/skyplan/skyplan/compiler"
+	"github.com/skyplan/skyplan/config"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/state"
 )
@@ -62,16 +63,21 @@ func TestManagerTerraformLaunchPlanApplySavedRefreshDown(t *testing.T) {
 	needTerraform(t)
 	var mu sync.Mutex
 	var regions []string
+	var sshCIDRs []string // of the last compile
 	failRegion := ""
-	m, log := newTestManager(t, Options{Compile: func(in compiler.Input) (*compiler.Module, diag.Diagnostics) {
-		mu.Lock()
-		defer mu.Unlock()
-		if failRegion == "" {
-			failRegion = in.Placement.Region // the optimizer's first choice has no capacity
-		}
-		regions = append(regions, in.Placement.Region)
-		return fakeCloudModule(in, failRegion), nil
-	}})
+	// No ssh_cidrs: the launch asks a (local) detection service.
+	detect, _ := detectServer(t, 200, "203.0.113.7\n")
+	m, log := newTestManager(t, Options{Config: config.Config{SSHDetectURL: detect.URL}, HTTPClient: detect.Client(),
+		Compile: func(in compiler.Input) (*compiler.Module, diag.Diagnostics) {
+			mu.Lock()
+			defer mu.Unlock()
+			if failRegion == "" {
+				failRegion = in.Placement.Region // the optimizer's first choice has no capacity
+			}
+			regions = append(regions, in.Placement.Region)
+			sshCIDRs = in.SSHCIDRs
+			return fakeCloudModule(in, failRegion), nil
+		}})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	tk := loadTask(t, "resources:\n  infra: aws\n  cpus: 2\nrun: echo hi\n")
@@ -83,6 +89,9 @@ func TestManagerTerraformLaunchPlanApplySavedRefreshDown(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "capacity error in AWS ("+failRegion) {
 		t.Errorf("progress lacks the failover line:\n%s", log)
+	}
+	if !strings.Contains(log.String(), "SSH from 203.0.113.7/32 (detected)") || strings.Join(sshCIDRs, ",") != "203.0.113.7/32" {
+		t.Errorf("the detected address must reach the module (%v) and the progress:\n%s", sshCIDRs, log)
 	}
 	sc, _ := m.Get("tf")
 	if sc.Status != state.StatusUp || sc.TerraformDir != m.Dir("tf") || !filepath.IsAbs(sc.TaskFile) || len(sc.Nodes) != 1 || sc.Nodes[0].PrivateIP != "10.0.0.1" || len(sc.Extra) != 0 {
@@ -111,10 +120,13 @@ func TestManagerTerraformLaunchPlanApplySavedRefreshDown(t *testing.T) {
 	dir := t.TempDir()
 	planA, planB := filepath.Join(dir, "a.tfplan"), filepath.Join(dir, "b.tfplan")
 	for _, out := range []string{planA, planB} {
-		pr, ds := m.Plan(ctx, PlanRequest{Cluster: "sp", Task: tk, Placement: place, Out: out, Show: true})
+		pr, ds := m.Plan(ctx, PlanRequest{Cluster: "sp", Task: tk, Placement: place, Out: out, Show: true, SSHCIDRs: []string{"10.1.2.0/24"}})
 		mustOK(t, "plan", ds)
 		if !pr.Changes || pr.Summary.Add != 1 || pr.Terraform == nil || len(pr.Terraform.ResourceChanges) != 1 {
 			t.Fatalf("plan: %+v", pr)
+		}
+		if pr.SSH.String() != "SSH from 10.1.2.0/24 (--ssh-cidr)" || strings.Join(sshCIDRs, ",") != "10.1.2.0/24" {
+			t.Errorf("plan's SSH source: %q, compiled %v", pr.SSH, sshCIDRs)
 		}
 	}
 	if _, ds := m.Get("sp"); !ds.HasErrors() {

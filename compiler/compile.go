@@ -187,7 +187,9 @@ type compilation struct {
 func checkCIDRs(cidrs []string) diag.Diagnostics {
 	var ds diag.Diagnostics
 	if len(cidrs) == 0 {
-		ds.Errorf("No SSH source address", "skyplan never opens SSH to the whole Internet by default. Set ssh_cidrs in ~/.skyplan/config.yaml or .skyplan.yaml (for example your public address as 203.0.113.7/32).")
+		ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "No SSH source address",
+			Detail: "skyplan never opens SSH to the whole Internet by default. Give the range that may SSH to the nodes with --ssh-cidr 203.0.113.7/32 (your public address), or set ssh_cidrs in ~/.skyplan/config.yaml or .skyplan.yaml.",
+			Field:  "--ssh-cidr"})
 		return ds
 	}
 	for _, c := range cidrs {

@@ -25,6 +25,10 @@ type Config struct {
 	SSH   Cloud `yaml:"ssh"` // ssh node pools: ssh_proxy_command etc.
 	// SSHCIDRs are the source ranges allowed to reach port 22 on cloud nodes.
 	SSHCIDRs []string `yaml:"ssh_cidrs"`
+	// SSHDetectURL is the HTTPS what-is-my-IP service asked for the
+	// caller's public address when no SSH source range is given ("" =
+	// the default, "off" = never ask); env SKYPLAN_SSH_DETECT_URL wins.
+	SSHDetectURL string `yaml:"ssh_detect_url"`
 	// PortsCIDRs are the source ranges allowed to reach the task's
 	// resources.ports (default: 0.0.0.0/0, with a warning naming them).
 	PortsCIDRs []string `yaml:"ports_cidrs"`

@@ -53,7 +53,9 @@ type LaunchRequest struct {
 	UseSpot *bool
 	// Prefer is tried before anything else (FAILOVER: the last region).
 	Prefer *Location
-	Log    io.Writer
+	// SSHCIDRs may SSH to the cluster (the job's Spec.SSHCIDRs).
+	SSHCIDRs []string
+	Log      io.Writer
 }
 
 // SubmitRequest is one attempt's job.

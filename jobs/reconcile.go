@@ -161,7 +161,7 @@ func (w *worker) launch(ctx context.Context, j *Job, a *Attempt, now time.Time) 
 	}
 	lctx, stop := w.untilCancelled(ctx)
 	p, err := w.o.Clusters.Launch(lctx, LaunchRequest{Cluster: a.Cluster, Task: j.Spec.Task, Blocked: a.Blocked,
-		UseSpot: a.WantSpot, Prefer: a.SameRegionFirst, Log: w.log})
+		UseSpot: a.WantSpot, Prefer: a.SameRegionFirst, SSHCIDRs: j.Spec.SSHCIDRs, Log: w.log})
 	w.c.unslot()
 	cancelled := stop()
 	if ctx.Err() != nil {

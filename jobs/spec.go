@@ -40,6 +40,9 @@ type Spec struct {
 	// PinnedRegion: the user fixed the region, so a preemption does not
 	// block it (EAGER_NEXT_REGION).
 	PinnedRegion bool `json:"pinned_region"`
+	// SSHCIDRs may SSH to every attempt's cluster (--ssh-cidr, or the
+	// address detected at submit); empty: the controller's config.
+	SSHCIDRs []string `json:"ssh_cidrs,omitempty"`
 }
 
 // RecoveryOf reads a task's job_recovery (strategy name or mapping) with
