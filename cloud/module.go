@@ -129,3 +129,15 @@ func FieldError(field, summary, detail string, args ...any) diag.Diagnostic {
 func Warning(summary, detail string, args ...any) diag.Diagnostic {
 	return diag.Diagnostic{Severity: diag.Warning, Summary: summary, Detail: fmt.Sprintf(detail, args...)}
 }
+
+// RunVars is an optional Module capability: root variables skyplan sets
+// only when it runs terraform itself (-var-file of the compiler's
+// skyplan.run.tfvars.json, which Terraform does not auto-load),
+// so a plain `terraform apply` of the same root keeps the declared,
+// provider-safe defaults. AWS uses it for the provider's retry budget:
+// skyplan's fallback loop retries capacity errors itself and wants them
+// fast; a team applying a 1000-node root wants the provider's throttling
+// retries.
+type RunVars interface {
+	RunVars() map[string]any
+}

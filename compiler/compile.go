@@ -76,6 +76,10 @@ const (
 	// MainFile and VarsFile are the root files the provisioner reads.
 	MainFile = "main.tf"
 	VarsFile = "skyplan.auto.tfvars.json"
+	// RunVarsFile holds the values skyplan passes (-var-file) only when it
+	// runs terraform itself (cloud.RunVars); not auto-loaded, so a plain
+	// `terraform apply` keeps the variables' declared defaults.
+	RunVarsFile = "skyplan.run.tfvars.json"
 )
 
 // tfVar is one root variable: declared in main.tf, passed to the module
@@ -152,6 +156,10 @@ func Compile(in Input) (*Module, diag.Diagnostics) {
 	}
 	m.Files[MainFile] = main
 	m.Files[VarsFile] = varsJSON(root.Vars)
+	runVars := runVarsJSON(mod)
+	if runVars != nil {
+		m.Files[RunVarsFile] = runVars
+	}
 	files, err := templates.FilesOf(mod.ModuleFiles())
 	if err != nil {
 		ds = ds.Append(fmt.Errorf("embedded %s module: %w", p.Cloud, err))
@@ -168,6 +176,9 @@ func Compile(in Input) (*Module, diag.Diagnostics) {
 		}
 		m.Files["buckets/"+MainFile] = bm
 		m.Files["buckets/"+VarsFile] = varsJSON(root.BucketVars)
+		if runVars != nil {
+			m.Files["buckets/"+RunVarsFile] = runVars
+		}
 	}
 	return m, ds
 }

@@ -105,8 +105,8 @@ func TestHeaderAndPins(t *testing.T) {
 		if !strings.Contains(main, pin) {
 			t.Errorf("%s: provider not pinned (%s)", name, pin)
 		}
-		if in.Placement.Cloud == "aws" && (!strings.Contains(main, "max_retries = 2") || strings.Contains(main, "skip_")) {
-			t.Errorf("%s: aws provider must keep max_retries small and skip nothing by default", name)
+		if in.Placement.Cloud == "aws" && strings.Contains(main, "skip_") {
+			t.Errorf("%s: aws provider must skip no account check by default", name)
 		}
 	}
 }
@@ -256,6 +256,7 @@ func ExampleCompile() {
 	// modules/aws/variables.tf
 	// modules/aws/versions.tf
 	// skyplan.auto.tfvars.json
+	// skyplan.run.tfvars.json
 	// my-cluster-1 us-east-1a m6i.2xlarge ami-0e6842148a3d9982b gp3 1
 }
 

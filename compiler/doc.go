@@ -15,6 +15,9 @@
 //     instance type, num_nodes, image, ...). Only non-secret values; the
 //     provisioner's fallback loop recompiles for another placement and only
 //     this file (plus modules) changes for the same cloud and feature set.
+//   - skyplan.run.tfvars.json: values only skyplan's own runs pass
+//     (-var-file; cloud.RunVars), e.g. the AWS provider's fast retries.
+//     Terraform does not auto-load it, so a plain apply keeps the defaults.
 //   - modules/<cloud>/...: verbatim copy of the embedded module.
 //   - buckets/main.tf + buckets/skyplan.auto.tfvars.json: only when the task
 //     has persistent buckets (file_mounts storage with persistent: true,

@@ -244,6 +244,20 @@ func format(f *hclwrite.File) ([]byte, error) {
 	return out, nil
 }
 
+// runVarsJSON renders the cloud's RunVars (nil when it has none) like the
+// tfvars file.
+func runVarsJSON(mod cloud.Module) []byte {
+	rv, ok := mod.(cloud.RunVars)
+	if !ok || len(rv.RunVars()) == 0 {
+		return nil
+	}
+	var vars []tfVar
+	for k, v := range rv.RunVars() {
+		vars = append(vars, tfVar{Name: k, Value: v})
+	}
+	return varsJSON(vars)
+}
+
 // varsJSON renders the tfvars file: sorted keys, two-space indent, newline.
 func varsJSON(vars []tfVar) []byte {
 	m := map[string]any{}

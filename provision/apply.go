@@ -38,6 +38,10 @@ func (w *Workspace) Apply(ctx context.Context, planFile string, opts ...ApplyOpt
 				o = append(o, tfexec.Target(t))
 			}
 		}
+		// A saved plan already carries its variable values.
+		if f := w.runVarFile(); f != "" {
+			o = append(o, tfexec.VarFile(f))
+		}
 	}
 	if err := w.backupState(); err != nil {
 		return RunResult{}, err

@@ -23,6 +23,9 @@ func (w *Workspace) Destroy(ctx context.Context, opts ...DestroyOptions) (RunRes
 			o = append(o, tfexec.Refresh(false))
 		}
 	}
+	if f := w.runVarFile(); f != "" {
+		o = append(o, tfexec.VarFile(f))
+	}
 	if err := w.backupState(); err != nil {
 		return RunResult{}, err
 	}

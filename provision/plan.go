@@ -26,6 +26,9 @@ func (w *Workspace) Plan(ctx context.Context, opts PlanOptions) (changes bool, r
 	if opts.RefreshOnly {
 		o = append(o, tfexec.RefreshOnly(true))
 	}
+	if f := w.runVarFile(); f != "" {
+		o = append(o, tfexec.VarFile(f))
+	}
 	res, err = w.run("plan", opts.RefreshOnly, func(out io.Writer) error {
 		var e error
 		changes, e = w.tf.PlanJSON(ctx, out, o...)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/skyplan/skyplan/compiler"
 	"github.com/skyplan/skyplan/optimizer"
 )
 
@@ -31,6 +32,12 @@ func TestTerraformCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte("terraform {\n  required_version = \">= 1.5\"\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The compiler's run-only values (the AWS provider's fast retries):
+	// every run that evaluates the configuration passes them.
+	runVars := filepath.Join(dir, compiler.RunVarsFile)
+	if err := os.WriteFile(runVars, []byte(`{"aws_max_retries": 2}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -80,11 +87,12 @@ func TestTerraformCommands(t *testing.T) {
 		not  []string
 	}{
 		{0, []string{"-json", "-input=false", "-upgrade=false", "-reconfigure"}, nil},
-		{1, []string{"-json", "-input=false", "-detailed-exitcode", "-out=" + planFile}, []string{"-refresh-only", "-destroy"}},
-		{2, []string{"-json", "-refresh-only"}, nil},
-		{3, []string{"-json", "-auto-approve", "-input=false", planFile}, nil},
+		{1, []string{"-json", "-input=false", "-detailed-exitcode", "-out=" + planFile, "-var-file=" + runVars}, []string{"-refresh-only", "-destroy"}},
+		{2, []string{"-json", "-refresh-only", "-var-file=" + runVars}, nil},
+		// A saved plan carries its values; Terraform refuses -var-file with one.
+		{3, []string{"-json", "-auto-approve", "-input=false", planFile}, []string{"-var-file=" + runVars}},
 		{4, []string{"pull"}, nil},
-		{5, []string{"-json", "-auto-approve", "-refresh=false"}, nil},
+		{5, []string{"-json", "-auto-approve", "-refresh=false", "-var-file=" + runVars}, nil},
 	}
 	for _, ck := range checks {
 		a := calls[ck.i].Args
@@ -110,8 +118,17 @@ func TestTerraformCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := readCalls(t, logPath)
-	if a := all[len(all)-1].Args; a[0] != "apply" || !has(a, "-json", "-auto-approve", "-refresh=false") {
+	if a := all[len(all)-1].Args; a[0] != "apply" || !has(a, "-json", "-auto-approve", "-refresh=false", "-var-file="+runVars) {
 		t.Errorf("apply without refresh: %v", a)
+	}
+	// A root compiled without run-only values gets no -var-file.
+	os.Remove(runVars)
+	if _, err := ws.Apply(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	all = readCalls(t, logPath)
+	if a := all[len(all)-1].Args; slices.ContainsFunc(a, func(s string) bool { return strings.HasPrefix(s, "-var-file") }) {
+		t.Errorf("apply of a root without %s: %v", compiler.RunVarsFile, a)
 	}
 }
 

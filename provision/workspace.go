@@ -19,6 +19,7 @@ import (
 
 	"github.com/hashicorp/terraform-exec/tfexec"
 	tfjson "github.com/hashicorp/terraform-json"
+	"github.com/skyplan/skyplan/compiler"
 	"github.com/skyplan/skyplan/config"
 )
 
@@ -113,6 +114,18 @@ func (tc *Toolchain) Workspace(dir string, ui io.Writer, tty bool) (*Workspace, 
 	// and write state before it is killed.
 	tf.SetWaitDelay(2 * time.Minute)
 	return &Workspace{Dir: dir, UI: ui, TTY: tty, tc: tc, tf: tf}, nil
+}
+
+// runVarFile is the root's compiler.RunVarsFile when it has one: the
+// values skyplan's own runs pass (the AWS provider's fast retry budget,
+// for the fallback loop) and a plain `terraform apply` does not load.
+// Roots compiled before the file existed have none and get no -var-file.
+func (w *Workspace) runVarFile() string {
+	f := filepath.Join(w.Dir, compiler.RunVarsFile)
+	if _, err := os.Stat(f); err != nil {
+		return ""
+	}
+	return f
 }
 
 // TerraformError is a failed terraform run with its structured diagnostics

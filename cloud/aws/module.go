@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"fmt"
 	"io/fs"
 	"regexp"
 	"strings"
@@ -130,6 +131,7 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 	if len(req.PersistentBuckets) > 0 {
 		root.BucketVars = []cloud.Var{
 			{Name: "region", Type: "string", Value: req.Region, ProviderOnly: true},
+			{Name: "cluster_name", Type: "string", Value: req.ClusterName, ProviderOnly: true, Description: "Cluster the buckets were created for (the provider's skyplan-cluster tag)."},
 			{Name: "names", Type: "list(string)", Value: req.PersistentBuckets},
 			{Name: "labels", Type: "map(string)", Value: req.Labels},
 		}
@@ -137,20 +139,51 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 	return root, ds
 }
 
-// ProviderBlocks: the fallback loop, not the provider, retries capacity
-// errors, so the provider retries twice only; every resource carries the
-// skyplan-cluster tag the leak sweep looks for.
+// MaxRetries is the provider's own default retry budget (throttling and
+// transient errors), what a plain `terraform apply` of a generated root
+// uses; FastMaxRetries is what skyplan passes when it applies, because its
+// fallback loop, not the provider, retries capacity errors (in another
+// zone, region or cloud).
+const (
+	MaxRetries     = 25
+	FastMaxRetries = 2
+)
+
+// MaxRetriesVar is the root variable the provider's max_retries reads.
+const MaxRetriesVar = "aws_max_retries"
+
+var _ cloud.RunVars = Cloud{}
+
+// RunVars: skyplan's own runs get the fast retry budget.
+func (Cloud) RunVars() map[string]any {
+	return map[string]any{MaxRetriesVar: FastMaxRetries}
+}
+
+// ProviderBlocks: max_retries is a variable whose default is the
+// provider's (skyplan's runs pass FastMaxRetries through RunVars); every
+// resource carries the skyplan-cluster tag the leak sweep looks for,
+// derived from var.cluster_name (the buckets root declares it for the tag
+// alone).
 func (Cloud) ProviderBlocks(b *hclwrite.Body, req cloud.ModuleRequest) error {
 	b.AppendNewline()
 	pb := b.AppendNewBlock("provider", []string{"aws"}).Body()
 	pb.SetAttributeRaw("region", cloud.VarRef("region"))
-	pb.SetAttributeValue("max_retries", cty.NumberIntVal(2))
+	pb.SetAttributeRaw("max_retries", cloud.VarRef(MaxRetriesVar))
 	if req.SkipAccountChecks {
 		pb.SetAttributeValue("skip_credentials_validation", cty.True)
 		pb.SetAttributeValue("skip_requesting_account_id", cty.True)
 		pb.SetAttributeValue("skip_metadata_api_check", cty.True)
 	}
 	dt := pb.AppendNewBlock("default_tags", nil).Body()
-	dt.SetAttributeValue("tags", cty.ObjectVal(map[string]cty.Value{"skyplan-cluster": cty.StringVal(req.ClusterName)}))
+	tags, err := cloud.RawExpr(`{ skyplan-cluster = var.cluster_name }`)
+	if err != nil {
+		return err
+	}
+	dt.SetAttributeRaw("tags", tags)
+	b.AppendNewline()
+	vb := b.AppendNewBlock("variable", []string{MaxRetriesVar}).Body()
+	vb.SetAttributeValue("description", cty.StringVal(fmt.Sprintf("AWS provider retries of throttled and transient API errors. %d is the provider's default, right for a plain terraform apply; skyplan passes %d (-var-file=skyplan.run.tfvars.json) because its fallback loop retries capacity errors in another zone itself.", MaxRetries, FastMaxRetries)))
+	vb.SetAttributeRaw("type", hclwrite.TokensForIdentifier("number"))
+	vb.SetAttributeValue("default", cty.NumberIntVal(MaxRetries))
 	return nil
 }

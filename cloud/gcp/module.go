@@ -8,7 +8,6 @@ import (
 	"github.com/skyplan/skyplan/cloud"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/templates"
-	"github.com/zclconf/go-cty/cty"
 )
 
 // ProviderVersion is the hashicorp/google(-beta) version generated roots
@@ -195,6 +194,7 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 		root.BucketVars = []cloud.Var{
 			{Name: "project_id", Type: "string", Value: req.ProjectID, ProviderOnly: true},
 			{Name: "region", Type: "string", Value: req.Region, ProviderOnly: true},
+			{Name: "cluster_name", Type: "string", Value: req.ClusterName, ProviderOnly: true, Description: "Cluster the buckets were created for (the providers' skyplan-cluster label)."},
 			{Name: "names", Type: "list(string)", Value: req.PersistentBuckets},
 			{Name: "location", Type: "string", Value: strings.ToUpper(req.Region)},
 			{Name: "labels", Type: "map(string)", Value: req.Labels},
@@ -204,7 +204,8 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 }
 
 // ProviderBlocks configures google and google-beta alike; every resource
-// carries the skyplan-cluster label.
+// carries the skyplan-cluster label, derived from var.cluster_name (the
+// buckets root declares it for the label alone).
 func (Cloud) ProviderBlocks(b *hclwrite.Body, req cloud.ModuleRequest) error {
 	for _, name := range []string{"google", "google-beta"} {
 		b.AppendNewline()
@@ -215,7 +216,11 @@ func (Cloud) ProviderBlocks(b *hclwrite.Body, req cloud.ModuleRequest) error {
 		}
 		pb.SetAttributeRaw("project", pr)
 		pb.SetAttributeRaw("region", cloud.VarRef("region"))
-		pb.SetAttributeValue("default_labels", cty.ObjectVal(map[string]cty.Value{"skyplan-cluster": cty.StringVal(req.ClusterName)}))
+		labels, err := cloud.RawExpr(`{ skyplan-cluster = var.cluster_name }`)
+		if err != nil {
+			return err
+		}
+		pb.SetAttributeRaw("default_labels", labels)
 	}
 	return nil
 }

@@ -13,12 +13,16 @@ terraform {
 
 provider "aws" {
   region      = var.region
-  max_retries = 2
+  max_retries = var.aws_max_retries
   default_tags {
-    tags = {
-      skyplan-cluster = "train-gpu"
-    }
+    tags = { skyplan-cluster = var.cluster_name }
   }
+}
+
+variable "aws_max_retries" {
+  description = "AWS provider retries of throttled and transient API errors. 25 is the provider's default, right for a plain terraform apply; skyplan passes 2 (-var-file=skyplan.run.tfvars.json) because its fallback loop retries capacity errors in another zone itself."
+  type        = number
+  default     = 25
 }
 
 variable "region" {

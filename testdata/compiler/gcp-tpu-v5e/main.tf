@@ -16,19 +16,15 @@ terraform {
 }
 
 provider "google" {
-  project = var.project_id == "" ? null : var.project_id
-  region  = var.region
-  default_labels = {
-    skyplan-cluster = "tpu-v5e"
-  }
+  project        = var.project_id == "" ? null : var.project_id
+  region         = var.region
+  default_labels = { skyplan-cluster = var.cluster_name }
 }
 
 provider "google-beta" {
-  project = var.project_id == "" ? null : var.project_id
-  region  = var.region
-  default_labels = {
-    skyplan-cluster = "tpu-v5e"
-  }
+  project        = var.project_id == "" ? null : var.project_id
+  region         = var.region
+  default_labels = { skyplan-cluster = var.cluster_name }
 }
 
 variable "project_id" {

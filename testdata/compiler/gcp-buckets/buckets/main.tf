@@ -12,19 +12,15 @@ terraform {
 }
 
 provider "google" {
-  project = var.project_id == "" ? null : var.project_id
-  region  = var.region
-  default_labels = {
-    skyplan-cluster = "buckets"
-  }
+  project        = var.project_id == "" ? null : var.project_id
+  region         = var.region
+  default_labels = { skyplan-cluster = var.cluster_name }
 }
 
 provider "google-beta" {
-  project = var.project_id == "" ? null : var.project_id
-  region  = var.region
-  default_labels = {
-    skyplan-cluster = "buckets"
-  }
+  project        = var.project_id == "" ? null : var.project_id
+  region         = var.region
+  default_labels = { skyplan-cluster = var.cluster_name }
 }
 
 variable "project_id" {
@@ -34,6 +30,11 @@ variable "project_id" {
 
 variable "region" {
   description = "Region the provider works in."
+  type        = string
+}
+
+variable "cluster_name" {
+  description = "Cluster the buckets were created for (the providers' skyplan-cluster label)."
   type        = string
 }
 
