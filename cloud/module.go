@@ -57,6 +57,9 @@ type ModuleRoot struct {
 // ModuleRequest is the compiler's cloud-neutral view of one placement.
 type ModuleRequest struct {
 	ClusterName string // cloud-safe (MaxNameLength applied)
+	// ClusterNameVar is the root variable holding ClusterName, which
+	// ProviderBlocks' default tags/labels read ("" = "cluster_name").
+	ClusterNameVar string
 	// Common are the module inputs every cloud takes (cluster_name,
 	// num_nodes, use_spot, ssh_user, ssh_public_key, ssh_cidrs, ports, ports_cidrs,
 	// vpc_name, subnet_name, use_private_ip, labels), in this order.
@@ -102,6 +105,14 @@ type ModuleRequest struct {
 	// ResolveImage maps an image tag to the cloud's image id in a region
 	// (the catalog's images table); nil when no catalog is available.
 	ResolveImage func(tag, region string) (string, bool)
+}
+
+// NameVar is the root variable ProviderBlocks' default tags read.
+func (r ModuleRequest) NameVar() string {
+	if r.ClusterNameVar == "" {
+		return "cluster_name"
+	}
+	return r.ClusterNameVar
 }
 
 // VarRef is the expression var.NAME.

@@ -190,6 +190,14 @@ func Compile(in Input) (*compiler.Module, diag.Diagnostics) {
 		return nil, ds.Append(err)
 	}
 	m.Files[VolumeDir+"/"+compiler.VarsFile] = varsJSON(volVars)
+	// skyplan's own runs keep the provider's fast retries (cloud.RunVars);
+	// a plain terraform apply of these roots gets the provider's default.
+	var run []cloud.Var
+	for k, v := range (awscloud.Cloud{}).RunVars() {
+		run = append(run, cloud.Var{Name: k, Value: v})
+	}
+	m.Files[compiler.RunVarsFile] = varsJSON(run)
+	m.Files[VolumeDir+"/"+compiler.RunVarsFile] = varsJSON(run)
 	sub, ok := templates.Controller(in.Spec.Cloud)
 	if !ok {
 		return nil, ds.Append(fmt.Errorf("internal: no embedded aws controller module"))
@@ -257,7 +265,7 @@ func (g gen) root(what, module, source string, vars []cloud.Var, outs []output) 
 	tb.SetAttributeValue("required_version", cty.StringVal(">= 1.5.0"))
 	tb.AppendNewBlock("required_providers", nil).Body().SetAttributeValue("aws", cty.ObjectVal(map[string]cty.Value{
 		"source": cty.StringVal("hashicorp/aws"), "version": cty.StringVal(awscloud.ProviderVersion)}))
-	if err := (awscloud.Cloud{}).ProviderBlocks(b, cloud.ModuleRequest{ClusterName: g.in.Name, SkipAccountChecks: g.in.AWSSkipAccountChecks}); err != nil {
+	if err := (awscloud.Cloud{}).ProviderBlocks(b, cloud.ModuleRequest{ClusterName: g.in.Name, ClusterNameVar: "name", SkipAccountChecks: g.in.AWSSkipAccountChecks}); err != nil {
 		return nil, err
 	}
 	for _, v := range vars {

@@ -175,7 +175,7 @@ func (Cloud) ProviderBlocks(b *hclwrite.Body, req cloud.ModuleRequest) error {
 		pb.SetAttributeValue("skip_metadata_api_check", cty.True)
 	}
 	dt := pb.AppendNewBlock("default_tags", nil).Body()
-	tags, err := cloud.RawExpr(`{ skyplan-cluster = var.cluster_name }`)
+	tags, err := cloud.RawExpr("{ skyplan-cluster = var." + req.NameVar() + " }")
 	if err != nil {
 		return err
 	}

@@ -216,7 +216,7 @@ func (Cloud) ProviderBlocks(b *hclwrite.Body, req cloud.ModuleRequest) error {
 		}
 		pb.SetAttributeRaw("project", pr)
 		pb.SetAttributeRaw("region", cloud.VarRef("region"))
-		labels, err := cloud.RawExpr(`{ skyplan-cluster = var.cluster_name }`)
+		labels, err := cloud.RawExpr("{ skyplan-cluster = var." + req.NameVar() + " }")
 		if err != nil {
 			return err
 		}
