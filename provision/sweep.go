@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/skyplan/skyplan/cloud"
+	"github.com/skyplan/skyplan/compiler"
 	"github.com/skyplan/skyplan/skyhome"
 )
 
@@ -192,7 +194,20 @@ func (w *Workspace) writeSweepRoot(dir string, sw cloud.TagSweeper) error {
 			out.Body().AppendNewline()
 		}
 	}
+	// The provider blocks read root variables (the retry budget, the
+	// cluster name of the default tags): declare those in the sweep root
+	// too, with the cluster's own values.
+	read := providerVarRefs(f.Body())
+	for _, b := range f.Body().Blocks() {
+		if b.Type() == "variable" && len(b.Labels()) == 1 && read[b.Labels()[0]] && !sweepModuleVars[b.Labels()[0]] {
+			out.Body().AppendBlock(b)
+			out.Body().AppendNewline()
+		}
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := w.writeSweepProviderVars(dir, read); err != nil {
 		return err
 	}
 	if err := skyhome.WriteFileAtomic(filepath.Join(dir, "providers.tf"), hclwrite.Format(out.Bytes()), 0o644); err != nil {
@@ -287,4 +302,58 @@ func (w *Workspace) pullState(ctx context.Context) (*rawState, error) {
 		return nil, fmt.Errorf("reading the state of %s: %w", w.Dir, err)
 	}
 	return &st, nil
+}
+
+// sweepModuleVars are declared by every cloud's sweep module itself
+// (templates/sweep); the cluster root's declarations of these are not copied.
+var sweepModuleVars = map[string]bool{"region": true, "cluster_tag": true, "keep": true, "key_pairs": true}
+
+// providerVarRefs names the root variables (var.NAME) that the provider
+// blocks of a root read.
+func providerVarRefs(body *hclwrite.Body) map[string]bool {
+	refs := map[string]bool{}
+	for _, b := range body.Blocks() {
+		if b.Type() != "provider" {
+			continue
+		}
+		toks := b.BuildTokens(nil)
+		for i := 0; i+2 < len(toks); i++ {
+			if toks[i].Type == hclsyntax.TokenIdent && string(toks[i].Bytes) == "var" &&
+				toks[i+1].Type == hclsyntax.TokenDot && toks[i+2].Type == hclsyntax.TokenIdent {
+				refs[string(toks[i+2].Bytes)] = true
+			}
+		}
+	}
+	return refs
+}
+
+// writeSweepProviderVars gives the copied provider variables the values
+// the cluster's own runs use: its tfvars, then skyplan's run values (the
+// fast retry budget) over them. Variables of the sweep module keep theirs
+// from writeSweepVars.
+func (w *Workspace) writeSweepProviderVars(dir string, read map[string]bool) error {
+	vals := map[string]any{}
+	for _, name := range []string{compiler.VarsFile, compiler.RunVarsFile} {
+		b, err := os.ReadFile(filepath.Join(w.Dir, name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("tag sweep: %w", err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			return fmt.Errorf("tag sweep: reading %s: %w", name, err)
+		}
+		for k, v := range m {
+			if read[k] && !sweepModuleVars[k] {
+				vals[k] = v
+			}
+		}
+	}
+	b, err := json.MarshalIndent(vals, "", "  ")
+	if err != nil {
+		return err
+	}
+	return skyhome.WriteFileAtomic(filepath.Join(dir, "cluster.auto.tfvars.json"), append(b, '\n'), 0o644)
 }
