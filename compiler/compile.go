@@ -155,8 +155,8 @@ func Compile(in Input) (*Module, diag.Diagnostics) {
 		return nil, ds
 	}
 	m.Files[MainFile] = main
-	m.Files[VarsFile] = varsJSON(root.Vars)
-	runVars := runVarsJSON(mod)
+	m.Files[VarsFile] = VarsJSON(root.Vars)
+	runVars := RunVarsJSON(mod)
 	if runVars != nil {
 		m.Files[RunVarsFile] = runVars
 	}
@@ -175,7 +175,7 @@ func Compile(in Input) (*Module, diag.Diagnostics) {
 			return nil, ds
 		}
 		m.Files["buckets/"+MainFile] = bm
-		m.Files["buckets/"+VarsFile] = varsJSON(root.BucketVars)
+		m.Files["buckets/"+VarsFile] = VarsJSON(root.BucketVars)
 		if runVars != nil {
 			m.Files["buckets/"+RunVarsFile] = runVars
 		}

@@ -176,7 +176,9 @@ func declareVars(b *hclwrite.Body, vars []tfVar) error {
 	return nil
 }
 
-func moduleCall(b *hclwrite.Body, name, source string, vars []tfVar) {
+// ModuleCall writes the root's call of a module, passing every variable
+// that is not provider-only (the controller roots share it).
+func ModuleCall(b *hclwrite.Body, name, source string, vars []tfVar) {
 	b.AppendNewline()
 	mb := b.AppendNewBlock("module", []string{name}).Body()
 	mb.SetAttributeValue("source", cty.StringVal(source))
@@ -187,7 +189,8 @@ func moduleCall(b *hclwrite.Body, name, source string, vars []tfVar) {
 	}
 }
 
-func output(b *hclwrite.Body, name, desc, module, attr string) {
+// Output writes a root output that forwards the module's attribute.
+func Output(b *hclwrite.Body, name, desc, module, attr string) {
 	b.AppendNewline()
 	ob := b.AppendNewBlock("output", []string{name}).Body()
 	ob.SetAttributeValue("description", cty.StringVal(desc))
@@ -209,11 +212,11 @@ func (c *compilation) rootMain(mod cloud.Module, req cloud.ModuleRequest, root c
 	if err := declareVars(b, root.Vars); err != nil {
 		return nil, err
 	}
-	moduleCall(b, "cluster", "./modules/"+p.Cloud, root.Vars)
-	output(b, "nodes", "Nodes in rank order (rank 0 = head): rank, instance_id, private_ip, public_ip, zone, ssh_user.", "cluster", "nodes")
-	output(b, "ssh_user", "Login user on every node.", "cluster", "ssh_user")
-	output(b, "buckets", "Buckets created and destroyed with the cluster.", "cluster", "buckets")
-	return format(f)
+	ModuleCall(b, "cluster", "./modules/"+p.Cloud, root.Vars)
+	Output(b, "nodes", "Nodes in rank order (rank 0 = head): rank, instance_id, private_ip, public_ip, zone, ssh_user.", "cluster", "nodes")
+	Output(b, "ssh_user", "Login user on every node.", "cluster", "ssh_user")
+	Output(b, "buckets", "Buckets created and destroyed with the cluster.", "cluster", "buckets")
+	return FormatRoot(f)
 }
 
 // bucketsMain renders buckets/main.tf, the separate root of persistent buckets.
@@ -231,12 +234,13 @@ func (c *compilation) bucketsMain(mod cloud.Module, req cloud.ModuleRequest, roo
 	if err := declareVars(b, root.BucketVars); err != nil {
 		return nil, err
 	}
-	moduleCall(b, "buckets", "../modules/"+p.Cloud+"/buckets", root.BucketVars)
-	output(b, "buckets", "Persistent buckets (kept when the cluster is destroyed).", "buckets", "names")
-	return format(f)
+	ModuleCall(b, "buckets", "../modules/"+p.Cloud+"/buckets", root.BucketVars)
+	Output(b, "buckets", "Persistent buckets (kept when the cluster is destroyed).", "buckets", "names")
+	return FormatRoot(f)
 }
 
-func format(f *hclwrite.File) ([]byte, error) {
+// FormatRoot formats a generated root and refuses one that does not parse.
+func FormatRoot(f *hclwrite.File) ([]byte, error) {
 	out := hclwrite.Format(f.Bytes())
 	if _, diags := hclsyntax.ParseConfig(out, "main.tf", hcl.InitialPos); diags.HasErrors() {
 		return nil, fmt.Errorf("internal: generated HCL does not parse: %s", diags.Error())
@@ -244,9 +248,9 @@ func format(f *hclwrite.File) ([]byte, error) {
 	return out, nil
 }
 
-// runVarsJSON renders the cloud's RunVars (nil when it has none) like the
+// RunVarsJSON renders the cloud's RunVars (nil when it has none) like the
 // tfvars file.
-func runVarsJSON(mod cloud.Module) []byte {
+func RunVarsJSON(mod cloud.Module) []byte {
 	rv, ok := mod.(cloud.RunVars)
 	if !ok || len(rv.RunVars()) == 0 {
 		return nil
@@ -255,11 +259,11 @@ func runVarsJSON(mod cloud.Module) []byte {
 	for k, v := range rv.RunVars() {
 		vars = append(vars, tfVar{Name: k, Value: v})
 	}
-	return varsJSON(vars)
+	return VarsJSON(vars)
 }
 
-// varsJSON renders the tfvars file: sorted keys, two-space indent, newline.
-func varsJSON(vars []tfVar) []byte {
+// VarsJSON renders a tfvars file: sorted keys, two-space indent, newline.
+func VarsJSON(vars []tfVar) []byte {
 	m := map[string]any{}
 	for _, v := range vars {
 		m[v.Name] = v.Value

@@ -1,15 +1,12 @@
 package controllervm
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net"
 	"regexp"
 	"sort"
 	"strings"
 
-	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/skyplan/skyplan/cloud"
@@ -181,7 +178,7 @@ func Compile(in Input) (*compiler.Module, diag.Diagnostics) {
 		}); err != nil {
 		return nil, ds.Append(err)
 	}
-	m.Files[compiler.VarsFile] = varsJSON(mainVars)
+	m.Files[compiler.VarsFile] = compiler.VarsJSON(mainVars)
 	if m.Files[VolumeDir+"/"+compiler.MainFile], err = g.root(fmt.Sprintf("State volume of controller %q: a separate root and state, so replacing or destroying the controller keeps it.", in.Name),
 		"volume", "../"+moduleDir+"/"+VolumeDir, volVars, []output{
 			{"volume_id", "ID of the state volume."},
@@ -189,15 +186,12 @@ func Compile(in Input) (*compiler.Module, diag.Diagnostics) {
 		}); err != nil {
 		return nil, ds.Append(err)
 	}
-	m.Files[VolumeDir+"/"+compiler.VarsFile] = varsJSON(volVars)
+	m.Files[VolumeDir+"/"+compiler.VarsFile] = compiler.VarsJSON(volVars)
 	// skyplan's own runs keep the provider's fast retries (cloud.RunVars);
 	// a plain terraform apply of these roots gets the provider's default.
-	var run []cloud.Var
-	for k, v := range (awscloud.Cloud{}).RunVars() {
-		run = append(run, cloud.Var{Name: k, Value: v})
-	}
-	m.Files[compiler.RunVarsFile] = varsJSON(run)
-	m.Files[VolumeDir+"/"+compiler.RunVarsFile] = varsJSON(run)
+	run := compiler.RunVarsJSON(awscloud.Cloud{})
+	m.Files[compiler.RunVarsFile] = run
+	m.Files[VolumeDir+"/"+compiler.RunVarsFile] = run
 	sub, ok := templates.Controller(in.Spec.Cloud)
 	if !ok {
 		return nil, ds.Append(fmt.Errorf("internal: no embedded aws controller module"))
@@ -278,37 +272,9 @@ func (g gen) root(what, module, source string, vars []cloud.Var, outs []output) 
 		}
 		vb.SetAttributeRaw("type", t)
 	}
-	b.AppendNewline()
-	mb := b.AppendNewBlock("module", []string{module}).Body()
-	mb.SetAttributeValue("source", cty.StringVal(source))
-	for _, v := range vars {
-		if !v.ProviderOnly {
-			mb.SetAttributeRaw(v.Name, cloud.VarRef(v.Name))
-		}
-	}
+	compiler.ModuleCall(b, module, source, vars)
 	for _, o := range outs {
-		b.AppendNewline()
-		ob := b.AppendNewBlock("output", []string{o.name}).Body()
-		ob.SetAttributeValue("description", cty.StringVal(o.desc))
-		ob.SetAttributeTraversal("value", hcl.Traversal{hcl.TraverseRoot{Name: "module"}, hcl.TraverseAttr{Name: module}, hcl.TraverseAttr{Name: o.name}})
+		compiler.Output(b, o.name, o.desc, module, o.name)
 	}
-	out := hclwrite.Format(f.Bytes())
-	if _, d := hclsyntax.ParseConfig(out, "main.tf", hcl.InitialPos); d.HasErrors() {
-		return nil, fmt.Errorf("internal: generated HCL does not parse: %s", d.Error())
-	}
-	return out, nil
-}
-
-// varsJSON renders a tfvars file: sorted keys, two-space indent, newline.
-func varsJSON(vars []cloud.Var) []byte {
-	m := map[string]any{}
-	for _, v := range vars {
-		m[v.Name] = v.Value
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(m) // plain values only: cannot fail
-	return buf.Bytes()
+	return compiler.FormatRoot(f)
 }
