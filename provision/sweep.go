@@ -198,8 +198,14 @@ func (w *Workspace) writeSweepRoot(dir string, sw cloud.TagSweeper) error {
 	// cluster name of the default tags): declare those in the sweep root
 	// too, with the cluster's own values.
 	read := providerVarRefs(f.Body())
+	own, err := declaredVars(sw.SweepModule())
+	if err != nil {
+		return fmt.Errorf("tag sweep: %w", err)
+	}
+	copied := map[string]bool{}
 	for _, b := range f.Body().Blocks() {
-		if b.Type() == "variable" && len(b.Labels()) == 1 && read[b.Labels()[0]] && !sweepModuleVars[b.Labels()[0]] {
+		if b.Type() == "variable" && len(b.Labels()) == 1 && read[b.Labels()[0]] && !own[b.Labels()[0]] {
+			copied[b.Labels()[0]] = true
 			out.Body().AppendBlock(b)
 			out.Body().AppendNewline()
 		}
@@ -207,7 +213,7 @@ func (w *Workspace) writeSweepRoot(dir string, sw cloud.TagSweeper) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := w.writeSweepProviderVars(dir, read); err != nil {
+	if err := w.writeSweepProviderVars(dir, copied); err != nil {
 		return err
 	}
 	if err := skyhome.WriteFileAtomic(filepath.Join(dir, "providers.tf"), hclwrite.Format(out.Bytes()), 0o644); err != nil {
@@ -304,9 +310,21 @@ func (w *Workspace) pullState(ctx context.Context) (*rawState, error) {
 	return &st, nil
 }
 
-// sweepModuleVars are declared by every cloud's sweep module itself
-// (templates/sweep); the cluster root's declarations of these are not copied.
-var sweepModuleVars = map[string]bool{"region": true, "cluster_tag": true, "keep": true, "key_pairs": true}
+// declaredVars names the variables a module file declares (the sweep
+// module's own: the cluster root's declarations of these are not copied).
+func declaredVars(src []byte) (map[string]bool, error) {
+	f, diags := hclwrite.ParseConfig(src, "main.tf", hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	names := map[string]bool{}
+	for _, b := range f.Body().Blocks() {
+		if b.Type() == "variable" && len(b.Labels()) == 1 {
+			names[b.Labels()[0]] = true
+		}
+	}
+	return names, nil
+}
 
 // providerVarRefs names the root variables (var.NAME) that the provider
 // blocks of a root read.
@@ -331,7 +349,7 @@ func providerVarRefs(body *hclwrite.Body) map[string]bool {
 // the cluster's own runs use: its tfvars, then skyplan's run values (the
 // fast retry budget) over them. Variables of the sweep module keep theirs
 // from writeSweepVars.
-func (w *Workspace) writeSweepProviderVars(dir string, read map[string]bool) error {
+func (w *Workspace) writeSweepProviderVars(dir string, copied map[string]bool) error {
 	vals := map[string]any{}
 	for _, name := range []string{compiler.VarsFile, compiler.RunVarsFile} {
 		b, err := os.ReadFile(filepath.Join(w.Dir, name))
@@ -346,7 +364,7 @@ func (w *Workspace) writeSweepProviderVars(dir string, read map[string]bool) err
 			return fmt.Errorf("tag sweep: reading %s: %w", name, err)
 		}
 		for k, v := range m {
-			if read[k] && !sweepModuleVars[k] {
+			if copied[k] {
 				vals[k] = v
 			}
 		}
