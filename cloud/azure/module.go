@@ -9,6 +9,7 @@ import (
 	"github.com/skyplan/skyplan/cloud"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/templates"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // ProviderVersion is the hashicorp/azurerm version generated roots pin
@@ -72,13 +73,9 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 	if req.NetworkTier == "best" {
 		ds = append(ds, cloud.Warning("network_tier: best not supported on Azure", "Azure clusters use standard networking."))
 	}
-	if req.VPCName != "" && req.SubscriptionID == "" {
-		ds.Errorf("Existing Azure network needs a subscription", "vpc_name on Azure needs azure.subscription_id in skyplan's config to build the subnet id.")
-		return cloud.ModuleRoot{}, ds
-	}
 	vars := append([]cloud.Var{}, req.Common...)
 	vars = append(vars,
-		cloud.Var{Name: "subscription_id", Type: "string", Value: req.SubscriptionID},
+		cloud.Var{Name: "subscription_id", Type: "string", Value: req.SubscriptionID, ProviderOnly: true},
 		cloud.Var{Name: "location", Type: "string", Value: req.Region},
 		cloud.Var{Name: "vm_size", Type: "string", Value: req.InstanceType},
 		cloud.Var{Name: "image", Type: "object({ publisher = string, offer = string, sku = string, version = string })", Value: image},
@@ -111,11 +108,15 @@ func trimCIDR32(cidrs []string) []string {
 	return out
 }
 
-// ProviderBlocks: azurerm needs an empty features block.
+// ProviderBlocks: azurerm needs a features block. Storage is managed
+// through Azure Resource Manager only (data_plane_available = false): the
+// storage accounts deny by default, so data-plane reads (queue and website
+// properties) fail with 403 from any plan outside allowed_ips, e.g. CI.
 func (Cloud) ProviderBlocks(b *hclwrite.Body, req cloud.ModuleRequest) error {
 	b.AppendNewline()
 	pb := b.AppendNewBlock("provider", []string{"azurerm"}).Body()
-	pb.AppendNewBlock("features", nil)
+	fb := pb.AppendNewBlock("features", nil).Body()
+	fb.AppendNewBlock("storage", nil).Body().SetAttributeValue("data_plane_available", cty.False)
 	sub, err := cloud.RawExpr(`var.subscription_id == "" ? null : var.subscription_id`)
 	if err != nil {
 		return err

@@ -3,13 +3,15 @@
 
 locals {
   create_network = var.vpc_name == ""
-  existing_rg    = local.create_network ? "" : split("/", var.vpc_name)[0]
-  existing_vnet  = local.create_network ? "" : split("/", var.vpc_name)[1]
-  subnet_id = local.create_network ? azurerm_subnet.cluster[0].id : join("/", [
-    "/subscriptions", var.subscription_id, "resourceGroups", local.existing_rg,
-    "providers/Microsoft.Network/virtualNetworks", local.existing_vnet,
-    "subnets", var.subnet_name == "" ? "default" : var.subnet_name,
-  ])
+  # An existing subnet is read, not assembled from its name: the data
+  # source fails the plan when it does not exist and gives Azure's own ID.
+  subnet_id = local.create_network ? azurerm_subnet.cluster[0].id : data.azurerm_subnet.existing[0].id
+  # Storage network rules may name only subnets with the Microsoft.Storage
+  # service endpoint (Azure refuses others); without it nodes of an existing
+  # subnet reach the cluster's blobs only through allowed_ips.
+  storage_subnet_ids = local.create_network ? [azurerm_subnet.cluster[0].id] : (
+    contains(data.azurerm_subnet.existing[0].service_endpoints, "Microsoft.Storage") ? [data.azurerm_subnet.existing[0].id] : []
+  )
   tags             = merge(var.labels, { "skyplan-cluster" = var.cluster_name })
   storage_accounts = { for n in distinct(concat(var.buckets, var.readwrite_buckets)) : n => substr("sky${sha1(n)}", 0, 24) }
   node_cloud_init = join("\n", [
@@ -25,6 +27,13 @@ locals {
   ])
   # Azure storage rules take bare addresses for single hosts.
   storage_ip_rules = [for c in var.ssh_cidrs : endswith(c, "/32") ? trimsuffix(c, "/32") : c]
+}
+
+data "azurerm_subnet" "existing" {
+  count                = local.create_network ? 0 : 1
+  name                 = var.subnet_name == "" ? "default" : var.subnet_name
+  virtual_network_name = split("/", var.vpc_name)[1]
+  resource_group_name  = split("/", var.vpc_name)[0]
 }
 
 resource "azurerm_resource_group" "cluster" {
@@ -90,9 +99,20 @@ resource "azurerm_network_security_rule" "ports" {
   network_security_group_name = azurerm_network_security_group.cluster.name
 }
 
+# The cluster's own subnet carries the NSG.
 resource "azurerm_subnet_network_security_group_association" "cluster" {
   count                     = local.create_network ? 1 : 0
   subnet_id                 = azurerm_subnet.cluster[0].id
+  network_security_group_id = azurerm_network_security_group.cluster.id
+}
+
+# In an existing subnet the NSG guards each node's NIC instead: associating
+# it with the team's shared subnet would replace that subnet's own NSG for
+# every other VM in it (a subnet has one). Azure applies both the subnet's
+# NSG and this one, so the cluster can only narrow what the subnet allows.
+resource "azurerm_network_interface_security_group_association" "node" {
+  count                     = local.create_network ? 0 : var.num_nodes
+  network_interface_id      = azurerm_network_interface.node[count.index].id
   network_security_group_id = azurerm_network_security_group.cluster.id
 }
 
@@ -184,8 +204,12 @@ resource "azurerm_linux_virtual_machine" "node" {
     version   = var.image.version
   }
 
-  # The NSG must guard the subnet before a VM gets a public address.
-  depends_on = [azurerm_subnet_network_security_group_association.cluster, azurerm_network_security_rule.ssh]
+  # The NSG must guard the subnet (or the NIC) before a VM gets a public address.
+  depends_on = [
+    azurerm_subnet_network_security_group_association.cluster,
+    azurerm_network_interface_security_group_association.node,
+    azurerm_network_security_rule.ssh,
+  ]
 }
 
 module "buckets" {
@@ -196,5 +220,5 @@ module "buckets" {
   cluster_name        = var.cluster_name
   labels              = var.labels
   allowed_ips         = local.storage_ip_rules
-  allowed_subnet_ids  = local.create_network ? [azurerm_subnet.cluster[0].id] : []
+  allowed_subnet_ids  = local.storage_subnet_ids
 }

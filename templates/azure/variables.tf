@@ -119,12 +119,6 @@ variable "subnet_name" {
   default     = ""
 }
 
-variable "subscription_id" {
-  description = "Subscription of vpc_name (needed to build the subnet id)."
-  type        = string
-  default     = ""
-}
-
 variable "use_private_ip" {
   description = "Do not give nodes public addresses."
   type        = bool

@@ -49,15 +49,13 @@ resource "azurerm_storage_account" "bucket" {
     expiration_period = "1.00:00:00"
   }
 
-  queue_properties {
-    logging {
-      delete                = true
-      read                  = true
-      write                 = true
-      version               = "1.0"
-      retention_policy_days = 7
-    }
-  }
+  # No queue_properties (nor static_website): azurerm reads and writes them
+  # through the account's data plane, which default_action = "Deny" answers
+  # with 403 for a plan from any address outside allowed_ips (CI runners).
+  # The root's provider sets storage.data_plane_available = false, so plans
+  # and applies use Azure Resource Manager only; the accounts hold blob
+  # containers and no queue.
+
 }
 
 resource "azurerm_storage_container" "bucket" {

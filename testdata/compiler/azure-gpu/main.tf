@@ -13,6 +13,9 @@ terraform {
 
 provider "azurerm" {
   features {
+    storage {
+      data_plane_available = false
+    }
   }
   subscription_id = var.subscription_id == "" ? null : var.subscription_id
 }
@@ -141,7 +144,6 @@ module "cluster" {
   subnet_name         = var.subnet_name
   use_private_ip      = var.use_private_ip
   labels              = var.labels
-  subscription_id     = var.subscription_id
   location            = var.location
   vm_size             = var.vm_size
   image               = var.image

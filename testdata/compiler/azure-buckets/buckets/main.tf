@@ -13,6 +13,9 @@ terraform {
 
 provider "azurerm" {
   features {
+    storage {
+      data_plane_available = false
+    }
   }
   subscription_id = var.subscription_id == "" ? null : var.subscription_id
 }
