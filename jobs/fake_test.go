@@ -31,7 +31,11 @@ type fakeClusters struct {
 	// reached after runFor.
 	outcome func(cluster string, submit int) (string, int)
 	runFor  time.Duration
-	clock   controller.Clock
+	// setupFor: a submitted job reports SETTING_UP this long first
+	// (setupOn decides which clusters; nil = all).
+	setupFor time.Duration
+	setupOn  func(cluster string) bool
+	clock    controller.Clock
 }
 
 type fakeCluster struct {
@@ -64,8 +68,9 @@ func (f *fakeClusters) Launch(ctx context.Context, req LaunchRequest) (*Placemen
 			return nil, err
 		}
 	}
+	spot := req.UseSpot == nil || *req.UseSpot
 	if c, ok := f.live[req.Cluster]; ok && !c.gone {
-		return &Placement{Cloud: "aws", Region: c.region, InstanceType: "m6i.large", UseSpot: true, HourlyCost: 0.1, NumNodes: 1}, nil
+		return &Placement{Cloud: "aws", Region: c.region, InstanceType: "m6i.large", UseSpot: spot, HourlyCost: 0.1, NumNodes: 1}, nil
 	}
 	region := ""
 	for _, r := range f.regions {
@@ -85,7 +90,7 @@ func (f *fakeClusters) Launch(ctx context.Context, req LaunchRequest) (*Placemen
 		return nil, LaunchError(ErrNoResource, fmt.Errorf("every region blocked"))
 	}
 	f.live[req.Cluster] = &fakeCluster{name: req.Cluster, region: region, jobs: map[int]*fakeHeadJob{}}
-	return &Placement{Cloud: "aws", Region: region, InstanceType: "m6i.large", UseSpot: true, HourlyCost: 0.1, NumNodes: 1}, nil
+	return &Placement{Cloud: "aws", Region: region, InstanceType: "m6i.large", UseSpot: spot, HourlyCost: 0.1, NumNodes: 1}, nil
 }
 
 func (f *fakeClusters) reach(name string) (*fakeCluster, error) {
@@ -105,7 +110,11 @@ func (f *fakeClusters) Submit(ctx context.Context, req SubmitRequest) (int, erro
 	}
 	f.submits++
 	id := len(c.jobs) + 1
-	c.jobs[id] = &fakeHeadJob{name: req.JobName, startedAt: f.clock.Now(), status: "RUNNING", submit: f.submits}
+	hj := &fakeHeadJob{name: req.JobName, startedAt: f.clock.Now(), status: "RUNNING", submit: f.submits}
+	if f.setupFor > 0 && (f.setupOn == nil || f.setupOn(req.Cluster)) {
+		hj.status = "SETTING_UP"
+	}
+	c.jobs[id] = hj
 	return id, nil
 }
 
@@ -134,6 +143,9 @@ func (f *fakeClusters) JobStatus(ctx context.Context, cluster string, id int) (H
 	j := c.jobs[id]
 	if j == nil {
 		return HeadStatus{}, fmt.Errorf("job %d not found", id)
+	}
+	if j.status == "SETTING_UP" && f.clock.Now().Sub(j.startedAt) >= f.setupFor {
+		j.status, j.startedAt = "RUNNING", f.clock.Now()
 	}
 	if j.status == "RUNNING" && f.clock.Now().Sub(j.startedAt) >= f.runFor {
 		j.status, j.code = f.outcome(cluster, j.submit)

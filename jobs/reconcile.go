@@ -335,6 +335,9 @@ func (w *worker) poll(ctx context.Context, j *Job, a *Attempt, now time.Time) (t
 	case "CANCELLED":
 		return 0, false, w.finish(ctx, j, a, Cancelled, "", hs.ExitCode, now)
 	}
+	if switched, err := w.maybeSwitch(ctx, j, a, now); switched || err != nil {
+		return 0, false, err
+	}
 	return w.nextPoll.Sub(now), false, nil
 }
 
@@ -449,6 +452,11 @@ func (w *worker) relaunch(ctx context.Context, j *Job, a *Attempt, atts []*Attem
 		blocked = append(blocked, loc)
 	}
 	next := w.newAttempt(j, a.N+1, blocked, prefer, w.o.Clock.Now())
+	if a.NextSpot != nil {
+		// Ended by the deadline policy to change kind: that decision holds.
+		v := *a.NextSpot
+		next.WantSpot = &v
+	}
 	w.resumed = false
 	w.nextLaunch = time.Time{}
 	w.launchFailures = 0

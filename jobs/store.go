@@ -89,6 +89,9 @@ type Attempt struct {
 	// WantSpot is the spot/on-demand decision for this attempt (nil = the
 	// task's own use_spot).
 	WantSpot *bool `json:"want_spot,omitempty"`
+	// NextSpot is the kind the next attempt must use when this one was
+	// ended by the deadline policy mid-run (jobs/switch.go).
+	NextSpot *bool `json:"next_spot,omitempty"`
 	// SameRegionFirst (FAILOVER): try the previous attempt's region
 	// before anything else.
 	SameRegionFirst *Location  `json:"same_region_first,omitempty"`
