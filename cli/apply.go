@@ -159,7 +159,12 @@ func (o *ApplyOptions) finish(m *cluster.Manager, name string, res *cluster.Laun
 	}
 	err := jobRunExit(io, name, job, o.Detach, ds)
 	code, ds := outcome(err)
-	if res != nil && res.Cluster != nil && o.Down && !o.Detach && !o.ProvisionOnly {
+	if res != nil && res.Cluster != nil && o.Down && !o.Detach && !o.ProvisionOnly && io.Interrupted.Err() != nil {
+		// Tearing down needs Terraform to run to its end, which an
+		// interrupt is asking not to wait for; the Interrupted
+		// diagnostic names the command instead.
+		fmt.Fprintf(io.Err, "--down: not tearing down cluster %s after the interrupt; run `skyplan down %s`.\n", name, name)
+	} else if res != nil && res.Cluster != nil && o.Down && !o.Detach && !o.ProvisionOnly {
 		fmt.Fprintf(io.Err, "--down: tearing down cluster %s …\n", name)
 		if _, dds := m.Down(io.Interrupted, cluster.DownRequest{Cluster: name}); dds.HasErrors() {
 			if ds.HasErrors() {

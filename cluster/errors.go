@@ -7,6 +7,8 @@ import (
 
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/provision"
+	"github.com/skyplan/skyplan/runner"
+	"github.com/skyplan/skyplan/state"
 )
 
 // launchDiags turns a failed fallback loop into diagnostics with a fix;
@@ -57,4 +59,34 @@ func oneLine(s string, max int) string {
 		s = s[:max-1] + "…"
 	}
 	return s
+}
+
+// interruptedRun is what Ctrl-C after provisioning (waiting for SSH,
+// syncing, setup or run) leaves behind: the cluster stays UP and bills.
+// Instead of "context canceled" it says what exists, what it costs per
+// hour at the price it was launched at (from state), what became of the
+// job, and the exact command that removes it.
+func interruptedRun(sc *state.Cluster, job *JobResult) diag.Diagnostic {
+	var b strings.Builder
+	nodes := len(sc.Nodes)
+	if nodes == 0 {
+		nodes = sc.NumNodes
+	}
+	res := ResourcesLabel(nodes, sc.InstanceType, sc.Accelerators, sc.UseSpot)
+	if IsPool(sc.Cloud) {
+		fmt.Fprintf(&b, "Cluster %s is UP on SSH node pool %s (%s); its hosts stay taken until it is torn down.", sc.Name, sc.Region, res)
+	} else {
+		fmt.Fprintf(&b, "Cluster %s is UP in %s (%s) and costs $%.4f/h (its price at launch) until it is torn down.",
+			sc.Name, InfraLabel(sc.Cloud, sc.Region, sc.Zone), res, sc.HourlyCost)
+	}
+	switch {
+	case job == nil || job.ID == 0:
+		b.WriteString("\nNo job was started on it.")
+	case !runner.Terminal(job.Status):
+		fmt.Fprintf(&b, "\nJob %d keeps running on it: follow it with `skyplan logs %s %d`, stop it with `skyplan cancel %s %d`.",
+			job.ID, sc.Name, job.ID, sc.Name, job.ID)
+	}
+	fmt.Fprintf(&b, "\nTear it down: skyplan down %s", sc.Name)
+	fmt.Fprintf(&b, "\nOr keep it and run on it again: skyplan exec %s TASK.yaml", sc.Name)
+	return diag.Diagnostic{Severity: diag.Error, Summary: "Interrupted", Detail: b.String()}
 }

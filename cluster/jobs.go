@@ -62,16 +62,16 @@ func (m *Manager) Exec(ctx context.Context, req ExecRequest) (*JobResult, diag.D
 	opts := runner.LaunchOptions{Detach: req.Detach, JobName: req.JobName, TaskID: req.TaskID}
 	if !req.Setup {
 		res, err := r.Exec(ctx, cl, t, opts)
-		return jobOutcome(sc.Name, res, err)
+		return jobOutcome(ctx, sc, res, err)
 	}
 	opts.BaseDir = dirOf(t.Source.File)
 	if !IsPool(sc.Cloud) {
 		if err := uploadBuckets(ctx, log, t, sc, opts.BaseDir); err != nil {
-			return nil, ds.Append(err)
+			return jobOutcome(ctx, sc, runner.Result{}, err)
 		}
 	}
 	res, err := r.Launch(ctx, cl, t, opts)
-	return jobOutcome(sc.Name, res, err)
+	return jobOutcome(ctx, sc, res, err)
 }
 
 // upCluster loads a cluster that must exist (and be UP when needUp).

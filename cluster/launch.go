@@ -219,17 +219,21 @@ func (m *Manager) runTask(ctx context.Context, sc *state.Cluster, t *task.Task, 
 	}
 	if !IsPool(sc.Cloud) {
 		if err := uploadBuckets(ctx, log, t, sc, baseDir); err != nil {
-			return nil, diag.Diagnostics{}.Append(err)
+			return jobOutcome(ctx, sc, runner.Result{}, err)
 		}
 	}
 	res, err := r.Launch(ctx, cl, t, runner.LaunchOptions{Detach: detach, BaseDir: baseDir})
-	return jobOutcome(sc.Name, res, err)
+	return jobOutcome(ctx, sc, res, err)
 }
 
 // jobOutcome: a job that ran and failed is a result, not a diagnostic;
-// an error means skyplan could not run it (SSH, sync, interrupt).
-func jobOutcome(cluster string, res runner.Result, err error) (*JobResult, diag.Diagnostics) {
-	j := jobResult(cluster, res)
+// an error means skyplan could not run it (SSH, sync, interrupt). An
+// interrupt leaves the cluster UP and billing: it says so (interruptedRun).
+func jobOutcome(ctx context.Context, sc *state.Cluster, res runner.Result, err error) (*JobResult, diag.Diagnostics) {
+	j := jobResult(sc.Name, res)
+	if err != nil && ctx.Err() != nil {
+		return j, diag.Diagnostics{interruptedRun(sc, j)}
+	}
 	if err != nil {
 		var ds diag.Diagnostics
 		if res.Message != "" {

@@ -28,6 +28,8 @@ type conn struct {
 	proxy  string
 	mu     sync.Mutex
 	client *ssh.Client
+	// waitErr is the last failed dial of waitReady (progress reports).
+	waitErr string
 }
 
 // errTransport marks failures of the connection itself (not of a command).
@@ -183,6 +185,9 @@ func (c *conn) waitReady(ctx context.Context, timeout time.Duration) error {
 			return nil
 		}
 		last = err
+		c.mu.Lock()
+		c.waitErr = shortDialError(err)
+		c.mu.Unlock()
 		var hk *HostKeyChangedError
 		if errors.As(err, &hk) {
 			return hk
@@ -225,6 +230,22 @@ func (c *conn) drop(cl *ssh.Client) {
 		c.client.Close()
 		c.client = nil
 	}
+}
+
+func (c *conn) lastWaitError() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.waitErr
+}
+
+// shortDialError is the end of a dial error ("connection refused",
+// "i/o timeout"), without the repeated address.
+func shortDialError(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 && i+2 < len(s) {
+		s = s[i+2:]
+	}
+	return s
 }
 
 func (c *conn) connected() bool {

@@ -85,9 +85,11 @@ if [ -s "$J/accel" ] && [ ! -e "$J/waited" ]; then
       case $i in ''|*[!0-9]*) continue;; esac
       [ "$i" -lt %[2]d ] || continue
       [ -s "$d/accel" ] && [ ! -e "$d/done" ] || continue
-      p=$(cat "$d/pid" 2>/dev/null) && alive "$p" && { busy=1; break; }
+      p=$(cat "$d/pid" 2>/dev/null) && alive "$p" && { busy=$i; break; }
     done
     [ -z "$busy" ] && break
+    # Which job holds the accelerators, for skyplan's progress report.
+    printf '%%s' "$busy" > "$J/waiting_for"
     sleep 0.5
   done
 fi

@@ -118,6 +118,7 @@ func (r *Runner) execute(ctx context.Context, cl *Cluster, t *task.Task, opts La
 			}
 		}
 	}
+	s.accel = len(acc) > 0
 	taskID := opts.TaskID
 	if taskID == "" {
 		taskID = TaskID(submitted, cl.Name, jobID)
@@ -411,6 +412,8 @@ func (s *session) stream(ctx context.Context, jobID int, phase string, i int, st
 	var code int
 	var err error
 	out := func() io.Writer { return &markerSkipper{w: l, marker: []byte(streamMarker)} }
+	stopWatch := s.watchPending(ctx, jobID, i, l)
+	defer stopWatch()
 	if stage != nil {
 		stdin = bytes.NewReader(stage)
 		code, err = c.run(ctx, stageCmd(jobID)+" && "+cmd, stdin, out(), &errb)

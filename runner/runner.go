@@ -23,6 +23,9 @@ type Runner struct {
 	ReconnectWindow time.Duration
 	// KeepaliveInterval between keepalive@openssh.com probes (default 10s).
 	KeepaliveInterval time.Duration
+	// ProgressInterval is how often a long wait (SSH on fresh nodes, a job
+	// queued behind another's accelerators) reports on stderr (default 10s).
+	ProgressInterval time.Duration
 	// MaxParallel bounds concurrent SSH operations (default 64).
 	MaxParallel int
 	// LogsDir returns the local directory for a job's logs (default
@@ -109,11 +112,15 @@ type session struct {
 	r     *Runner
 	cl    *Cluster
 	conns []*conn
+	// accel: the job being run holds accelerators, so its driver may
+	// queue behind an earlier one (FIFO) and that wait is reported.
+	accel bool
 }
 
 // connect waits for SSH on every node in parallel; any node failing fails.
+// It reports on stderr which nodes answer while the wait lasts.
 func (r *Runner) connect(ctx context.Context, cl *Cluster, timeout time.Duration) (*session, error) {
-	s, errs, err := r.dial(ctx, cl, timeout, timeout)
+	s, errs, err := r.dialWatched(ctx, cl, timeout, timeout, true)
 	if err != nil {
 		return nil, err
 	}
@@ -129,6 +136,12 @@ func (r *Runner) connect(ctx context.Context, cl *Cluster, timeout time.Duration
 // need (all for a launch, only the head for queries); err is a failure to
 // set up the connections at all.
 func (r *Runner) dial(ctx context.Context, cl *Cluster, headTimeout, workerTimeout time.Duration) (s *session, errs []error, err error) {
+	return r.dialWatched(ctx, cl, headTimeout, workerTimeout, false)
+}
+
+// dialWatched is dial, reporting the wait's progress when watch is set
+// (launch and exec; queries time out in seconds and stay quiet).
+func (r *Runner) dialWatched(ctx context.Context, cl *Cluster, headTimeout, workerTimeout time.Duration, watch bool) (s *session, errs []error, err error) {
 	hk := &hostKeys{path: cl.KnownHostsFile}
 	if hk.path == "" {
 		hk.path = KnownHostsPath(cl.Name)
@@ -142,12 +155,17 @@ func (r *Runner) dial(ctx context.Context, cl *Cluster, headTimeout, workerTimeo
 		}
 		s.conns[i] = c
 	}
+	stop := func(bool) {}
+	if watch {
+		stop = r.watchSSHWait(cl, s.conns)
+	}
 	errs = parallel(ctx, len(s.conns), r.MaxParallel, func(ctx context.Context, i int) error {
 		if i == 0 {
 			return s.conns[i].waitReady(ctx, headTimeout)
 		}
 		return s.conns[i].waitReady(ctx, workerTimeout)
 	})
+	stop(firstError(errs) == nil)
 	return s, errs, nil
 }
 
