@@ -1,12 +1,14 @@
 package controllervm
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/skyplan/skyplan/compiler"
 	"github.com/skyplan/skyplan/optimizer"
+	"github.com/skyplan/skyplan/provision"
 	"github.com/skyplan/skyplan/provision/provisiontest"
 	"github.com/skyplan/skyplan/task"
 )
@@ -66,6 +68,14 @@ func TestPolicyCoversClusterModules(t *testing.T) {
 	runTF(t, dir, env, "plan", "-refresh-only", "-input=false")
 	runTF(t, dir, env, "destroy", "-auto-approve", "-input=false")
 	runTF(t, buckets, env, "destroy", "-auto-approve", "-input=false")
+	// The tag sweep that the controller's down runs, with a leftover of
+	// each account-wide kind (a killed apply's node role and profile,
+	// made behind the recorder's back) for it to find and destroy.
+	moto.CreateNodeRole(t, "recorded-node-20261202134744326200000009", "recorded")
+	sweepThrough(t, dir, env)
+	if left := moto.Tagged(t, "us-east-1", "recorded"); len(left) > 0 {
+		t.Fatalf("the sweep left %v", left)
+	}
 	called := rec.Actions()
 	if len(called) < 20 {
 		t.Fatalf("recorder saw only %v: is the endpoint wired?", called)
@@ -78,6 +88,29 @@ func TestPolicyCoversClusterModules(t *testing.T) {
 		}
 	}
 	t.Logf("%d actions called, all allowed", len(called))
+}
+
+// sweepThrough runs provision's tag sweep of the cluster root dir with
+// terraform's environment env.
+func sweepThrough(t *testing.T, dir string, env []string) {
+	t.Helper()
+	vars := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	ctx := context.Background()
+	tc, err := provision.NewToolchain(ctx, provision.ToolchainOptions{Home: t.TempDir(), Getenv: func(k string) string { return vars[k] }, Environ: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := tc.Workspace(dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ws.Sweep(ctx, provision.SweepOptions{Cloud: "aws", Region: "us-east-1", Tag: "recorded"}); err != nil {
+		t.Fatalf("sweep: %v", err)
+	}
 }
 
 // authorizationFree are calls every identity may make.

@@ -19,7 +19,10 @@ import (
 
 // realToolchain is terraform with the offline AWS provider mirror and the
 // plugin cache shared by the end-to-end suites.
-func realToolchain(t *testing.T) *Toolchain {
+func realToolchain(t *testing.T) *Toolchain { return realToolchainEnv(t, nil) }
+
+// realToolchainEnv is realToolchain with more environment (moto's).
+func realToolchainEnv(t *testing.T, extra map[string]string) *Toolchain {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("needs terraform and the AWS provider mirror")
@@ -30,6 +33,9 @@ func realToolchain(t *testing.T) *Toolchain {
 	home := t.TempDir()
 	env := map[string]string{"TF_CLI_CONFIG_FILE": filepath.Join(home, "missing.tfrc"),
 		"TF_PLUGIN_CACHE_DIR": filepath.Join(os.TempDir(), "skyplan-e2e-plugin-cache")}
+	for k, v := range extra {
+		env[k] = v
+	}
 	_ = os.MkdirAll(env["TF_PLUGIN_CACHE_DIR"], 0o755)
 	getenv := func(k string) string {
 		if v, ok := env[k]; ok {
@@ -129,9 +135,7 @@ func TestSweepRootValidAndTemplatesTagged(t *testing.T) {
 	}
 	body, _ := templates.Sweep("aws")
 	for typ := range swept {
-		// IAM roles/instance profiles: no cost, and name_prefix means a
-		// leftover never clashes with a relaunch (templates/aws/iam.tf).
-		if typ == "aws_kms_key" || typ == "aws_placement_group" || typ == "aws_iam_role" || typ == "aws_iam_instance_profile" {
+		if typ == "aws_kms_key" || typ == "aws_placement_group" {
 			continue
 		}
 		if !strings.Contains(string(body), `resource "`+typ+`" "leftover"`) {

@@ -13,7 +13,8 @@ import (
 
 // Tagged lists every resource in moto that carries skyplan-cluster=tag in
 // region: instances (not terminated), VPCs, subnets, security groups, key
-// pairs, internet gateways, route tables and S3 buckets, as "kind id".
+// pairs, internet gateways, route tables, S3 buckets and (account-wide)
+// IAM roles and instance profiles, as "kind id".
 // Tags are matched client-side from each Describe call's tagSet, so the
 // check does not depend on moto's filter support.
 func (m *Moto) Tagged(t testing.TB, region, tag string) []string {
@@ -40,6 +41,7 @@ func (m *Moto) Tagged(t testing.TB, region, tag string) []string {
 		}
 	}
 	out = append(out, m.taggedBuckets(t, tag)...)
+	out = append(out, m.taggedIAM(t, tag)...)
 	sort.Strings(out)
 	return out
 }
@@ -109,10 +111,22 @@ func parseTagged(body []byte, path string) ([]taggedItem, error) {
 
 func (m *Moto) ec2(t testing.TB, region, action string) []byte {
 	t.Helper()
-	form := url.Values{"Action": {action}, "Version": {"2016-11-15"}}
+	return m.query(t, "ec2", region, url.Values{"Action": {action}, "Version": {"2016-11-15"}})
+}
+
+func (m *Moto) iam(t testing.TB, form url.Values) []byte {
+	t.Helper()
+	form.Set("Version", "2010-05-08")
+	return m.query(t, "iam", "us-east-1", form)
+}
+
+// query makes one call of an AWS query-protocol service (EC2, IAM).
+func (m *Moto) query(t testing.TB, service, region string, form url.Values) []byte {
+	t.Helper()
+	action := form.Get("Action")
 	req, _ := http.NewRequest("POST", m.URL+"/", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", fmt.Sprintf("AWS4-HMAC-SHA256 Credential=testing/20260101/%s/ec2/aws4_request, SignedHeaders=host, Signature=0", region))
+	req.Header.Set("Authorization", fmt.Sprintf("AWS4-HMAC-SHA256 Credential=testing/20260101/%s/%s/aws4_request, SignedHeaders=host, Signature=0", region, service))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -158,4 +172,75 @@ func (m *Moto) taggedBuckets(t testing.TB, tag string) []string {
 		}
 	}
 	return out
+}
+
+type iamTag struct{ Key, Value string }
+
+func hasClusterTag(tags []iamTag, tag string) bool {
+	for _, kv := range tags {
+		if kv.Key == "skyplan-cluster" && kv.Value == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// taggedIAM lists IAM roles and instance profiles tagged
+// skyplan-cluster=tag (ListRoles carries no tags: each role's are asked).
+func (m *Moto) taggedIAM(t testing.TB, tag string) []string {
+	t.Helper()
+	var out []string
+	var roles struct {
+		Names []string `xml:"ListRolesResult>Roles>member>RoleName"`
+	}
+	if err := xml.Unmarshal(m.iam(t, url.Values{"Action": {"ListRoles"}}), &roles); err != nil {
+		t.Fatalf("ListRoles: %v", err)
+	}
+	for _, r := range roles.Names {
+		var tg struct {
+			Tags []iamTag `xml:"ListRoleTagsResult>Tags>member"`
+		}
+		if err := xml.Unmarshal(m.iam(t, url.Values{"Action": {"ListRoleTags"}, "RoleName": {r}}), &tg); err != nil {
+			t.Fatalf("ListRoleTags %s: %v", r, err)
+		}
+		if hasClusterTag(tg.Tags, tag) {
+			out = append(out, "iam-role "+r)
+		}
+	}
+	var profiles struct {
+		Items []struct {
+			Name string   `xml:"InstanceProfileName"`
+			Tags []iamTag `xml:"Tags>member"`
+		} `xml:"ListInstanceProfilesResult>InstanceProfiles>member"`
+	}
+	if err := xml.Unmarshal(m.iam(t, url.Values{"Action": {"ListInstanceProfiles"}}), &profiles); err != nil {
+		t.Fatalf("ListInstanceProfiles: %v", err)
+	}
+	for _, p := range profiles.Items {
+		if hasClusterTag(p.Tags, tag) {
+			out = append(out, "iam-instance-profile "+p.Name)
+		}
+	}
+	return out
+}
+
+// CreateNodeRole makes what the AWS module's iam.tf makes, outside
+// Terraform (what an apply killed after the IAM calls leaves): role name
+// tagged skyplan-cluster=tag with the inline policy skyplan-node, and an
+// instance profile of the same name holding it.
+func (m *Moto) CreateNodeRole(t testing.TB, name, tag string) {
+	t.Helper()
+	tags := url.Values{"Tags.member.1.Key": {"skyplan-cluster"}, "Tags.member.1.Value": {tag}}
+	with := func(v url.Values) url.Values {
+		for k, vs := range tags {
+			v[k] = vs
+		}
+		return v
+	}
+	assume := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	m.iam(t, with(url.Values{"Action": {"CreateRole"}, "RoleName": {name}, "AssumeRolePolicyDocument": {assume}}))
+	m.iam(t, url.Values{"Action": {"PutRolePolicy"}, "RoleName": {name}, "PolicyName": {"skyplan-node"},
+		"PolicyDocument": {`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::x"}]}`}})
+	m.iam(t, with(url.Values{"Action": {"CreateInstanceProfile"}, "InstanceProfileName": {name}}))
+	m.iam(t, url.Values{"Action": {"AddRoleToInstanceProfile"}, "InstanceProfileName": {name}, "RoleName": {name}})
 }

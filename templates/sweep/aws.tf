@@ -1,4 +1,5 @@
-# skyplan tag sweep, AWS: finds every resource of one region tagged
+# skyplan tag sweep, AWS: finds every resource of one region (and the
+# account-wide node role and instance profile) tagged
 # skyplan-cluster = var.cluster_tag that the cluster's own state does not
 # hold (var.keep), imports it, so that `terraform destroy` removes it.
 # Used after `skyplan down`'s destroy (down then verifies that nothing tagged
@@ -45,6 +46,14 @@ locals {
   # buckets: the Resource Groups Tagging API lists them by tag.
   igws    = setsubtract(toset([for a in local.arns : split("/", a)[1] if strcontains(a, ":internet-gateway/")]), local.keep)
   buckets = setsubtract(toset([for a in local.arns : split(":::", a)[1] if startswith(a, "arn:aws:s3:::")]), local.keep)
+  # IAM lists have no tag filter and the Tagging API does not cover IAM:
+  # the node role's name_prefix (templates/aws/iam.tf: the first 32
+  # characters of the cluster name, "-node-", Terraform's hex suffix)
+  # narrows the account's roles, and each candidate's own tag decides.
+  role_regex   = "^${replace(substr(var.cluster_tag, 0, 32), ".", "\\.")}-node-[0-9a-f]+$"
+  tagged_roles = toset([for n, r in data.aws_iam_role.candidate : n if lookup(r.tags, "skyplan-cluster", "") == var.cluster_tag])
+  roles        = setsubtract(local.tagged_roles, local.keep)
+  profiles     = setsubtract(toset(flatten([for n in local.tagged_roles : data.aws_iam_instance_profiles.of[n].names])), local.keep)
 }
 
 data "aws_instances" "tagged" {
@@ -104,6 +113,22 @@ data "aws_resourcegroupstaggingapi_resources" "tagged" {
   }
 }
 
+data "aws_iam_roles" "candidates" {
+  name_regex = local.role_regex
+}
+
+data "aws_iam_role" "candidate" {
+  for_each = toset(data.aws_iam_roles.candidates.names)
+  name     = each.key
+}
+
+# The profiles of every tagged role, also of one the state keeps: a
+# profile of a kept role is in var.keep itself when the state holds it.
+data "aws_iam_instance_profiles" "of" {
+  for_each  = local.tagged_roles
+  role_name = each.key
+}
+
 # A key pair is found through a check block: its data source fails when
 # nothing matches, and a scoped data source's failure is only a warning.
 # The warning's text names the key pair; skyplan re-runs with key_pairs.
@@ -122,7 +147,8 @@ check "leftover_key_pair" {
 
 # Destroy order follows depends_on (dependents go first): instances, then
 # addresses and interfaces, security groups, subnets, route tables, the
-# gateway (detached on delete) and last the VPC.
+# gateway (detached on delete) and last the VPC; the instance profile
+# before its role.
 
 import {
   for_each = local.instances
@@ -134,7 +160,7 @@ resource "aws_instance" "leftover" {
   for_each      = local.instances
   ami           = "ignored"
   instance_type = "ignored"
-  depends_on    = [aws_eip.leftover, aws_network_interface.leftover, aws_security_group.leftover, aws_subnet.leftover, aws_key_pair.leftover, aws_internet_gateway.leftover]
+  depends_on    = [aws_eip.leftover, aws_network_interface.leftover, aws_security_group.leftover, aws_subnet.leftover, aws_key_pair.leftover, aws_internet_gateway.leftover, aws_iam_instance_profile.leftover]
   lifecycle {
     ignore_changes = all
   }
@@ -267,5 +293,39 @@ resource "aws_s3_bucket" "leftover" {
   force_destroy = true
   lifecycle {
     ignore_changes = [bucket, bucket_prefix, tags, tags_all, object_lock_enabled]
+  }
+}
+
+import {
+  for_each = local.profiles
+  to       = aws_iam_instance_profile.leftover[each.key]
+  id       = each.key
+}
+
+# Deleting a profile first removes its role from it (the provider reads
+# the role into the state on import).
+resource "aws_iam_instance_profile" "leftover" {
+  for_each   = local.profiles
+  depends_on = [aws_iam_role.leftover]
+  lifecycle {
+    ignore_changes = all
+  }
+}
+
+import {
+  for_each = local.roles
+  to       = aws_iam_role.leftover[each.key]
+  id       = each.key
+}
+
+# force_detach_policies is Terraform-only, as force_destroy above: with it
+# in the state, destroy deletes the role's inline policies (the node
+# policy "skyplan-node") and detaches managed ones before the role.
+resource "aws_iam_role" "leftover" {
+  for_each              = local.roles
+  assume_role_policy    = "{}"
+  force_detach_policies = true
+  lifecycle {
+    ignore_changes = [name, name_prefix, path, description, assume_role_policy, max_session_duration, permissions_boundary, inline_policy, managed_policy_arns, tags, tags_all]
   }
 }

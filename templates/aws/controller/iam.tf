@@ -11,8 +11,9 @@
 #   - changing and deleting: the resource must carry one (aws:ResourceTag);
 #   - IAM: only roles and instance profiles named *-node-* (the cluster
 #     modules' name_prefix), tagged; iam:PassRole only to EC2;
-#   - reads (ec2:Describe*, tag:GetResources) have no resource-level
-#     permissions in AWS and are allowed on "*";
+#   - reads (ec2:Describe*, tag:GetResources, iam:ListRoles: the tag
+#     sweep lists node roles by name, IAM lists have no tag filter) have
+#     no resource-level permissions in AWS and are allowed on "*";
 #   - S3 has no tag conditions on bucket operations: var.bucket_arns.
 # The controller's own role and profile are denied every IAM change.
 
@@ -79,6 +80,7 @@ data "aws_iam_policy_document" "controller" {
       "ec2:DescribeVolumes",
       "ec2:DescribeVpcAttribute",
       "ec2:DescribeVpcs",
+      "iam:ListRoles",
       "tag:GetResources",
     ]
     #tfsec:ignore:aws-iam-no-policy-wildcards Describe and GetResources have no resource-level permissions in AWS.
