@@ -41,10 +41,16 @@ run: echo hi
 // they are found through /proc), like a kill -9 of the whole tree.
 func (e *env) interruptedApply(t *testing.T, cluster string, at *regexp.Regexp, sig syscall.Signal) string {
 	t.Helper()
+	return e.interrupted(t, at, sig, "apply", "leak.yaml", "-c", cluster, "-y", "--provision-only")
+}
+
+// interrupted runs skyplan args and stops it as interruptedApply does.
+func (e *env) interrupted(t *testing.T, at *regexp.Regexp, sig syscall.Signal, args ...string) string {
+	t.Helper()
 	exe, _ := os.Executable()
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, exe, "apply", "leak.yaml", "-c", cluster, "-y", "--provision-only")
+	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Dir = e.work
 	cmd.Env = append(append(os.Environ(), provisiontest.CLIEnvVar+"=1"), e.vars...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -210,4 +216,32 @@ func TestRerunAfterKilledApplyComesUp(t *testing.T) {
 		t.Fatalf("down exit %d", d.code)
 	}
 	e.requireNothingTagged(t, "rerun")
+}
+
+// A saved plan (CI's `apply PLANFILE`) killed -9 while its instance is
+// being created: the plan is applied as reviewed (no pre-apply sweep), and
+// `down` still removes everything tagged, also what no state recorded.
+func TestKilledSavedPlanApplyThenDownLeavesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	os.WriteFile(filepath.Join(e.work, "leak.yaml"), []byte(leakTask), 0o644)
+	plan := filepath.Join(e.work, "leak.tfplan")
+	if r := e.run("plan", "leak.yaml", "-c", "savedplan", "--out", plan); r.code != 0 {
+		t.Fatalf("plan exit %d", r.code)
+	}
+	e.interrupted(t, regexp.MustCompile(`aws_instance\.node\[0\]: Creating\.\.\.`), syscall.SIGKILL, "apply", plan, "--provision-only")
+	if len(e.moto.Tagged(t, "us-east-1", "savedplan")) == 0 {
+		t.Fatal("nothing tagged in moto after the killed apply: the test checks nothing")
+	}
+	if st := e.run("status"); !strings.Contains(st.stdout, "INIT") {
+		t.Errorf("status after the killed saved-plan apply does not show the cluster INIT:\n%s", st.stdout)
+	}
+	d := e.run("down", "savedplan", "-y")
+	if d.code != 0 {
+		t.Fatalf("down exit %d", d.code)
+	}
+	e.requireNothingTagged(t, "savedplan")
+	if !strings.Contains(strings.ToLower(d.stderr), "no resource tagged skyplan-cluster=savedplan is left") {
+		t.Errorf("down does not report the tag check")
+	}
 }
