@@ -2,12 +2,16 @@ package cli
 
 import (
 	"fmt"
+	"net/http"
+	"net/url"
 	"time"
 
+	"github.com/skyplan/skyplan/config"
 	"github.com/skyplan/skyplan/controller"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/optimizer"
 	"github.com/skyplan/skyplan/serve/service"
+	servesim "github.com/skyplan/skyplan/serve/sim"
 	"github.com/skyplan/skyplan/state"
 	"github.com/skyplan/skyplan/task"
 )
@@ -42,11 +46,36 @@ func newServeController(io *IO, store *state.Store, now func() time.Time, tune f
 		}
 		return optimizer.Optimize(s.Task, o)
 	}
-	o := service.Options{Store: store, Clusters: &serveClusters{jc: jc}, Now: now,
-		Components: service.ServeComponents{Now: now, Optimize: optimize},
-		LoadSpec:   service.SpecLoader{Accelerators: knownAccelerators()}.Load}
+	comps := serveComponents(cfg.Serve)
+	comps.Now, comps.Optimize = now, optimize
+	o := service.Options{Store: store, Clusters: &serveClusters{jc: jc}, Now: now, Components: comps,
+		ProbeClient: probeClient(comps.ReplicaProxy),
+		LoadSpec:    service.SpecLoader{Accelerators: knownAccelerators()}.Load}
 	if tune != nil {
 		tune(&o)
 	}
 	return service.New(o), nil
+}
+
+// serveComponents turns the serve: settings into the components' options
+// (fallback hold default: skyplan's policy as serve/sim measures it).
+// config.Load has validated them (a bad replica_proxy never gets here).
+func serveComponents(c config.Serve) service.ServeComponents {
+	sc := service.ServeComponents{FallbackHold: c.FallbackHoldSeconds.Or(servesim.DefaultFallbackHold),
+		QueueTimeout: c.QueueTimeoutSeconds.Or(0), StreamTimeout: c.StreamTimeoutSeconds.Or(0)}
+	if c.ReplicaProxy.URL != "" {
+		sc.ReplicaProxy, _ = url.Parse(c.ReplicaProxy.URL)
+	}
+	return sc
+}
+
+// probeClient is the readiness probes' client: a fresh connection each
+// probe (a dead replica is noticed, not hidden by a kept-alive socket),
+// through serve.replica_proxy when set.
+func probeClient(proxy *url.URL) *http.Client {
+	tr := &http.Transport{DisableKeepAlives: true}
+	if proxy != nil {
+		tr.Proxy = http.ProxyURL(proxy)
+	}
+	return &http.Client{Transport: tr}
 }

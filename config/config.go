@@ -63,6 +63,19 @@ type Serve struct {
 	// AllowedCIDRs may reach a remote controller's serve endpoints
 	// (default: ssh_cidrs; never 0.0.0.0/0 silently).
 	AllowedCIDRs []string `yaml:"allowed_cidrs"`
+	// FallbackHoldSeconds: how long fallback on-demand replicas stay after
+	// the last spot replica was lost (default 2700 = 45 min, skyplan's
+	// policy in serve/sim; 0 = drain them as soon as spot is ready, as
+	// SkyServe does).
+	FallbackHoldSeconds Seconds `yaml:"fallback_hold_seconds"`
+	// QueueTimeoutSeconds: how long a request waits at the load balancer
+	// while no replica is ready (default 120) before a 503.
+	QueueTimeoutSeconds Seconds `yaml:"queue_timeout_seconds"`
+	// StreamTimeoutSeconds bounds one proxied request, stream included
+	// (default none; a service's load_balancer.stream_timeout_seconds wins).
+	StreamTimeoutSeconds Seconds `yaml:"stream_timeout_seconds"`
+	// ReplicaProxy: reach replicas' ports through this proxy.
+	ReplicaProxy ProxyURL `yaml:"replica_proxy"`
 }
 
 // Cloud holds per-cloud settings (SkyPilot's aws./gcp./azure. keys).
@@ -168,7 +181,7 @@ func merge(cfg *Config, path string, data []byte) diag.Diagnostics {
 			ds = append(ds, f.cc.parse(path, f.field)...)
 		}
 	}
-	return ds
+	return append(ds, cfg.Serve.parse(path)...)
 }
 
 // lineOf extracts N from yaml.v3's "line N: ..." messages.

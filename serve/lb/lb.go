@@ -64,6 +64,10 @@ type Options struct {
 	CertFile, KeyFile string
 	// Transport to the replicas (a tuned clone of http.DefaultTransport if nil).
 	Transport http.RoundTripper
+	// Proxy, when set, is the proxy the default transport reaches replicas
+	// through (serve.replica_proxy: socks5:// or http://); a refused
+	// connection behind it is a transport error, retried like one.
+	Proxy *url.URL
 	// StreamTimeout bounds one proxied request from its arrival to the end
 	// of its response, streaming included (service.load_balancer.
 	// stream_timeout_seconds; 0 = no bound). A request past it is cut off
@@ -134,6 +138,9 @@ func New(opts Options) (*LoadBalancer, error) {
 	t := opts.Transport
 	if t == nil {
 		dt := http.DefaultTransport.(*http.Transport).Clone()
+		if opts.Proxy != nil {
+			dt.Proxy = http.ProxyURL(opts.Proxy)
+		}
 		dt.MaxIdleConns = 1024
 		dt.MaxIdleConnsPerHost = 256
 		// A refused or unreachable replica must fail fast so the retry on

@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -456,4 +457,25 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 	pool = x509.NewCertPool()
 	pool.AddCert(c)
 	return certFile, keyFile, pool
+}
+
+// TestReplicaProxy: with Proxy set the LB reaches replicas through it
+// (serve.replica_proxy); the replica's address need not be reachable from
+// the LB at all.
+func TestReplicaProxy(t *testing.T) {
+	var asked atomic.Value
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Store(r.URL.String()) // a forward proxy gets the absolute URL
+		io.WriteString(w, "via proxy")
+	}))
+	t.Cleanup(proxy.Close)
+	pu, _ := url.Parse(proxy.URL)
+	lb, front := newLB(t, Options{Proxy: pu})
+	lb.AddReplica("http://198.51.100.7:8080") // TEST-NET-2: unreachable here
+	if code, body := get(t, front.URL+"/v1/models"); code != 200 || body != "via proxy" {
+		t.Fatalf("through the proxy: %d %q", code, body)
+	}
+	if got, _ := asked.Load().(string); got != "http://198.51.100.7:8080/v1/models" {
+		t.Fatalf("the proxy was asked for %q", got)
+	}
 }

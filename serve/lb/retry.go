@@ -38,6 +38,11 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		tried[r] = true
 		out := req.Clone(ctx)
 		out.URL.Scheme, out.URL.Host = r.url.Scheme, r.url.Host
+		if lb.opts.Proxy != nil {
+			// Through an HTTP proxy the request line's absolute URI is
+			// built from Host: it must name the replica, not the endpoint.
+			out.Host = r.url.Host
+		}
 		if p := r.url.Path; p != "" && p != "/" {
 			out.URL.Path = singleJoin(p, out.URL.Path)
 			out.URL.RawPath = ""

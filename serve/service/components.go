@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"net/url"
 	"time"
 
 	"github.com/skyplan/skyplan/diag"
@@ -30,12 +31,27 @@ type ServeComponents struct {
 	QueueTimeout time.Duration
 	// Window is the request-rate window (0: SkyServe's 60 s).
 	Window time.Duration
+	// StreamTimeout bounds one proxied request when the service sets no
+	// load_balancer.stream_timeout_seconds (0: no bound).
+	StreamTimeout time.Duration
+	// FallbackHold keeps fallback on-demand replicas until spot has been
+	// quiet this long (serve.fallback_hold_seconds; 0: SkyServe's rule,
+	// drained as soon as spot is ready).
+	FallbackHold time.Duration
+	// ReplicaProxy, when set, is how the load balancer reaches replicas
+	// (serve.replica_proxy).
+	ReplicaProxy *url.URL
 }
 
 // Balancer implements Components.
 func (c ServeComponents) Balancer(s *Spec, logf func(string, ...any)) (Balancer, error) {
+	stream := s.StreamTimeout
+	if stream <= 0 {
+		stream = c.StreamTimeout
+	}
 	b, err := lb.New(lb.Options{Policy: s.LoadBalancingPolicy, CertFile: s.TLSCertFile, KeyFile: s.TLSKeyFile,
-		Now: c.Now, QueueTimeout: c.QueueTimeout, Window: c.Window, ErrorLog: log.New(logWriter(logf), "", 0)})
+		Now: c.Now, QueueTimeout: c.QueueTimeout, StreamTimeout: stream, Window: c.Window, Proxy: c.ReplicaProxy,
+		ErrorLog: log.New(logWriter(logf), "", 0)})
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +110,8 @@ func (c ServeComponents) Scaler(s *Spec, b Balancer) Scaler {
 	if now == nil {
 		now = time.Now
 	}
-	a := autoscale.New(s.Task.Service.Replicas, autoscale.Options{Spot: s.UseSpot, Now: now, Version: s.Version, Window: c.Window})
+	a := autoscale.New(s.Task.Service.Replicas, autoscale.Options{Spot: s.UseSpot, Now: now, Version: s.Version, Window: c.Window,
+		FallbackHold: c.FallbackHold})
 	sc := &scaler{a: a}
 	if bb, ok := b.(*balancer); ok {
 		sc.lb = bb.lb

@@ -92,6 +92,9 @@ type Spec struct {
 	UseSpot bool
 	// LoadBalancingPolicy: least_load (default) or round_robin.
 	LoadBalancingPolicy string
+	// StreamTimeout is load_balancer.stream_timeout_seconds (0: the
+	// controller's default, ServeComponents.StreamTimeout).
+	StreamTimeout time.Duration
 	// TLS key and certificate files ("" = plain HTTP).
 	TLSKeyFile, TLSCertFile string
 }

@@ -79,7 +79,8 @@ func SpecFromTask(t *task.Task, version int) (*Spec, error) {
 	s := &Spec{Version: version, Task: t, Port: port, Probe: probe,
 		Policy:        replica.Policy{Probe: probe, ReplaceAfterDuration: secs(rp.FailureThresholdSeconds)},
 		ProbeInterval: secs(rp.ProbeIntervalSeconds),
-		Min:           svc.Replicas.MinReplicas, Max: svc.Replicas.Max(), LoadBalancingPolicy: svc.LoadBalancingPolicy}
+		Min:           svc.Replicas.MinReplicas, Max: svc.Replicas.Max(), LoadBalancingPolicy: svc.LoadBalancingPolicy,
+		StreamTimeout: secs(svc.StreamTimeoutSeconds)}
 	for _, r := range t.Resources.Items {
 		if r.UseSpot {
 			s.UseSpot = true
