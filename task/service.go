@@ -171,7 +171,7 @@ func (p *parser) parseService(n *yaml.Node) *Service {
 			lp, _ := p.mapping(v, pr.path, pr.path, []string{"stream_timeout_seconds"})
 			for _, e := range lp {
 				p.record(e.path, e.val)
-				s.StreamTimeoutSeconds, _ = p.number(e.val, e.path, false)
+				s.StreamTimeoutSeconds, _ = p.number(e.val, e.path, true)
 			}
 		case "pool", "workers":
 			p.errorf(pr.key, pr.path, "SkyServe pools are not supported",
@@ -211,13 +211,13 @@ func (p *parser) readinessProbe(r *ReadinessProbe, v *yaml.Node, path string) {
 			hasPath = true
 			r.Path, _ = p.str(e, pr.path)
 		case "initial_delay_seconds":
-			r.InitialDelaySeconds, _ = p.number(e, pr.path, false)
+			r.InitialDelaySeconds, _ = p.number(e, pr.path, true)
 		case "timeout_seconds":
-			r.TimeoutSeconds, _ = p.number(e, pr.path, false)
+			r.TimeoutSeconds, _ = p.number(e, pr.path, true)
 		case "endpoint_probe_interval_seconds":
-			r.ProbeIntervalSeconds, _ = p.number(e, pr.path, false)
+			r.ProbeIntervalSeconds, _ = p.number(e, pr.path, true)
 		case "consecutive_failure_threshold_timeout":
-			r.FailureThresholdSeconds, _ = p.number(e, pr.path, false)
+			r.FailureThresholdSeconds, _ = p.number(e, pr.path, true)
 		case "post_data":
 			if e.Kind == yaml.ScalarNode {
 				if s, ok := p.str(e, pr.path); ok {
@@ -278,9 +278,9 @@ func (p *parser) replicaPolicy(r *ReplicaPolicy, v *yaml.Node, path string, key 
 				r.TargetQPSPerReplica = &f
 			}
 		case "upscale_delay_seconds":
-			r.UpscaleDelaySeconds, _ = p.number(e, pr.path, false)
+			r.UpscaleDelaySeconds, _ = p.number(e, pr.path, true)
 		case "downscale_delay_seconds":
-			r.DownscaleDelaySeconds, _ = p.number(e, pr.path, false)
+			r.DownscaleDelaySeconds, _ = p.number(e, pr.path, true)
 		case "dynamic_ondemand_fallback":
 			r.DynamicOnDemandFallback, _ = p.boolean(e, pr.path)
 		case "spot_placer":

@@ -129,6 +129,14 @@ func TestServiceErrors(t *testing.T) {
 		{"tls missing cert", "service:\n  tls: {keyfile: k.pem}\n", "Missing tls certfile", "both keyfile and certfile", "service.tls.certfile", 2, 8},
 		{"tls unknown", "service:\n  tls: {keyfile: k, certfile: c, ca: x}\n", `Unknown field "ca"`, "keyfile, certfile", "service.tls.ca", 2, 34},
 		{"pool inside service", "service:\n  pool: {workers: 1}\n", "SkyServe pools are not supported", "replicas or replica_policy", "service.pool", 2, 3},
+		{"tls missing key", "service:\n  tls: {certfile: c.pem}\n", "Missing tls keyfile", "both keyfile and certfile", "service.tls.keyfile", 2, 8},
+		{"probe timeout negative", "service:\n  readiness_probe: {path: /, timeout_seconds: -1}\n", "Invalid timeout_seconds", "at least 0", "service.readiness_probe.timeout_seconds", 2, 47},
+		{"upscale delay negative", "service:\n  replica_policy: {min_replicas: 1, upscale_delay_seconds: -5}\n", "Invalid upscale_delay_seconds", "at least 0", "service.replica_policy.upscale_delay_seconds", 2, 60},
+		{"overprovision negative", "service:\n  replica_policy: {min_replicas: 1, num_overprovision: -1}\n", "Invalid num_overprovision", "at least 0", "service.replica_policy.num_overprovision", 2, 56},
+		{"base fallback type", "service:\n  replica_policy: {min_replicas: 1, base_ondemand_fallback_replicas: x}\n", "Wrong type for base_ondemand_fallback_replicas", "an integer", "service.replica_policy.base_ondemand_fallback_replicas", 2, 70},
+		{"stream timeout negative", "service:\n  load_balancer: {stream_timeout_seconds: -1}\n", "Invalid stream_timeout_seconds", "at least 0", "service.load_balancer.stream_timeout_seconds", 2, 43},
+		{"load_balancer unknown key", "service:\n  load_balancer: {timeout: 5}\n", `Unknown field "timeout"`, "stream_timeout_seconds", "service.load_balancer.timeout", 2, 19},
+		{"replicas negative", "service:\n  replicas: -1\n", "Invalid replicas", "at least 0", "service.replicas", 2, 13},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
