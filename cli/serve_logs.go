@@ -61,7 +61,7 @@ func runServeLogs(o *ServeLogsOptions) error {
 	svc, err := store.GetService(name)
 	if errors.Is(err, state.ErrNotFound) {
 		// Logs outlive the service: a torn-down service's files remain.
-		if _, serr := os.Stat(service.ControllerLog(name)); serr != nil || len(o.Args) == 2 {
+		if _, serr := os.Stat(service.ControllerLog(name)); serr != nil {
 			return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: fmt.Sprintf("No service named %q", name),
 				Detail: "See `skyplan serve status` for the services skyplan knows."}})
 		}
@@ -80,9 +80,21 @@ func runServeLogs(o *ServeLogsOptions) error {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Invalid replica id",
 			Detail: fmt.Sprintf("%q is not a replica id; see the ID column of `skyplan serve status %s`.", o.Args[1], name)}})
 	}
-	reps, err := store.ListReplicas(svc.Name)
-	if err != nil {
-		return err
+	var reps []*state.Replica
+	if svc != nil {
+		if reps, err = store.ListReplicas(svc.Name); err != nil {
+			return err
+		}
+	}
+	for _, r := range reps {
+		if r.ID == id && !r.Status.Terminal() {
+			return replicaLogs(io, r, o.Follow)
+		}
+	}
+	// A replica torn down (scaled down, replaced, failed, preempted, or
+	// the whole service) keeps the logs saved before its teardown.
+	if saved := service.ReplicaLog(name, id); fileExists(saved) {
+		return catFile(io, saved, false)
 	}
 	for _, r := range reps {
 		if r.ID == id {
@@ -121,7 +133,7 @@ func catFile(streams *IO, path string, follow bool) error {
 func replicaLogs(streams *IO, r *state.Replica, follow bool) error {
 	if r.Status.Terminal() {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: fmt.Sprintf("Replica %d is %s", r.ID, r.Status),
-			Detail: "Its cluster is gone, and its logs with it. " + r.Reason}})
+			Detail: "Its cluster is gone and no logs were saved before it went (its machine was gone first). " + r.Reason}})
 	}
 	m, closeM, err := openManager(streams, true)
 	if err != nil {
@@ -134,4 +146,9 @@ func replicaLogs(streams *IO, r *state.Replica, follow bool) error {
 	}
 	_, ds := m.Logs(streams.Interrupted, cluster.LogsRequest{Cluster: r.Cluster, Follow: follow, Out: streams.Out})
 	return ds.Err()
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
 }

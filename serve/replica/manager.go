@@ -3,11 +3,15 @@ package replica
 import (
 	"context"
 	"fmt"
-	"github.com/skyplan/skyplan/cluster"
+	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/skyplan/skyplan/cluster"
 
 	"github.com/skyplan/skyplan/state"
 	"github.com/skyplan/skyplan/task"
@@ -48,6 +52,12 @@ type Clusters interface {
 	Up(ctx context.Context, name string) (bool, error)
 }
 
+// LogSaver is a Clusters that can fetch a replica's run logs (the latest
+// job on the cluster's head), so they are kept after the cluster is gone.
+type LogSaver interface {
+	Logs(ctx context.Context, name string, w io.Writer) error
+}
+
 // Manager runs replicas' slow operations (launch, teardown) in the
 // background. While an operation runs the replica is busy: only the
 // operation's goroutine writes its record, and it writes the result before
@@ -64,12 +74,21 @@ type Manager struct {
 	Gone func(service string, r *state.Replica)
 	// Timeouts for one launch and one teardown (defaults 30 min, 15 min).
 	LaunchTimeout, DownTimeout time.Duration
+	// LogFile, when set, is where a replica's run logs are saved before
+	// its cluster is destroyed (when Clusters is a LogSaver), for `serve
+	// logs NAME ID` after the replica is gone. A replica whose machine is
+	// already gone (preempted) keeps only what earlier saves got.
+	LogFile func(service string, id int) string
 
-	mu     sync.Mutex
-	busy   map[string]map[int]bool // service → replica ids
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	mu   sync.Mutex
+	busy map[string]map[int]bool // service → replica ids
+	// retryAt: a failed teardown is not retried before this (service → id).
+	retryAt map[string]map[int]time.Time
+	// logsSaved: clusters whose logs were saved (once per teardown).
+	logsSaved map[string]bool
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
 }
 
 func (m *Manager) init() {
@@ -188,8 +207,13 @@ func (m *Manager) Launch(r *state.Replica, t *task.Task, loc *Location, port int
 }
 
 func describe(loc *Location) string {
-	if loc == nil {
+	switch {
+	case loc == nil:
 		return "optimizer's choice"
+	case loc.Cloud == "" && loc.UseSpot:
+		return "optimizer's choice [Spot]"
+	case loc.Cloud == "":
+		return "optimizer's choice, on-demand"
 	}
 	return loc.String()
 }
@@ -208,6 +232,12 @@ func firstNonEmpty(s ...string) string {
 // teardown fails the replica stays SHUTTING_DOWN with the error in Reason
 // and the next reconcile tries again, so no cluster is forgotten.
 func (m *Manager) Teardown(r *state.Replica) bool {
+	m.mu.Lock()
+	wait := m.retryAt[r.Service][r.ID]
+	m.mu.Unlock()
+	if m.now().Before(wait) {
+		return false
+	}
 	rc := *r
 	return m.start(&rc, func(ctx context.Context) { m.down(ctx, &rc) })
 }
@@ -216,6 +246,7 @@ func (m *Manager) down(ctx context.Context, r *state.Replica) {
 	if m.Gone != nil {
 		m.Gone(r.Service, r)
 	}
+	m.saveLogs(ctx, r)
 	timeout := m.DownTimeout
 	if timeout <= 0 {
 		timeout = 15 * time.Minute
@@ -223,7 +254,16 @@ func (m *Manager) down(ctx context.Context, r *state.Replica) {
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := m.Clusters.Down(dctx, r.Cluster); err != nil {
-		m.logf(r.Service, "replica %d: tearing down cluster %s failed (will retry): %v", r.ID, r.Cluster, err)
+		m.logf(r.Service, "replica %d: tearing down cluster %s failed (will retry in %s): %v", r.ID, r.Cluster, teardownRetry, err)
+		m.mu.Lock()
+		if m.retryAt == nil {
+			m.retryAt = map[string]map[int]time.Time{}
+		}
+		if m.retryAt[r.Service] == nil {
+			m.retryAt[r.Service] = map[int]time.Time{}
+		}
+		m.retryAt[r.Service][r.ID] = m.now().Add(teardownRetry)
+		m.mu.Unlock()
 		r.Reason = "teardown failed (retrying): " + err.Error()
 		_ = m.Store.PutReplica(r)
 		return
@@ -264,4 +304,55 @@ func (m *Manager) Running() int {
 		n += len(ids)
 	}
 	return n
+}
+
+// teardownRetry is the pause before a failed teardown is tried again.
+const teardownRetry = 5 * time.Second
+
+// saveLogsTimeout bounds fetching a replica's logs before its teardown (a
+// dead head answers nothing; the teardown must not wait long for it).
+const saveLogsTimeout = 20 * time.Second
+
+// saveLogs keeps the run logs of a replica whose run was started (it got
+// past PROVISIONING) in LogFile, replacing an earlier copy only with a
+// longer one.
+func (m *Manager) saveLogs(ctx context.Context, r *state.Replica) {
+	ls, ok := m.Clusters.(LogSaver)
+	// A preempted replica's machine is gone: asking it would only wait.
+	if !ok || m.LogFile == nil || r.StartingAt.IsZero() || r.FinalStatus == state.ReplicaPreempted {
+		return
+	}
+	m.mu.Lock()
+	done := m.logsSaved[r.Cluster]
+	if m.logsSaved == nil {
+		m.logsSaved = map[string]bool{}
+	}
+	m.logsSaved[r.Cluster] = true
+	m.mu.Unlock()
+	if done { // a teardown being retried
+		return
+	}
+	final := m.LogFile(r.Service, r.ID)
+	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
+		return
+	}
+	part := final + ".part"
+	f, err := os.OpenFile(part, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return
+	}
+	lctx, cancel := context.WithTimeout(ctx, saveLogsTimeout)
+	err = ls.Logs(lctx, r.Cluster, f)
+	cancel()
+	f.Close()
+	if err != nil {
+		m.logf(r.Service, "replica %d: saving its logs: %v", r.ID, err)
+	}
+	if p, err := os.Stat(part); err == nil && p.Size() > 0 {
+		if old, err := os.Stat(final); err != nil || old.Size() < p.Size() {
+			_ = os.Rename(part, final)
+			return
+		}
+	}
+	os.Remove(part)
 }

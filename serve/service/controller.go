@@ -108,12 +108,24 @@ func New(o Options) *Controller {
 	}
 	c := &Controller{o: o, services: map[string]*runtime{}}
 	c.mgr = &replica.Manager{Store: o.Store, Clusters: o.Clusters, Now: o.Now, Logf: c.logf,
+		LogFile: func(service string, id int) string {
+			return filepath.Join(o.LogDir(service), ReplicaLogName(id))
+		},
 		Gone: func(service string, r *state.Replica) { c.removeFromRotation(service, r.URL) }}
 	return c
 }
 
 // LogDir is a service's log directory: controller.log, load_balancer.log.
 func LogDir(service string) string { return skyhome.Path("serve", service) }
+
+// ReplicaLogName is the file in a service's log directory that keeps
+// replica id's run logs once its cluster is torn down.
+func ReplicaLogName(id int) string { return fmt.Sprintf("replica-%d.log", id) }
+
+// ReplicaLog is that file under $SKYPLAN_HOME.
+func ReplicaLog(service string, id int) string {
+	return filepath.Join(LogDir(service), ReplicaLogName(id))
+}
 
 // ControllerLog and LoadBalancerLog are the files `serve logs` reads.
 func ControllerLog(service string) string { return filepath.Join(LogDir(service), "controller.log") }

@@ -102,8 +102,14 @@ func (c *Controller) probeDue(rt *runtime, svc *state.Service, r *state.Replica,
 	return true
 }
 
-// upCheckEvery bounds how often a failing replica's cluster is refreshed.
-const upCheckEvery = 5 * time.Second
+// upCheckEvery bounds how often a failing replica's cluster is refreshed;
+// upCheckTimeout bounds one refresh (a Terraform refresh of a cloud
+// cluster took 20-40 s on a loaded machine: a shorter bound cut every one
+// off and a preempted replica was never confirmed gone).
+const (
+	upCheckEvery   = 5 * time.Second
+	upCheckTimeout = 90 * time.Second
+)
 
 func (c *Controller) upCheckDue(rt *runtime, r *state.Replica, now time.Time) bool {
 	rt.upMu.Lock()
@@ -156,8 +162,12 @@ func (c *Controller) probeAll(ctx context.Context, rt *runtime, svc *state.Servi
 		if err != nil {
 			continue
 		}
+		// A replica whose last result is not applied yet is not probed
+		// again: that result may tear its cluster down, and a refresh
+		// started now would hold the cluster while the teardown runs.
 		rt.probeMu.Lock()
-		busy := rt.probing[r.ID]
+		_, pending := rt.results[r.ID]
+		busy := rt.probing[r.ID] || pending
 		rt.probeMu.Unlock()
 		if busy || !c.probeDue(rt, svc, r, now) {
 			continue
@@ -181,7 +191,7 @@ func (c *Controller) probeAll(ctx context.Context, rt *runtime, svc *state.Servi
 				// once when a serving replica first fails (preempted:
 				// replace it now), then at most every upCheckEvery.
 				if c.upCheckDue(rt, &r, now) {
-					uctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+					uctx, cancel := context.WithTimeout(ctx, upCheckTimeout)
 					up, uerr := c.o.Clusters.Up(uctx, r.Cluster)
 					cancel()
 					obs.ClusterGone = uerr == nil && !up

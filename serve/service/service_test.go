@@ -3,8 +3,10 @@ package service
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -105,6 +107,18 @@ func (f *fakeClusters) Up(ctx context.Context, name string) (bool, error) {
 	defer f.mu.Unlock()
 	_, ok := f.servers[name]
 	return ok, nil
+}
+
+// Logs is the replica's run output while its cluster lives (replica.LogSaver).
+func (f *fakeClusters) Logs(ctx context.Context, name string, w io.Writer) error {
+	f.mu.Lock()
+	_, ok := f.servers[name]
+	f.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("cluster %s is gone", name)
+	}
+	_, err := fmt.Fprintf(w, "(%s) serving\n", name)
+	return err
 }
 
 // kill makes a cluster vanish (preemption): its server stops, Up says no.
@@ -401,6 +415,11 @@ func TestScaleDownDrainsThenPurges(t *testing.T) {
 	b.pass(time.Second)
 	if got := len(b.list()); got != 1 || b.clusters.downs[newest.Cluster] != 1 {
 		t.Fatalf("after drain want 1 replica and the cluster down, got %d replicas, downs=%d", got, b.clusters.downs[newest.Cluster])
+	}
+	// Its logs were saved before the teardown: `serve logs svc ID` still works.
+	saved, err := os.ReadFile(filepath.Join(b.dir, "serve", "svc", ReplicaLogName(newest.ID)))
+	if err != nil || string(saved) != "("+newest.Cluster+") serving\n" {
+		t.Fatalf("saved logs of the scaled-down replica: %q, %v", saved, err)
 	}
 }
 
