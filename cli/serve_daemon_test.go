@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/skyplan/skyplan/config"
+	"github.com/skyplan/skyplan/serve/replica"
+	"github.com/skyplan/skyplan/task"
 )
 
 // TestServeComponentsFromConfig: the serve: settings reach the load
@@ -36,5 +38,28 @@ func TestServeComponentsFromConfig(t *testing.T) {
 	if set.FallbackHold != 0 || set.QueueTimeout != 5*time.Second || set.StreamTimeout != 10*time.Minute ||
 		set.ReplicaProxy == nil || set.ReplicaProxy.Host != "127.0.0.1:1080" {
 		t.Errorf("from config: %+v", set)
+	}
+}
+
+// TestSpotReplicaPinnedToPlacersZone: the placer's location constrains
+// the replica's launch to that cloud, region and zone (other clouds'
+// candidates dropped), so a zone without spot capacity fails the launch.
+func TestSpotReplicaPinnedToPlacersZone(t *testing.T) {
+	tk := &task.Task{Resources: task.ResourceSet{Items: []task.Resources{
+		{Infra: task.Infra{Cloud: "aws", Region: "us-east-1"}, UseSpot: true},
+		{Infra: task.Infra{Cloud: "gcp"}, UseSpot: true},
+		{UseSpot: true},
+	}}}
+	p := pinnedTo(tk, replica.Location{Cloud: "aws", Region: "us-east-1", Zone: "us-east-1c", UseSpot: true})
+	if len(p.Resources.Items) != 2 {
+		t.Fatalf("pinned candidates %+v: want the aws one and the unpinned one", p.Resources.Items)
+	}
+	for _, r := range p.Resources.Items {
+		if r.Infra != (task.Infra{Cloud: "aws", Region: "us-east-1", Zone: "us-east-1c"}) {
+			t.Errorf("candidate pinned to %+v", r.Infra)
+		}
+	}
+	if tk.Resources.Items[0].Infra.Zone != "" || len(tk.Resources.Items) != 3 {
+		t.Error("pinnedTo changed the service's own task")
 	}
 }

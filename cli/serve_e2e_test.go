@@ -375,6 +375,9 @@ func TestServiceOnSSHPoolAutoscales(t *testing.T) {
 	l := startLoad(b.endpoint()+"/version", 4, 40)
 	start := time.Now()
 	b.waitFor("scale up to 2 READY", 90*time.Second, func(rs []*state.Replica) bool { return len(ready(rs, 1)) == 2 })
+	if d := time.Since(start); d < 2*time.Second {
+		t.Fatalf("scaled up after %s, before the 2 s upscale delay", d)
+	}
 	t.Logf("scaled up in %s", time.Since(start).Round(time.Millisecond))
 	sent, failed := l.end()
 	if failed != 0 {
