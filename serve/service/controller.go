@@ -73,14 +73,19 @@ type runtime struct {
 	failMsg string
 	// probed: when each replica was last probed (ProbeInterval);
 	// upChecked: when its cluster was last refreshed after a failure.
-	probed    map[int]time.Time
-	probeMu   sync.Mutex
-	probing   map[int]bool                // probes in flight
-	results   map[int]replica.Observation // arrived, not yet applied
-	upMu      sync.Mutex
-	upChecked map[int]time.Time
-	log       *os.File
-	logMu     sync.Mutex
+	probed  map[int]time.Time
+	probeMu sync.Mutex
+	probing map[int]bool                // probes in flight
+	results map[int]replica.Observation // arrived, not yet applied
+	// pulled: READY replicas a failed probe took out of rotation whose
+	// result is not applied yet (syncRotation must not put them back);
+	// gone: replicas whose cluster a background refresh found gone.
+	pulled, gone map[int]bool
+	upMu         sync.Mutex
+	upChecked    map[int]time.Time
+	upRunning    map[int]bool // refreshes in flight
+	log          *os.File
+	logMu        sync.Mutex
 }
 
 // New returns a controller; call Reconcile periodically and Close at exit.

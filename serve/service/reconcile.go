@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"sync"
 	"time"
@@ -109,7 +110,45 @@ func (c *Controller) probeDue(rt *runtime, svc *state.Service, r *state.Replica,
 const (
 	upCheckEvery   = 5 * time.Second
 	upCheckTimeout = 90 * time.Second
+	// refreshWait: how long a failed probe waits for its refresh before
+	// its result is applied without the verdict.
+	refreshWait = 300 * time.Millisecond
 )
+
+// refreshCluster asks in the background whether r's cluster is still up
+// (one refresh per replica at a time); a cluster found gone is noted in
+// rt.gone for the replica's next probe result.
+// The returned channel is closed when the refresh has answered.
+func (c *Controller) refreshCluster(ctx context.Context, rt *runtime, r state.Replica) <-chan struct{} {
+	done := make(chan struct{})
+	rt.upMu.Lock()
+	if rt.upRunning == nil {
+		rt.upRunning = map[int]bool{}
+	}
+	if rt.upRunning[r.ID] {
+		rt.upMu.Unlock()
+		return done // the one in flight answers a later probe
+	}
+	rt.upRunning[r.ID] = true
+	rt.upMu.Unlock()
+	go func() {
+		defer close(done)
+		defer func() {
+			rt.upMu.Lock()
+			delete(rt.upRunning, r.ID)
+			rt.upMu.Unlock()
+		}()
+		uctx, cancel := context.WithTimeout(ctx, upCheckTimeout)
+		up, err := c.o.Clusters.Up(uctx, r.Cluster)
+		cancel()
+		if err == nil && !up {
+			rt.probeMu.Lock()
+			rt.gone[r.ID] = true
+			rt.probeMu.Unlock()
+		}
+	}()
+	return done
+}
 
 func (c *Controller) upCheckDue(rt *runtime, r *state.Replica, now time.Time) bool {
 	rt.upMu.Lock()
@@ -154,6 +193,7 @@ func (c *Controller) probeAll(ctx context.Context, rt *runtime, svc *state.Servi
 	rt.probeMu.Lock()
 	if rt.probing == nil {
 		rt.probing, rt.results = map[int]bool{}, map[int]replica.Observation{}
+		rt.pulled, rt.gone = map[int]bool{}, map[int]bool{}
 	}
 	rt.probeMu.Unlock()
 	var wg sync.WaitGroup
@@ -162,12 +202,8 @@ func (c *Controller) probeAll(ctx context.Context, rt *runtime, svc *state.Servi
 		if err != nil {
 			continue
 		}
-		// A replica whose last result is not applied yet is not probed
-		// again: that result may tear its cluster down, and a refresh
-		// started now would hold the cluster while the teardown runs.
 		rt.probeMu.Lock()
-		_, pending := rt.results[r.ID]
-		busy := rt.probing[r.ID] || pending
+		busy := rt.probing[r.ID]
 		rt.probeMu.Unlock()
 		if busy || !c.probeDue(rt, svc, r, now) {
 			continue
@@ -182,22 +218,32 @@ func (c *Controller) probeAll(ctx context.Context, rt *runtime, svc *state.Servi
 			obs.ProbeErr = s.Probe.Do(ctx, c.o.ProbeClient, r.URL)
 			if obs.ProbeErr != nil {
 				if r.Status == state.ReplicaReady && s.Policy.Defaults().NotReadyAfter <= 1 {
-					// Out of rotation the moment the probe fails, not
-					// after the cluster refresh below (seconds on a cloud).
+					// Out of rotation the moment the probe fails, and kept
+					// out by syncRotation until the result is applied.
+					rt.probeMu.Lock()
+					rt.pulled[r.ID] = true
+					rt.probeMu.Unlock()
 					rt.lb.Remove(r.URL)
 				}
 				// Ask whether the cluster is still there (a refresh: for a
 				// cloud, a Terraform refresh, so not on every probe): at
 				// once when a serving replica first fails (preempted:
-				// replace it now), then at most every upCheckEvery.
+				// replace it now), then at most every upCheckEvery. A
+				// quick answer (an SSH port probe) comes with this
+				// result; a Terraform refresh takes seconds to a minute,
+				// so this result (NOT_READY) is applied without waiting
+				// for it and its verdict comes with a later probe's.
 				if c.upCheckDue(rt, &r, now) {
-					uctx, cancel := context.WithTimeout(ctx, upCheckTimeout)
-					up, uerr := c.o.Clusters.Up(uctx, r.Cluster)
-					cancel()
-					obs.ClusterGone = uerr == nil && !up
+					select {
+					case <-c.refreshCluster(ctx, rt, r):
+					case <-time.After(refreshWait):
+					}
 				}
 			}
 			rt.probeMu.Lock()
+			if obs.ProbeErr != nil && rt.gone[r.ID] {
+				obs.ClusterGone = true
+			}
 			rt.results[r.ID] = obs
 			delete(rt.probing, r.ID)
 			rt.probeMu.Unlock()
@@ -221,6 +267,12 @@ func (c *Controller) probeAll(ctx context.Context, rt *runtime, svc *state.Servi
 		}
 		before := r.Status
 		act := replica.Transition(r, obs, now, s.Policy)
+		rt.probeMu.Lock()
+		delete(rt.pulled, r.ID) // the record now says whether it serves
+		if obs.ClusterGone || obs.ProbeErr == nil {
+			delete(rt.gone, r.ID)
+		}
+		rt.probeMu.Unlock()
 		if act == replica.RemoveFromRotation || act == replica.Teardown {
 			// Out of rotation first: the LB must not pick it while the
 			// record is written.
@@ -495,8 +547,11 @@ func (c *Controller) syncRotation(rt *runtime, svc *state.Service, reps []*state
 		return
 	}
 	var newURLs, oldURLs []string
+	rt.probeMu.Lock()
+	pulled := maps.Clone(rt.pulled)
+	rt.probeMu.Unlock()
 	for _, r := range reps {
-		if r.Status != state.ReplicaReady || r.Terminate || r.URL == "" {
+		if r.Status != state.ReplicaReady || r.Terminate || r.URL == "" || pulled[r.ID] {
 			continue
 		}
 		if r.Version == svc.Version {

@@ -32,6 +32,7 @@ type fakeClusters struct {
 	noSpot   map[string]bool // zones without spot capacity
 	launched []string        // "zone [Spot]" per launch, in order
 	port     int
+	upGate   chan struct{} // when set, Up answers only once it is closed (a slow cloud refresh)
 }
 
 func newFakeClusters(port int) *fakeClusters {
@@ -103,6 +104,16 @@ func (f *fakeClusters) Down(ctx context.Context, name string) error {
 }
 
 func (f *fakeClusters) Up(ctx context.Context, name string) (bool, error) {
+	f.mu.Lock()
+	gate := f.upGate
+	f.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	_, ok := f.servers[name]
@@ -534,4 +545,46 @@ func spotTag(spot bool) string {
 		return " [Spot]"
 	}
 	return ""
+}
+
+// TestSlowRefreshDoesNotHoldReplicaInRotation: a cloud refresh takes
+// seconds to a minute. The failed probe's NOT_READY is applied without
+// waiting for it, the periodic rotation sync never puts the replica back
+// meanwhile, and the refresh's verdict (gone) arrives with a later probe:
+// PREEMPTED, torn down, replaced.
+func TestSlowRefreshDoesNotHoldReplicaInRotation(t *testing.T) {
+	b := newBed(t, 2)
+	b.pass(time.Second)
+	b.pass(time.Second)
+	gate := make(chan struct{})
+	b.clusters.mu.Lock()
+	b.clusters.upGate = gate
+	b.clusters.mu.Unlock()
+	victim := b.list()[0]
+	b.clusters.kill(victim.Cluster)
+	for i := 0; i < 3; i++ {
+		b.pass(time.Second)
+		if inRot(b.lb.rotation(), victim.URL) {
+			t.Fatalf("pass %d: the dead replica is back in rotation while its cluster refresh runs", i)
+		}
+	}
+	for _, r := range b.list() {
+		if r.ID == victim.ID && r.Status != state.ReplicaNotReady {
+			t.Fatalf("while the refresh runs the dead replica is %s, want NOT_READY", r.Status)
+		}
+	}
+	close(gate)
+	time.Sleep(50 * time.Millisecond) // the refresh goroutine records its verdict
+	b.pass(time.Second)
+	b.pass(time.Second)
+	for _, r := range b.list() {
+		if r.ID == victim.ID && r.Status != state.ReplicaPreempted {
+			t.Fatalf("after the refresh answered the dead replica is %s, want PREEMPTED", r.Status)
+		}
+	}
+	b.pass(time.Second)
+	b.pass(time.Second)
+	if got := b.replicas(); got[state.ReplicaReady] != 2 {
+		t.Fatalf("want the replacement READY: %v", got)
+	}
 }
