@@ -29,7 +29,7 @@ func interruptContext(stderr io.Writer) (context.Context, func()) {
 			case s := <-sigs:
 				n++
 				if n == 1 {
-					fmt.Fprintf(stderr, "\n%s: stopping; Terraform finishes its in-flight calls and saves its state first.\n", sigName(s))
+					fmt.Fprintf(stderr, "\n%s: stopping (a running Terraform finishes its in-flight calls and saves its state first).\n", sigName(s))
 					cancel()
 					continue
 				}

@@ -186,7 +186,13 @@ func defaultMiss(cc *catalog.CloudCatalog, r *task.Resources, cpus *task.Quantit
 	s := head + " has " + strings.Join(want, " and ")
 	switch {
 	case r.CPUs != nil && !cpusFit && largest > 0:
-		s += fmt.Sprintf(" (the largest has %g vCPUs)", largest)
+		s += fmt.Sprintf(" (the largest has %g vCPUs", largest)
+		if miss := missingDefaultFamilies(cc); len(miss) > 0 {
+			// A bundled snapshot may lack newer default families whose
+			// sizes go further (m7i reaches 192 vCPUs): say so.
+			s += fmt.Sprintf("; this catalog has no %s rows: `skyplan catalog update` fetches SkyPilot's full catalogs", strings.Join(miss, "/"))
+		}
+		s += ")"
 	case memFit:
 		// The size exists: the market or the price cap rules it out.
 		market := "an on-demand"
@@ -365,4 +371,28 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// missingDefaultFamilies lists the default families the cloud names in
+// its text ("m6i/c6i/r6i/m7i/c7i/r7i") that have no row in cc; nil when
+// the text is not a list of families.
+func missingDefaultFamilies(cc *catalog.CloudCatalog) []string {
+	parts := strings.Split(defaultFamilyText(cc.Name), "/")
+	for _, p := range parts {
+		if !isDefaultFamily(cc.Name, p+".x") {
+			return nil
+		}
+	}
+	seen := map[string]bool{}
+	for i := range cc.Offers {
+		fam, _, _ := strings.Cut(cc.Offers[i].InstanceType, ".")
+		seen[fam] = true
+	}
+	var miss []string
+	for _, p := range parts {
+		if !seen[p] {
+			miss = append(miss, p)
+		}
+	}
+	return miss
 }

@@ -43,6 +43,15 @@ func TestNoCandidateMentionsOnlyWhatMatters(t *testing.T) {
 	if !strings.Contains(d, "no AWS default CPU instance (m6i/c6i/r6i/m7i/c7i/r7i) has cpus=1000 (the largest has ") {
 		t.Errorf("cpus=1000:\n%s", d)
 	}
+	// The bundled snapshot has no m7i/c7i/r7i (which go up to 192 vCPUs):
+	// the message says the catalog lacks them instead of implying they
+	// were considered; GCP's families are all there and get no such note.
+	if !strings.Contains(d, "128 vCPUs; this catalog has no m7i/c7i/r7i rows: `skyplan catalog update` fetches SkyPilot's full catalogs)") {
+		t.Errorf("cpus=1000 does not say the snapshot lacks m7i/c7i/r7i:\n%s", d)
+	}
+	if strings.Count(d, "this catalog has no") != 1 {
+		t.Errorf("the missing-family note is not AWS's alone:\n%s", d)
+	}
 	// The size exists; the price cap rules it out: say so.
 	d = noCandidateDetail(t, task.Resources{Infra: task.Infra{Cloud: "aws", Region: "us-east-1"}, CPUs: q(64), UseSpot: true, MaxHourlyCost: 0.01})
 	if !strings.Contains(d, "has cpus=64 at a spot price under max_hourly_cost $0.01") {
