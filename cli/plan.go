@@ -147,7 +147,7 @@ func planWithTerraform(o *PlanOptions, t *task.Task, plan *optimizer.TaskPlan, d
 		}
 		cfg := m.Config()
 		r := buildReview(reviewInput{Cluster: name, Plan: plan, Ordered: t.Resources.Ordered, Chosen: p, TF: res.Terraform,
-			Existing: res.Existing, PlanFile: shown, Ports: requestOf(t, p).Ports, SSHCIDRs: res.SSH.CIDRs, UsePrivateIP: cfg.Cloud(p.Cloud).UsePrivateIP})
+			Existing: res.Existing, PlanFile: shown, Ports: requestOf(t, p).Ports, SSHCIDRs: res.SSH.CIDRs, PortsCIDRs: portsCIDRs(o.PortsCIDRs.Value(), cfg.PortsCIDRs), UsePrivateIP: cfg.Cloud(p.Cloud).UsePrivateIP})
 		if io.jsonView() {
 			io.setResult(r)
 		} else {
@@ -240,4 +240,13 @@ func headerKeyRange(file, key string) *diag.Range {
 		}
 	}
 	return r
+}
+
+// portsCIDRs is what the compiler opened the task ports to: the flag, else
+// config ports_cidrs (the review's fallback when a plan has no variables).
+func portsCIDRs(flag, config []string) []string {
+	if len(flag) > 0 {
+		return flag
+	}
+	return config
 }

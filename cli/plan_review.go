@@ -34,9 +34,10 @@ type reviewInput struct {
 	Existing *state.Cluster // the cluster in the local state; nil = none
 	PlanFile string         // as the user named it
 	// Fallbacks when the plan carries no root variables: the task's ports,
-	// the configured SSH source ranges and private-IP setting.
+	// the configured SSH and task-port source ranges and private-IP setting.
 	Ports        []task.PortRange
 	SSHCIDRs     []string
+	PortsCIDRs   []string
 	UsePrivateIP bool
 }
 
@@ -236,15 +237,7 @@ func priorResources(p *tfjson.Plan) int {
 // securityNotes reads exposure from the plan's root variables (what
 // Terraform will actually apply), falling back to the task and config.
 func securityNotes(in reviewInput, nodes int) []securityNote {
-	cidrs, ports, private := in.SSHCIDRs, in.Ports, in.UsePrivateIP
-	if v, ok := planVar(in.TF, "ssh_cidrs").([]any); ok {
-		cidrs = nil
-		for _, c := range v {
-			if s, ok := c.(string); ok {
-				cidrs = append(cidrs, s)
-			}
-		}
-	}
+	cidrs, ports, private := planStrings(in.TF, "ssh_cidrs", in.SSHCIDRs), in.Ports, in.UsePrivateIP
 	if v, ok := planVar(in.TF, "ports").([]any); ok {
 		ports = nil
 		for _, x := range v {
@@ -254,27 +247,37 @@ func securityNotes(in reviewInput, nodes int) []securityNote {
 			ports = append(ports, task.PortRange{From: int(from), To: int(to)})
 		}
 	}
+	// The compiler opens task ports to 0.0.0.0/0 when ports_cidrs is unset
+	// (with a warning); the review says the same.
+	portsCIDRs := planStrings(in.TF, "ports_cidrs", in.PortsCIDRs)
+	if len(portsCIDRs) == 0 {
+		portsCIDRs = []string{"0.0.0.0/0"}
+	}
 	if v, ok := planVar(in.TF, "use_private_ip").(bool); ok {
 		private = v
 	}
 	notes := []securityNote{}
 	if len(cidrs) > 0 {
 		open := anyWorld(cidrs)
-		note := "SSH (22/tcp) from " + strings.Join(cidrs, ", ")
+		note := "SSH (22/tcp) from " + strings.Join(cidrs, ", ") + " (ssh_cidrs)"
 		if open {
 			note += ": open to the whole Internet"
 		}
 		notes = append(notes, securityNote{Kind: "ssh", Ports: "22", CIDRs: cidrs, Open: open, Note: note})
 	}
+	portsOpen := anyWorld(portsCIDRs)
 	for _, pr := range ports {
 		pt := portText(pr)
-		notes = append(notes, securityNote{Kind: "port", Ports: pt, CIDRs: []string{"0.0.0.0/0"}, Open: true,
-			Note: fmt.Sprintf("Task port %s/tcp open to the whole Internet (0.0.0.0/0), from resources.ports", pt)})
+		note := fmt.Sprintf("Task port %s/tcp from %s (ports_cidrs), from resources.ports", pt, strings.Join(portsCIDRs, ", "))
+		if portsOpen {
+			note = fmt.Sprintf("Task port %s/tcp open to the whole Internet (%s), from resources.ports; restrict with ports_cidrs (config) or --ports-cidr", pt, strings.Join(portsCIDRs, ", "))
+		}
+		notes = append(notes, securityNote{Kind: "port", Ports: pt, CIDRs: portsCIDRs, Open: portsOpen, Note: note})
 	}
 	if private {
 		notes = append(notes, securityNote{Kind: "private_ip", Note: "Nodes get no public IP address; SSH goes through the configured ssh_proxy_command"})
 	} else {
-		notes = append(notes, securityNote{Kind: "public_ip", Open: len(ports) > 0 || anyWorld(cidrs),
+		notes = append(notes, securityNote{Kind: "public_ip", Open: (len(ports) > 0 && portsOpen) || anyWorld(cidrs),
 			Note: fmt.Sprintf("Each of the %d node(s) gets a public IPv4 address", nodes)})
 	}
 	if in.Chosen.UseSpot {
@@ -282,6 +285,22 @@ func securityNotes(in reviewInput, nodes int) []securityNote {
 			Note: fmt.Sprintf("Spot instances: %s can reclaim them at any time (%s notice); work not saved to a bucket is lost", catalog.DisplayName(in.Chosen.Cloud), spotNotice(in.Chosen.Cloud))})
 	}
 	return notes
+}
+
+// planStrings is the plan's list-of-strings root variable name, or
+// fallback when the plan does not carry it.
+func planStrings(p *tfjson.Plan, name string, fallback []string) []string {
+	v, ok := planVar(p, name).([]any)
+	if !ok {
+		return fallback
+	}
+	out := []string{}
+	for _, c := range v {
+		if s, ok := c.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func planVar(p *tfjson.Plan, name string) any {

@@ -76,7 +76,7 @@ func TestReviewMarkdownNewCluster(t *testing.T) {
 		"| create | `module.cluster.aws_security_group.cluster` | 1 |",
 		"| Running now (new cluster) | 0.0000 |",
 		"| **Delta** | **+$1.8360** |",
-		"- SSH (22/tcp) from 203.0.113.7/32\n",
+		"- SSH (22/tcp) from 203.0.113.7/32 (ssh_cidrs)\n",
 		"- ⚠️ Task port 8080/tcp open to the whole Internet (0.0.0.0/0)",
 		"- ⚠️ Task port 9000-9010/tcp open to the whole Internet",
 		"Each of the 2 node(s) gets a public IPv4 address",
@@ -101,6 +101,45 @@ func TestReviewMarkdownNewCluster(t *testing.T) {
 	}
 	if n := strings.Count(md, "| ✔ |"); n != 1 {
 		t.Errorf("%d chosen rows", n)
+	}
+}
+
+// TestReviewShowsPortsCIDRs: the task ports are reported with the source
+// ranges the plan opens them to (ports_cidrs, beside ssh_cidrs), and are
+// flagged only when those ranges include the whole Internet.
+func TestReviewShowsPortsCIDRs(t *testing.T) {
+	plan, exact := gpuTaskPlan()
+	doc := strings.Replace(newClusterPlanJSON, `"use_private_ip": {"value": false},`,
+		`"use_private_ip": {"value": false}, "ports_cidrs": {"value": ["10.20.0.0/16", "198.51.100.9/32"]},`, 1)
+	r := buildReview(reviewInput{Cluster: "train", Plan: plan, Chosen: exact, TF: syntheticPlan(t, doc), PlanFile: "p",
+		PortsCIDRs: []string{"0.0.0.0/0"}}) // the plan's value wins over the fallback
+	var b bytes.Buffer
+	writeReviewMarkdown(&b, r)
+	md := b.String()
+	for _, want := range []string{
+		"- SSH (22/tcp) from 203.0.113.7/32 (ssh_cidrs)\n",
+		"- Task port 8080/tcp from 10.20.0.0/16, 198.51.100.9/32 (ports_cidrs)",
+		"- Task port 9000-9010/tcp from 10.20.0.0/16, 198.51.100.9/32 (ports_cidrs)",
+		"- Each of the 2 node(s) gets a public IPv4 address",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "whole Internet") || strings.Contains(md, "⚠️") {
+		t.Errorf("restricted ports flagged as open:\n%s", md)
+	}
+	for _, n := range r.Security {
+		if n.Kind == "port" && (n.Open || strings.Join(n.CIDRs, ",") != "10.20.0.0/16,198.51.100.9/32") {
+			t.Errorf("port note %+v", n)
+		}
+	}
+	// A plan that opens them to everyone says so and names the fix.
+	doc = strings.Replace(doc, `"10.20.0.0/16", "198.51.100.9/32"`, `"0.0.0.0/0"`, 1)
+	b.Reset()
+	writeReviewMarkdown(&b, buildReview(reviewInput{Cluster: "train", Plan: plan, Chosen: exact, TF: syntheticPlan(t, doc), PlanFile: "p"}))
+	if want := "- ⚠️ Task port 8080/tcp open to the whole Internet (0.0.0.0/0), from resources.ports; restrict with ports_cidrs (config) or --ports-cidr"; !strings.Contains(b.String(), want) {
+		t.Errorf("markdown lacks %q\n%s", want, b.String())
 	}
 }
 
@@ -133,7 +172,7 @@ func TestReviewDeltaAgainstRunningCluster(t *testing.T) {
 		"| Running now (cluster is UP: AWS (us-east-1a), 2x p3.2xlarge[Spot]) | 1.8360 |",
 		// Without plan variables the task's ports and the config's CIDRs
 		// are reported, and an open SSH range is flagged.
-		"- ⚠️ SSH (22/tcp) from 0.0.0.0/0: open to the whole Internet",
+		"- ⚠️ SSH (22/tcp) from 0.0.0.0/0 (ssh_cidrs): open to the whole Internet",
 		"- ⚠️ Task port 22/tcp",
 		"- Nodes get no public IP address",
 	} {
