@@ -52,6 +52,14 @@ type ModuleRoot struct {
 	// root (nil when the task has no persistent buckets); it pins
 	// Providers[0] only.
 	BucketVars []Var
+	// Outputs are module outputs the cluster root forwards besides nodes,
+	// ssh_user and buckets (IDs a reviewer or a wrapping module needs).
+	Outputs []Output
+}
+
+// Output is a module output the root forwards under the same name.
+type Output struct {
+	Name, Description string
 }
 
 // ModuleRequest is the compiler's cloud-neutral view of one placement.

@@ -144,9 +144,17 @@ func TestAWSApplyOnMoto(t *testing.T) {
 	}
 	seen := 0
 	var policy string
+	ids := map[string]string{} // resource address -> id, for the outputs below
 	for _, cm := range state.Values.RootModule.ChildModules {
 		for _, r := range cm.Resources {
+			ids[r.Address], _ = r.Values["id"].(string)
 			switch r.Address {
+			case "module.cluster.aws_key_pair.cluster":
+				ids[r.Address], _ = r.Values["key_pair_id"].(string)
+			case "module.cluster.aws_security_group.cluster":
+				if name, _ := r.Values["name"].(string); !strings.HasPrefix(name, "buckets-sg-") {
+					t.Errorf("security group name %q, want the name_prefix buckets-sg-", name)
+				}
 			case "module.cluster.aws_iam_instance_profile.node":
 				if role, _ := r.Values["role"].(string); !strings.HasPrefix(role, "buckets-node-") || r.Values["tags_all"].(map[string]any)["skyplan-cluster"] != "buckets" {
 					t.Errorf("instance profile: %v", r.Values)
@@ -170,6 +178,25 @@ func TestAWSApplyOnMoto(t *testing.T) {
 	}
 	if seen != 2 {
 		t.Errorf("state has %d instances", seen)
+	}
+	// The root outputs the IDs a reviewer or a wrapping module needs.
+	var network map[string]string
+	if err := json.Unmarshal([]byte(runTF(t, bin, dir, env, "output", "-json", "network")), &network); err != nil {
+		t.Fatal(err)
+	}
+	for out, addr := range map[string]string{
+		"network.vpc_id":    "module.cluster.aws_vpc.cluster[0]",
+		"network.subnet_id": "module.cluster.aws_subnet.cluster[0]",
+		"security_group_id": "module.cluster.aws_security_group.cluster",
+		"key_pair_id":       "module.cluster.aws_key_pair.cluster",
+	} {
+		got := network[strings.TrimPrefix(out, "network.")]
+		if !strings.HasPrefix(out, "network.") {
+			got = strings.Trim(strings.TrimSpace(runTF(t, bin, dir, env, "output", "-json", out)), `"`)
+		}
+		if got == "" || got != ids[addr] {
+			t.Errorf("output %s = %q, want %s's id %q", out, got, addr, ids[addr])
+		}
 	}
 	// The policy moto stored: this cluster's three buckets, terminate (autostop
 	// with down) only on instances tagged with this cluster, no stop.

@@ -216,6 +216,9 @@ func (c *compilation) rootMain(mod cloud.Module, req cloud.ModuleRequest, root c
 	Output(b, "nodes", "Nodes in rank order (rank 0 = head): rank, instance_id, private_ip, public_ip, zone, ssh_user.", "cluster", "nodes")
 	Output(b, "ssh_user", "Login user on every node.", "cluster", "ssh_user")
 	Output(b, "buckets", "Buckets created and destroyed with the cluster.", "cluster", "buckets")
+	for _, o := range root.Outputs {
+		Output(b, o.Name, o.Description, "cluster", o.Name)
+	}
 	return FormatRoot(f)
 }
 

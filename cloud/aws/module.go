@@ -127,7 +127,12 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 		cloud.Var{Name: "readonly_buckets", Type: "list(string)", Value: req.ReadOnlyBuckets},
 		cloud.Var{Name: "autostop_action", Type: "string", Value: req.AutostopAction},
 	)
-	root := cloud.ModuleRoot{Vars: vars, Providers: []cloud.Provider{{Name: "aws", Source: "hashicorp/aws", Version: ProviderVersion}}}
+	root := cloud.ModuleRoot{Vars: vars, Providers: []cloud.Provider{{Name: "aws", Source: "hashicorp/aws", Version: ProviderVersion}},
+		Outputs: []cloud.Output{
+			{Name: "network", Description: "VPC and subnet IDs of the cluster's network."},
+			{Name: "security_group_id", Description: "The cluster's security group."},
+			{Name: "key_pair_id", Description: "The key pair with skyplan's SSH public key."},
+		}}
 	if len(req.PersistentBuckets) > 0 {
 		root.BucketVars = []cloud.Var{
 			{Name: "region", Type: "string", Value: req.Region, ProviderOnly: true},

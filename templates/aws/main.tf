@@ -72,11 +72,18 @@ resource "aws_route_table_association" "cluster" {
   route_table_id = aws_route_table.cluster[0].id
 }
 
+# name_prefix + create_before_destroy: a change that replaces the group
+# (description, VPC) creates the new one and moves the nodes onto it before
+# the old one is deleted, instead of failing on a group still in use.
 resource "aws_security_group" "cluster" {
-  name        = "${var.cluster_name}-sg"
+  name_prefix = "${var.cluster_name}-sg-"
   description = "skyplan cluster ${var.cluster_name}: SSH from allowed CIDRs, task ports, intra-cluster traffic"
   vpc_id      = local.vpc_id
   tags        = merge(local.tags, { Name = "${var.cluster_name}-sg" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
 
   ingress {
     description = "SSH from the allowed CIDRs"

@@ -19,3 +19,21 @@ output "buckets" {
   description = "Names of the buckets created with the cluster."
   value       = module.buckets.names
 }
+
+output "network" {
+  description = "The cluster's network: VPC and subnet IDs (created, or the existing vpc_name/subnet_name)."
+  value = {
+    vpc_id    = local.vpc_id
+    subnet_id = local.subnet_id
+  }
+}
+
+output "security_group_id" {
+  description = "ID of the cluster's security group (SSH, task ports, intra-cluster traffic)."
+  value       = aws_security_group.cluster.id
+}
+
+output "key_pair_id" {
+  description = "ID of the key pair holding skyplan's SSH public key."
+  value       = aws_key_pair.cluster.key_pair_id
+}

@@ -198,3 +198,18 @@ output "buckets" {
   description = "Buckets created and destroyed with the cluster."
   value       = module.cluster.buckets
 }
+
+output "network" {
+  description = "VPC and subnet IDs of the cluster's network."
+  value       = module.cluster.network
+}
+
+output "security_group_id" {
+  description = "The cluster's security group."
+  value       = module.cluster.security_group_id
+}
+
+output "key_pair_id" {
+  description = "The key pair with skyplan's SSH public key."
+  value       = module.cluster.key_pair_id
+}
