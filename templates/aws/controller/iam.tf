@@ -251,6 +251,7 @@ data "aws_iam_policy_document" "controller" {
       "s3:PutBucketVersioning",
       "s3:PutEncryptionConfiguration",
     ]
+    #tfsec:ignore:aws-iam-no-policy-wildcards Exposure is var.bucket_arns: task bucket names are free-form and S3 has no tag conditions on bucket operations, so the default is every bucket; narrow it to your naming scheme.
     resources = var.bucket_arns
   }
 
@@ -261,8 +262,12 @@ data "aws_iam_policy_document" "controller" {
   }
 
   statement {
-    sid       = "CreateTaggedBucketKeys"
-    actions   = ["kms:CreateKey", "kms:TagResource"]
+    sid     = "CreateTaggedBucketKeys"
+    actions = ["kms:CreateKey", "kms:TagResource"]
+    # CreateKey has no resource-level permissions (the key does not exist
+    # yet), and tagging while creating needs kms:TagResource in a statement
+    # not restricted to particular keys (AWS KMS "Controlling access to tags").
+    #tfsec:ignore:aws-iam-no-policy-wildcards kms:CreateKey, and kms:TagResource during it, cannot be scoped to a key in AWS; the request must carry a skyplan-cluster tag.
     resources = ["*"]
     condition {
       test     = "Null"

@@ -91,7 +91,7 @@ resource "aws_security_group" "controller" {
     protocol    = "-1"
     from_port   = 0
     to_port     = 0
-    #tfsec:ignore:aws-ec2-no-public-egress-sgr Exposure is var.egress_cidrs: the controller calls AWS APIs and reaches nodes on public addresses.
+    #tfsec:ignore:aws-vpc-no-public-egress-sgr Exposure is var.egress_cidrs: the controller calls AWS APIs and reaches nodes on public addresses.
     cidr_blocks = var.egress_cidrs
   }
 }
