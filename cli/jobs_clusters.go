@@ -185,9 +185,9 @@ func (jc *jobClusters) JobStatus(ctx context.Context, name string, id int) (jobs
 	return jobs.HeadStatus{Status: ji.Status, ExitCode: ji.ExitCode}, nil
 }
 
-// Healthy refreshes the cluster against the cloud (Terraform refresh; an
-// SSH port probe on a pool): a terminated or stopped instance, or a node
-// that stopped answering, is not healthy.
+// Healthy asks the cloud whether every node of the cluster still runs
+// (cluster.CheckNodes: the cloud's instance states, else a Terraform
+// refresh; an SSH port probe on a pool).
 func (jc *jobClusters) Healthy(ctx context.Context, name string) (jobs.Health, error) {
 	m, err := jc.manager()
 	if err != nil {
@@ -196,23 +196,18 @@ func (jc *jobClusters) Healthy(ctx context.Context, name string) (jobs.Health, e
 	if _, ds := m.Get(name); ds.HasErrors() {
 		return jobs.Health{Up: false, Detail: "the cluster has no record"}, nil
 	}
-	rf, ds := m.Refresh(ctx, cluster.RefreshRequest{Cluster: name, Log: io.Discard})
+	res, ds := m.CheckNodes(ctx, name)
 	if ds.HasErrors() {
 		return jobs.Health{}, ds
 	}
-	// Only a deleted instance is a lost node: attributes that drift on
-	// refresh (tags, computed fields an emulator fills late) are "update"
-	// drift of a healthy instance.
-	var gone []string
-	for _, d := range rf.Drift {
-		if (strings.Contains(d, "instance") && strings.Contains(d, "(delete)")) || strings.Contains(d, "unreachable") {
-			gone = append(gone, d)
-		}
+	h := jobs.Health{Up: len(res.Lost) == 0, Via: res.Via}
+	if res.Fallback != "" {
+		h.Via += " (instance states unavailable: " + res.Fallback + ")"
 	}
-	if len(gone) > 0 {
-		return jobs.Health{Up: false, Detail: "the cloud no longer runs " + strings.Join(gone, ", ")}, nil
+	if !h.Up {
+		h.Detail = "the cloud no longer runs " + strings.Join(res.Lost, ", ")
 	}
-	return jobs.Health{Up: true}, nil
+	return h, nil
 }
 
 func (jc *jobClusters) Logs(ctx context.Context, name string, id int, follow bool, w io.Writer) error {

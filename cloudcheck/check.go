@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/skyplan/skyplan/cloud"
+	_ "github.com/skyplan/skyplan/cloud/registry" // Clouds below reads the registry at init
 	"github.com/skyplan/skyplan/config"
 )
 

@@ -31,8 +31,9 @@ type Clusters interface {
 	// JobStatus polls the head for a job's state (runner's job states).
 	// An error means the head did not answer, nothing more.
 	JobStatus(ctx context.Context, cluster string, headJob int) (HeadStatus, error)
-	// Healthy asks the cloud (a refresh of the cluster's Terraform state)
-	// whether every instance of the cluster still exists and runs.
+	// Healthy asks the cloud (its instance states API, or a refresh of
+	// the cluster's Terraform state) whether every instance of the
+	// cluster still exists and runs.
 	Healthy(ctx context.Context, cluster string) (Health, error)
 	// Logs writes the head job's logs (every node, prefixed) to w; with
 	// follow it streams until the job ends or the connection dies.
@@ -89,6 +90,14 @@ type HeadStatus struct {
 type Health struct {
 	Up     bool   // every instance exists and runs
 	Detail string // what is missing or stopped when !Up
+	Via    string // how the cloud was asked (for the job's controller log)
+}
+
+func (h Health) via() string {
+	if h.Via == "" {
+		return ""
+	}
+	return " (asked via " + h.Via + ")"
 }
 
 // ErrNoResource: every placement was refused (capacity, quota, spot).

@@ -361,13 +361,13 @@ func (w *worker) unreachable(ctx context.Context, j *Job, a *Attempt, perr error
 	case err != nil:
 		w.log.printf("attempt %d: the cloud could not be asked (%v); not recovering on a guess", a.N, oneLine(err))
 	case !h.Up:
-		w.log.printf("attempt %d: the cloud confirms the cluster is gone: %s", a.N, h.Detail)
+		w.log.printf("attempt %d: the cloud confirms the cluster is gone%s: %s", a.N, h.via(), h.Detail)
 		return 0, false, w.recover(ctx, j, a, "preempted: "+h.Detail, true, false, nil, now)
 	case now.Sub(w.unreachableSince) >= w.o.UnreachableGrace:
 		return 0, false, w.recover(ctx, j, a, fmt.Sprintf("the head did not answer for %s although the cloud reports it running",
 			now.Sub(w.unreachableSince).Round(time.Second)), false, false, nil, now)
 	default:
-		w.log.printf("attempt %d: the cloud reports every instance running; waiting (unreachable for %s of %s)", a.N,
+		w.log.printf("attempt %d: the cloud reports every instance running%s; waiting (unreachable for %s of %s)", a.N, h.via(),
 			now.Sub(w.unreachableSince).Round(time.Second), w.o.UnreachableGrace)
 	}
 	return max(0, w.nextPoll.Sub(now)), false, nil
