@@ -37,8 +37,10 @@ var _ jobs.Clusters = (*jobClusters)(nil)
 func (jc *jobClusters) manager() (*cluster.Manager, error) {
 	jc.once.Do(func() {
 		cat, _ := loadCatalog()
+		// The controller polls every head each jobs.poll_seconds: one kept
+		// SSH connection per node instead of a handshake per poll.
 		jc.m, jc.err = cluster.New(cluster.Options{Store: jc.store, Config: jc.cfg, Log: io.Discard,
-			Getenv: jc.io.Environ, Catalog: cat, Version: Version, HTTPClient: jc.io.HTTPClient})
+			Getenv: jc.io.Environ, Catalog: cat, Version: Version, HTTPClient: jc.io.HTTPClient, KeepConnections: true})
 	})
 	return jc.m, jc.err
 }
@@ -250,6 +252,7 @@ func (jc *jobClusters) Down(ctx context.Context, name string) error {
 			return nil // never created
 		}
 	}
+	m.CloseConnections(name)
 	_, ds := m.Down(ctx, cluster.DownRequest{Cluster: name, Log: io.Discard})
 	if ds.HasErrors() && !isNotFound(ds) {
 		return ds

@@ -54,6 +54,11 @@ type Options struct {
 	// HTTPClient asks the SSH source detection service (ssh_detect_url);
 	// http.DefaultClient when nil. Tests give an httptest TLS client.
 	HTTPClient *http.Client
+	// KeepConnections keeps one SSH connection per node open between
+	// queries (Queue, JobStatus, Logs, Cancel): for a long-lived caller
+	// that polls, the jobs controller. Release a torn-down cluster's
+	// with CloseConnections.
+	KeepConnections bool
 }
 
 // Manager runs cluster operations. It holds no process-wide state: several
@@ -79,6 +84,8 @@ type Manager struct {
 
 	busyMu sync.Mutex
 	busy   map[string]string // cluster → operation holding it in this process
+
+	conns *runner.ConnPool // KeepConnections; nil otherwise
 }
 
 // poolPickMu serialises choosing SSH node pool hosts in this process, for
@@ -95,6 +102,9 @@ func New(opts Options) (*Manager, error) {
 	m := &Manager{store: opts.Store, cfg: opts.Config, log: opts.Log, tty: opts.LogTTY, home: opts.Home,
 		getenv: opts.Getenv, version: opts.Version, catalog: opts.Catalog, compile: opts.Compile,
 		pools: opts.SSHPools, findTC: opts.Toolchain, http: opts.HTTPClient, busy: map[string]string{}}
+	if opts.KeepConnections {
+		m.conns = runner.NewConnPool()
+	}
 	if m.log == nil {
 		m.log = io.Discard
 	}
@@ -252,5 +262,21 @@ func (m *Manager) runnerFor(sc *state.Cluster, log io.Writer) (*runner.Runner, *
 	if err != nil {
 		return nil, nil, err
 	}
-	return &runner.Runner{Stderr: log, Store: m.store}, cl, nil
+	return &runner.Runner{Stderr: log, Store: m.store, Pool: m.conns}, cl, nil
+}
+
+// CloseConnections closes the kept SSH connections to cluster (it was torn
+// down, or its nodes replaced). A no-op without KeepConnections.
+func (m *Manager) CloseConnections(cluster string) {
+	if m.conns != nil {
+		m.conns.Forget(cluster)
+	}
+}
+
+// SSHDials counts the SSH handshakes of kept connections (benchmarks).
+func (m *Manager) SSHDials() int64 {
+	if m.conns == nil {
+		return 0
+	}
+	return m.conns.Dials()
 }

@@ -127,7 +127,7 @@ func drain(c chan string) {
 	}
 }
 
-// A head whose sshd hangs (SIGSTOP) for less than the confirmation
+// A head whose sshd hangs (sshdtest.Hang: SIGSTOP) for less than the confirmation
 // window is not recovered: the cloud says the instance runs. Then a real
 // preemption with no capacity anywhere keeps the job RECOVERING, and
 // cancelling it leaves nothing behind.
@@ -138,10 +138,11 @@ func TestManagedJobHungNodeThenCancelDuringRecovery(t *testing.T) {
 	id := launchJob(t, e, "job.yaml")
 	j := e.waitJob(id, 4*time.Minute, "RUNNING", func(j jobDoc) bool { return j.Status == "RUNNING" })
 
-	pid := sshdtest.PID(e.sshd.Nodes[0])
-	syscall.Kill(pid, syscall.SIGSTOP)
+	// Every sshd of the node stops, the one serving the controller's kept
+	// connection included; the job's processes keep running.
+	resume := e.sshd.Hang(0)
 	time.Sleep(12 * time.Second) // > the 3 s poll timeout, < the 60 s window
-	syscall.Kill(pid, syscall.SIGCONT)
+	resume()
 	time.Sleep(3 * time.Second)
 	j = e.job(id)
 	if j.Status != "RUNNING" || j.Recoveries != 0 || len(j.Attempts) != 1 {
@@ -161,7 +162,8 @@ func TestManagedJobHungNodeThenCancelDuringRecovery(t *testing.T) {
 	if r := e.run("jobs", "cancel", strconv.FormatInt(id, 10), "-y"); r.code != 0 {
 		t.Fatalf("jobs cancel: exit %d %s", r.code, r.stderr)
 	}
-	j = e.waitJob(id, 4*time.Minute, "CANCELLED and cleaned up", ended)
+	// Two destroys under a loaded machine took over 4 minutes.
+	j = e.waitJob(id, 8*time.Minute, "CANCELLED and cleaned up", ended)
 	if j.Status != "CANCELLED" {
 		t.Fatalf("job after cancel: %+v", j)
 	}

@@ -30,6 +30,8 @@ type conn struct {
 	client *ssh.Client
 	// waitErr is the last failed dial of waitReady (progress reports).
 	waitErr string
+	// onDial is called after each successful (re)connect (ConnPool's count).
+	onDial func()
 }
 
 // errTransport marks failures of the connection itself (not of a command).
@@ -182,6 +184,9 @@ func (c *conn) waitReady(ctx context.Context, timeout time.Duration) error {
 			}
 			c.client = cl
 			c.mu.Unlock()
+			if c.onDial != nil {
+				c.onDial()
+			}
 			return nil
 		}
 		last = err
@@ -271,22 +276,31 @@ func (c *conn) run(ctx context.Context, cmd string, stdin io.Reader, stdout, std
 	if err != nil {
 		return -1, err
 	}
-	sess, err := cl.NewSession()
+	sess, err := c.newSession(ctx, cl)
 	if err != nil {
+		if ctx.Err() != nil {
+			return -1, ctx.Err()
+		}
 		// The client is dead; reconnect once (a fresh client can open sessions).
 		c.drop(cl)
 		if cl, err = c.get(ctx); err != nil {
 			return -1, err
 		}
-		if sess, err = cl.NewSession(); err != nil {
+		if sess, err = c.newSession(ctx, cl); err != nil {
 			c.drop(cl)
+			if ctx.Err() != nil {
+				return -1, ctx.Err()
+			}
 			return -1, &transportError{node: c.node, err: err}
 		}
 	}
 	defer sess.Close()
 	sess.Stdin, sess.Stdout, sess.Stderr = stdin, stdout, stderr
-	if err := sess.Start(bashCommand(cmd)); err != nil {
+	if err := c.bounded(ctx, cl, func() error { return sess.Start(bashCommand(cmd)) }); err != nil {
 		c.drop(cl)
+		if ctx.Err() != nil {
+			return -1, ctx.Err()
+		}
 		return -1, &transportError{node: c.node, err: err}
 	}
 	done := make(chan error, 1)
@@ -310,6 +324,32 @@ func (c *conn) run(ctx context.Context, cmd string, stdin io.Reader, stdout, std
 	}
 	c.drop(cl)
 	return -1, &transportError{node: c.node, err: err}
+}
+
+// newSession opens a session on cl within ctx.
+func (c *conn) newSession(ctx context.Context, cl *ssh.Client) (*ssh.Session, error) {
+	var sess *ssh.Session
+	err := c.bounded(ctx, cl, func() (err error) { sess, err = cl.NewSession(); return err })
+	return sess, err
+}
+
+// bounded runs f, a request on cl that waits for the node's reply (opening
+// a session, starting a command), within ctx. x/crypto/ssh takes no
+// context there, and a reused connection to a node that stopped answering
+// would block until keepalives give up (30 s): when ctx ends first the
+// connection is dropped, which also makes f return.
+func (c *conn) bounded(ctx context.Context, cl *ssh.Client, f func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		c.drop(cl)
+		cl.Close() // dropped already by someone else: still ours to unblock
+		<-done
+		return ctx.Err()
+	}
 }
 
 // bashCommand runs cmd with bash whatever the login shell is. When the

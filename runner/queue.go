@@ -70,6 +70,9 @@ func (r *Runner) Queue(ctx context.Context, cl *Cluster, warn func(string)) ([]J
 
 // connectHead connects to the head (required) and the workers (best effort).
 func (r *Runner) connectHead(ctx context.Context, cl *Cluster) (*session, error) {
+	if r.Pool != nil {
+		return r.Pool.session(ctx, r, cl)
+	}
 	s, errs, err := r.dial(ctx, cl, queryTimeout, workerQueryTimeout)
 	if err != nil {
 		return nil, err

@@ -37,6 +37,9 @@ type Runner struct {
 	Store *state.Store
 	// Now is the clock (tests).
 	Now func() time.Time
+	// Pool, when set, keeps query connections (queue, job status, logs,
+	// cancel) open between calls (see ConnPool).
+	Pool *ConnPool
 
 	keyMu sync.Mutex
 	keys  map[string][]ssh.Signer
@@ -115,6 +118,8 @@ type session struct {
 	// accel: the job being run holds accelerators, so its driver may
 	// queue behind an earlier one (FIFO) and that wait is reported.
 	accel bool
+	// pooled: the connections belong to Runner.Pool; close keeps them.
+	pooled bool
 }
 
 // connect waits for SSH on every node in parallel; any node failing fails.
@@ -170,6 +175,9 @@ func (r *Runner) dialWatched(ctx context.Context, cl *Cluster, headTimeout, work
 }
 
 func (s *session) close() {
+	if s.pooled {
+		return
+	}
 	for _, c := range s.conns {
 		if c != nil {
 			c.close()

@@ -194,6 +194,38 @@ func (c *Cluster) DropConnections(i int) {
 	walk(listener)
 }
 
+// Hang freezes node i's sshd (SIGSTOP of the listener and of every
+// per-connection sshd under it) while the processes its sessions started
+// keep running: a node whose SSH stops answering but whose job and machine
+// are fine. Established connections stay open but get no reply, new ones
+// connect at the TCP level and then wait. The returned func resumes it.
+func (c *Cluster) Hang(i int) (resume func()) {
+	nd := c.Nodes[i]
+	if nd.cmd == nil || nd.cmd.Process == nil {
+		return func() {}
+	}
+	var stopped []int
+	children := processChildren()
+	var walk func(int)
+	walk = func(p int) {
+		stopped = append(stopped, p)
+		for _, ch := range children[p] {
+			if comm, _ := os.ReadFile("/proc/" + strconv.Itoa(ch) + "/comm"); strings.TrimSpace(string(comm)) == "sshd" {
+				walk(ch)
+			}
+		}
+	}
+	walk(nd.cmd.Process.Pid)
+	for _, p := range stopped {
+		syscall.Kill(p, syscall.SIGSTOP)
+	}
+	return func() {
+		for _, p := range stopped {
+			syscall.Kill(p, syscall.SIGCONT)
+		}
+	}
+}
+
 func processChildren() map[int][]int {
 	children := map[int][]int{}
 	ents, _ := os.ReadDir("/proc")
