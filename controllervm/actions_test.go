@@ -1,10 +1,10 @@
 package controllervm
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/skyplan/skyplan/compiler"
 	"github.com/skyplan/skyplan/optimizer"
@@ -99,7 +99,10 @@ func sweepThrough(t *testing.T, dir string, env []string) {
 		k, v, _ := strings.Cut(kv, "=")
 		vars[k] = v
 	}
-	ctx := context.Background()
+	ctx, cancel := testContext(t)
+	defer cancel()
+	start := time.Now()
+	defer func() { t.Logf("tag sweep: %s", time.Since(start).Round(100*time.Millisecond)) }()
 	tc, err := provision.NewToolchain(ctx, provision.ToolchainOptions{Home: t.TempDir(), Getenv: func(k string) string { return vars[k] }, Environ: env})
 	if err != nil {
 		t.Fatal(err)
@@ -109,6 +112,9 @@ func sweepThrough(t *testing.T, dir string, env []string) {
 		t.Fatal(err)
 	}
 	if _, err := ws.Sweep(ctx, provision.SweepOptions{Cloud: "aws", Region: "us-east-1", Tag: "recorded"}); err != nil {
+		if ctx.Err() != nil {
+			t.Fatalf("the tag sweep had not finished %s before the test's deadline (give go test a longer -timeout): %v", deadlineMargin, err)
+		}
 		t.Fatalf("sweep: %v", err)
 	}
 }

@@ -28,7 +28,9 @@
 //	instance_profile the controller's instance profile
 //
 // The IAM policy is hand-written in templates/aws/controller/iam.tf; each
-// action's reason is in testdata/controllervm/iam-actions.txt, rendered in
-// docs/controller.md, and the tests fail when they disagree or when the
-// cluster modules call an action the policy lacks.
+// action's reason is in testdata/controllervm/iam-actions.txt (one line
+// per statement and action). TestPolicyActionsDocumented fails when the
+// two disagree, TestPolicyCoversClusterModules when the cluster modules
+// call an action the policy lacks (recorded against moto), and the tfsec
+// tests when a finding is new (testdata/controllervm/tfsec-allowlist.txt).
 package controllervm

@@ -1,7 +1,7 @@
 # Controller identity: a role and instance profile whose policy allows
 # exactly what the generated cluster modules (templates/aws, its buckets/
 # module, the tag sweep and stop/start) call, and no more. Every action and
-# its reason is listed in docs/controller.md; controllervm's tests fail
+# its reason is listed in testdata/controllervm/iam-actions.txt; controllervm's tests fail
 # when an action appears here without one, or when the cluster modules
 # start calling an action this policy lacks (recorded against moto).
 #
