@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 
 	"github.com/skyplan/skyplan/compiler"
 	"github.com/skyplan/skyplan/diag"
@@ -274,6 +275,9 @@ func (m *Manager) module(t *task.Task, name string, p optimizer.Placement, sshCI
 	if cat, err := m.catalogOrLoad(); err == nil && cat != nil {
 		in.Images = cat
 	}
+	// The lock file of the pinned providers, from the local mirrors.
+	in.ProviderHashes = compiler.MirrorHashes(provision.DefaultMirrors(m.getenv), runtime.GOOS+"_"+runtime.GOARCH,
+		filepath.Join(m.home, "cache", "provider-hashes.json"))
 	in.ApplyConfig(m.cfg)
 	return m.compile(in)
 }

@@ -54,6 +54,10 @@ type Input struct {
 	// proximity placement group of multi-node clusters (instance types that
 	// do not support them; emulators such as moto lack the API).
 	DisablePlacementGroup bool
+	// ProviderHashes (optional) hashes the pinned providers for the lock
+	// file (MirrorHashes over the local filesystem mirrors); without it,
+	// or when a provider is not mirrored, no lock file is generated.
+	ProviderHashes ProviderHashes
 }
 
 // Module is a generated root module: relative path → content.
@@ -168,6 +172,9 @@ func Compile(in Input) (*Module, diag.Diagnostics) {
 	for rel, b := range files {
 		m.Files["modules/"+p.Cloud+"/"+rel] = b
 	}
+	if lock := lockFile(root.Providers, c.in.ProviderHashes); lock != nil {
+		m.Files[LockFile] = lock
+	}
 	if len(root.BucketVars) > 0 {
 		bm, err := c.bucketsMain(mod, mreq, root)
 		if err != nil {
@@ -178,6 +185,9 @@ func Compile(in Input) (*Module, diag.Diagnostics) {
 		m.Files["buckets/"+VarsFile] = VarsJSON(root.BucketVars)
 		if runVars != nil {
 			m.Files["buckets/"+RunVarsFile] = runVars
+		}
+		if lock := lockFile(root.Providers[:1], c.in.ProviderHashes); lock != nil {
+			m.Files["buckets/"+LockFile] = lock
 		}
 	}
 	return m, ds

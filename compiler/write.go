@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -16,7 +17,10 @@ import (
 const manifestFile = ".skyplan-generated"
 
 // WriteDir writes the module under dir, each file atomically, and removes
-// stale files a previous WriteDir generated.
+// stale files a previous WriteDir generated. A lock file (LockFile) is
+// written only where none exists and never removed: once there, terraform
+// init and `terraform providers lock` maintain it (other platforms' hashes)
+// and the team commits it.
 func (m *Module) WriteDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -27,7 +31,13 @@ func (m *Module) WriteDir(dir string) error {
 		if strings.Contains(p, "..") || filepath.IsAbs(p) {
 			return fmt.Errorf("internal: refusing to write %q outside %s", p, dir)
 		}
-		if err := skyhome.WriteFileAtomic(filepath.Join(dir, filepath.FromSlash(p)), m.Files[p], 0o644); err != nil {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if path.Base(p) == LockFile {
+			if _, err := os.Stat(full); err == nil {
+				continue
+			}
+		}
+		if err := skyhome.WriteFileAtomic(full, m.Files[p], 0o644); err != nil {
 			return err
 		}
 	}
@@ -36,7 +46,7 @@ func (m *Module) WriteDir(dir string) error {
 		keep[p] = true
 	}
 	for _, p := range strings.Split(string(old), "\n") {
-		if p == "" || keep[p] || strings.Contains(p, "..") || filepath.IsAbs(p) {
+		if p == "" || keep[p] || strings.Contains(p, "..") || filepath.IsAbs(p) || path.Base(p) == LockFile {
 			continue
 		}
 		full := filepath.Join(dir, filepath.FromSlash(p))

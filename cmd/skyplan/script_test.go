@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -32,6 +33,15 @@ func TestScripts(t *testing.T) {
 			env.Setenv("SKYPLAN_HOME", filepath.Join(env.WorkDir, ".skyplan"))
 			env.Setenv("HOME", env.WorkDir)
 			return nil
+		},
+		// [awsmirror]: the machine image's offline AWS provider mirror is
+		// there (compile then writes the provider lock file).
+		Condition: func(cond string) (bool, error) {
+			if cond != "awsmirror" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			_, err := os.Stat("/opt/tf-plugins/registry.terraform.io/hashicorp/aws")
+			return err == nil, nil
 		},
 	})
 }
