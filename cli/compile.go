@@ -2,7 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/skyplan/skyplan/cluster"
 	"github.com/skyplan/skyplan/diag"
@@ -22,6 +24,9 @@ type CompileOptions struct {
 	Cluster    string
 	SSHCIDRs   cli.StringSlice
 	PortsCIDRs cli.StringSlice
+	// SSHPublicKeyFile is the team's key for the nodes (written into the
+	// tfvars); empty leaves ssh_public_key a required input.
+	SSHPublicKeyFile string
 }
 
 func init() { register(func(io *IO) *cli.Command { return newCompileCmd(io, runCompile) }) }
@@ -35,6 +40,7 @@ func newCompileCmd(io *IO, runF func(*CompileOptions) error) *cli.Command {
 		&cli.StringFlag{Name: "cluster", Aliases: []string{"c"}, Destination: &o.Cluster, Usage: "cluster `NAME` (default: the task's name)"},
 		&cli.StringSliceFlag{Name: "ssh-cidr", Destination: &o.SSHCIDRs, Usage: "`CIDR` allowed to SSH to the nodes (repeatable; default: ssh_cidrs from config; compile never detects an address: its module is applied elsewhere)"},
 		&cli.StringSliceFlag{Name: "ports-cidr", Destination: &o.PortsCIDRs, Usage: "`CIDR` allowed to reach the task's ports (repeatable; default: ports_cidrs from config, else 0.0.0.0/0 with a warning)"},
+		&cli.StringFlag{Name: "ssh-public-key", Destination: &o.SSHPublicKeyFile, Usage: "OpenSSH public key `FILE` (e.g. the team's deploy key .pub) authorized on the nodes, written into the tfvars; default: none, ssh_public_key stays a required Terraform input (-var or TF_VAR_ssh_public_key), so the module does not depend on who compiled it"},
 	)
 	return &cli.Command{
 		Name:      "compile",
@@ -77,6 +83,10 @@ func runCompile(o *CompileOptions) error {
 		return fail(ds)
 	}
 	t := pl.Tasks[0]
+	teamKey, kds := readPublicKey(o.SSHPublicKeyFile)
+	if kds.HasErrors() {
+		return fail(ds, kds)
+	}
 	opts, ods := optimizerOptionsFor(io, pl, true)
 	if ods.HasErrors() {
 		return fail(ds, ods)
@@ -102,7 +112,7 @@ func runCompile(o *CompileOptions) error {
 		p.NumNodes = t.NumNodes
 	}
 	req := cluster.CompileRequest{Cluster: name, Task: t, Placement: p, SSHCIDRs: o.SSHCIDRs.Value(), PortsCIDRs: o.PortsCIDRs.Value(),
-		Command: regenerateCommand(o.Path, o.OutDir, o.Cluster)}
+		Command: regenerateCommand(o), SSHPublicKey: teamKey}
 	if o.OutDir != "-" {
 		req.OutDir, req.Force = o.OutDir, o.Force
 	}
@@ -129,6 +139,9 @@ func runCompile(o *CompileOptions) error {
 	}
 	fmt.Fprintf(io.Err, "Wrote Terraform for cluster %q: %s %s, %d× %s (%s), $%.2f/h. Next: cd %s && terraform init && terraform plan\n",
 		name, p.Cloud, where, p.NumNodes, p.InstanceType, market, p.HourlyCost, o.OutDir)
+	if teamKey == "" {
+		fmt.Fprintf(io.Err, "ssh_public_key is a required input: terraform plan -var ssh_public_key=\"$(cat KEY.pub)\" (or TF_VAR_ssh_public_key), or compile with --ssh-public-key FILE.\n")
+	}
 	for _, f := range res.Paths {
 		fmt.Fprintln(io.Out, filepath.Join(o.OutDir, filepath.FromSlash(f)))
 	}
@@ -150,11 +163,102 @@ func outDirHint(format string) string {
 	return format
 }
 
-// regenerateCommand is the command line written into the generated header.
-func regenerateCommand(task, out, cluster string) string {
-	cmd := "skyplan compile " + task + " --out-dir " + out
-	if cluster != "" {
-		cmd += " -c " + cluster
+// readPublicKey reads compile --ssh-public-key FILE: one OpenSSH public
+// key line ("" when no file was given).
+func readPublicKey(file string) (string, diag.Diagnostics) {
+	if file == "" {
+		return "", nil
 	}
-	return cmd
+	var ds diag.Diagnostics
+	b, err := os.ReadFile(file)
+	if err != nil {
+		ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "Cannot read the SSH public key",
+			Detail: fmt.Sprintf("%v. Give the .pub file of the key the nodes should accept, e.g. --ssh-public-key ~/.ssh/team_deploy.pub.", err), Field: "--ssh-public-key"})
+		return "", ds
+	}
+	key := strings.TrimSpace(string(b))
+	if strings.Contains(key, "PRIVATE KEY") {
+		ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "That is a private key",
+			Detail: fmt.Sprintf("%s holds a private key, which must never go into Terraform files. Give its .pub file instead.", file), Field: "--ssh-public-key"})
+		return "", ds
+	}
+	return key, nil
+}
+
+// regenerateCommand is the command line written into the generated
+// header: run in the module's directory, with the task path relative to it
+// and every flag that shaped the module, so a teammate regenerates the
+// same files. --env, --env-file and --secret are left out: they shape no
+// Terraform and may carry secrets.
+func regenerateCommand(o *CompileOptions) string {
+	out := o.OutDir
+	if out == "-" {
+		out = "."
+	}
+	args := []string{"skyplan", "compile", relTo(out, orTask(o.Path)), "--out-dir", "."}
+	if o.OutDir == "-" {
+		args[len(args)-1] = "-"
+	}
+	flag := func(name, v string) {
+		if v != "" {
+			args = append(args, "--"+name, v)
+		}
+	}
+	to := &o.Task
+	flag("infra", to.Infra)
+	flag("gpus", to.GPUs)
+	flag("cpus", to.CPUs)
+	flag("memory", to.Memory)
+	flag("instance-type", to.InstanceType)
+	if to.NumNodesSet {
+		flag("num-nodes", fmt.Sprint(to.NumNodes))
+	}
+	if to.UseSpotSet {
+		args = append(args, fmt.Sprintf("--use-spot=%t", to.UseSpot))
+	}
+	if to.NoUseSpotSet {
+		args = append(args, fmt.Sprintf("--no-use-spot=%t", to.NoUseSpot))
+	}
+	flag("disk-size", to.DiskSize)
+	flag("disk-tier", to.DiskTier)
+	for _, p := range to.Ports.values {
+		flag("ports", p)
+	}
+	flag("image-id", to.ImageID)
+	flag("name", to.Name)
+	flag("cluster", o.Cluster)
+	for _, c := range o.SSHCIDRs.Value() {
+		flag("ssh-cidr", c)
+	}
+	for _, c := range o.PortsCIDRs.Value() {
+		flag("ports-cidr", c)
+	}
+	if o.SSHPublicKeyFile != "" {
+		flag("ssh-public-key", relTo(out, o.SSHPublicKeyFile))
+	}
+	for i := range args {
+		args[i] = shellQuote(args[i])
+	}
+	return strings.Join(args, " ")
+}
+
+// relTo is path p as seen from directory dir, never absolute: a file
+// outside any common root (another volume) is given by its base name.
+func relTo(dir, p string) string {
+	ad, err1 := filepath.Abs(dir)
+	ap, err2 := filepath.Abs(p)
+	if err1 == nil && err2 == nil {
+		if r, err := filepath.Rel(ad, ap); err == nil {
+			return filepath.ToSlash(r)
+		}
+	}
+	return filepath.Base(p)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -56,7 +56,7 @@ func TestCompileWritesStandaloneRoot(t *testing.T) {
 		t.Errorf("progress belongs on stderr only:\nstdout %s\nstderr %s", stdout, stderr)
 	}
 	main, _ := os.ReadFile(filepath.Join(out, "main.tf"))
-	if !strings.Contains(string(main), "regenerate with: skyplan compile "+taskPath+" --out-dir "+out+" -c ft") {
+	if !strings.Contains(string(main), "regenerate in this directory with: skyplan compile ../task.yaml --out-dir . --cluster ft --ssh-cidr 198.51.100.4/32\n") {
 		t.Errorf("header lacks the regenerate command:\n%s", main[:200])
 	}
 	vars, _ := os.ReadFile(filepath.Join(out, "skyplan.auto.tfvars.json"))
@@ -96,5 +96,115 @@ func TestCompileRefusesOpenSSHByDefault(t *testing.T) {
 	code, _, stderr = runCompileCLI(t, "compile", taskPath)
 	if code != 1 || !strings.Contains(stderr, "Missing output directory") {
 		t.Errorf("missing -o: exit %d %s", code, stderr)
+	}
+}
+
+// TestCompileReproducibleAcrossHomes: two team members (different
+// SKYPLAN_HOME and HOME, so different skyplan keys) compiling the same task
+// with the same flags get byte-identical modules: no local key, no absolute
+// path, and the header names every flag that shaped the module, relative
+// to the module's directory. With --ssh-public-key the team's key is in the
+// tfvars, still identical.
+func TestCompileReproducibleAcrossHomes(t *testing.T) {
+	const pub = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITeamDeployKeyForTheWholeTeam0123456789 team"
+	compile := func(member string, extra ...string) (string, map[string]string) {
+		t.Helper()
+		root := t.TempDir()
+		t.Setenv("SKYPLAN_HOME", filepath.Join(root, "skyhome-"+member))
+		t.Setenv("HOME", filepath.Join(root, "home-"+member))
+		os.WriteFile(filepath.Join(root, "task.yaml"), []byte(compileTask), 0o644)
+		os.WriteFile(filepath.Join(root, "team.pub"), []byte(pub+"\n"), 0o644)
+		out := filepath.Join(root, "infra", "ft")
+		for i, a := range extra {
+			if a == "TEAMKEY" {
+				extra[i] = filepath.Join(root, "team.pub")
+			}
+		}
+		args := append([]string{"compile", filepath.Join(root, "task.yaml"), "--out-dir", out, "--ssh-cidr", "198.51.100.4/32",
+			"--infra", "aws/us-east-1", "--gpus", "A10G:1", "--num-nodes", "3", "--ports-cidr", "192.0.2.0/24", "-c", "ft"}, extra...)
+		code, stdout, stderr := runCompileCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s\n%s", member, code, stdout, stderr)
+		}
+		files := map[string]string{}
+		filepath.Walk(out, func(p string, info os.FileInfo, err error) error {
+			if err == nil && !info.IsDir() {
+				rel, _ := filepath.Rel(out, p)
+				b, _ := os.ReadFile(p)
+				files[rel] = string(b)
+				if strings.Contains(string(b), root) {
+					t.Errorf("%s: %s holds the local path %s", member, rel, root)
+				}
+			}
+			return nil
+		})
+		return root, files
+	}
+	for _, withKey := range []bool{false, true} {
+		var roots []string
+		var all []map[string]string
+		for _, member := range []string{"alice", "bob"} {
+			var args []string
+			if withKey {
+				args = []string{"--ssh-public-key", "TEAMKEY"}
+			}
+			r, f := compile(member, args...)
+			roots, all = append(roots, r), append(all, f)
+		}
+		extra := withKey
+		a, b := all[0], all[1]
+		if len(a) == 0 || len(a) != len(b) {
+			t.Fatalf("file sets differ: %d vs %d", len(a), len(b))
+		}
+		for name, body := range a {
+			if b[name] != body {
+				t.Errorf("%v: %s differs between team members:\n--- alice\n%s\n--- bob\n%s", extra, name, body, b[name])
+			}
+		}
+		main := a["main.tf"]
+		header := main[:strings.Index(main, "\n")]
+		for _, want := range []string{"skyplan compile ../../task.yaml --out-dir .", "--infra aws/us-east-1", "--gpus A10G:1", "--num-nodes 3", "--cluster ft", "--ssh-cidr 198.51.100.4/32", "--ports-cidr 192.0.2.0/24"} {
+			if !strings.Contains(header, want) {
+				t.Errorf("header lacks %q: %s", want, header)
+			}
+		}
+		vars := a["skyplan.auto.tfvars.json"]
+		if hasKey := strings.Contains(vars, "ssh_public_key"); hasKey != extra {
+			t.Errorf("--ssh-public-key %v: tfvars has ssh_public_key = %v:\n%s", extra, hasKey, vars)
+		}
+		if extra {
+			if !strings.Contains(vars, pub) {
+				t.Errorf("tfvars lacks the team key:\n%s", vars)
+			}
+			if !strings.Contains(header, "--ssh-public-key ../../team.pub") || strings.Contains(header, roots[0]) {
+				t.Errorf("header does not name the key file relatively: %s", header)
+			}
+		} else if !strings.Contains(main, `variable "ssh_public_key"`) || strings.Contains(a["skyplan.run.tfvars.json"], "ssh-") {
+			t.Errorf("ssh_public_key must be a declared input with no value in any file")
+		}
+	}
+}
+
+func TestCompileSSHPublicKeyErrors(t *testing.T) {
+	t.Setenv("SKYPLAN_HOME", t.TempDir())
+	dir := t.TempDir()
+	taskPath := filepath.Join(dir, "task.yaml")
+	os.WriteFile(taskPath, []byte(compileTask), 0o644)
+	priv := filepath.Join(dir, "id_ed25519")
+	os.WriteFile(priv, []byte("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"), 0o600)
+	notKey := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notKey, []byte("hello\n"), 0o644)
+	for file, want := range map[string]string{
+		filepath.Join(dir, "missing.pub"): "Cannot read the SSH public key",
+		priv:                              "That is a private key",
+		notKey:                            "Not an SSH public key",
+	} {
+		code, _, stderr := runCompileCLI(t, "compile", taskPath, "--out-dir", filepath.Join(dir, "out"), "--ssh-cidr", "198.51.100.4/32", "--ssh-public-key", file)
+		if code == 0 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "--ssh-public-key") {
+			t.Errorf("--ssh-public-key %s: exit %d, want %q naming the flag:\n%s", file, code, want, stderr)
+		}
+		if strings.Contains(stderr, "b3BlbnNzaC1rZXktdjEAAAAA") {
+			t.Error("private key content echoed")
+		}
 	}
 }

@@ -37,6 +37,10 @@ type Var struct {
 	// Description documents the variable for reviewers ("" = the
 	// compiler's description of the common variables).
 	Description string
+	// Required: with a nil Value the root declares the variable without a
+	// default and the tfvars leave it out, so Terraform asks for it (-var,
+	// TF_VAR_*, a team's own tfvars) instead of receiving null.
+	Required bool
 }
 
 // Provider is a provider the root pins in required_providers.

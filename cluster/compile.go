@@ -21,6 +21,10 @@ type CompileRequest struct {
 	PortsCIDRs []string
 	// Command is the command line written into the generated header.
 	Command string
+	// SSHPublicKey is the key line written into the tfvars (compile
+	// --ssh-public-key FILE); empty leaves ssh_public_key a required input.
+	// skyplan's own key never goes into a compiled module.
+	SSHPublicKey string
 	// OutDir, when set, is where the module is written (atomically).
 	OutDir string
 	// Force writes into an OutDir that holds files skyplan did not write.
@@ -37,7 +41,7 @@ type CompileResult struct {
 
 // Compile compiles req.Placement; with OutDir it writes the module there.
 func (m *Manager) Compile(req CompileRequest) (*CompileResult, diag.Diagnostics) {
-	mod, ds := m.module(req.Task, req.Cluster, req.Placement, req.SSHCIDRs, req.PortsCIDRs, req.Command, false)
+	mod, ds := m.module(req.Task, req.Cluster, req.Placement, req.SSHCIDRs, req.PortsCIDRs, req.Command, req.SSHPublicKey, false)
 	if ds.HasErrors() {
 		return nil, ds
 	}

@@ -248,7 +248,7 @@ func jobOutcome(ctx context.Context, sc *state.Cluster, res runner.Result, err e
 // generator compiles a placement of t for cluster name into a directory.
 func (m *Manager) generator(t *task.Task, name string, sshCIDRs, portsCIDRs []string) provision.Generator {
 	return func(p optimizer.Placement, dir string) error {
-		mod, ds := m.module(t, name, p, sshCIDRs, portsCIDRs, "skyplan apply -c "+name, true)
+		mod, ds := m.module(t, name, p, sshCIDRs, portsCIDRs, "skyplan apply -c "+name, "", true)
 		if ds.HasErrors() {
 			return ds
 		}
@@ -257,11 +257,17 @@ func (m *Manager) generator(t *task.Task, name string, sshCIDRs, portsCIDRs []st
 }
 
 // module compiles one placement. forApply adds what only skyplan's own
-// applies need (an emulator endpoint cannot answer account checks).
-func (m *Manager) module(t *task.Task, name string, p optimizer.Placement, sshCIDRs, portsCIDRs []string, command string, forApply bool) (*compiler.Module, diag.Diagnostics) {
-	_, pub, err := skyhome.EnsureSSHKey()
-	if err != nil {
-		return nil, diag.Diagnostics{}.Append(fmt.Errorf("skyplan SSH key: %w", err))
+// applies need: skyplan's SSH key, in the run vars file only (the module's
+// files stay the same whoever compiles them), and no account checks against
+// an emulator endpoint. teamKey is compile --ssh-public-key's key line, the
+// one key a kept module may carry in its tfvars.
+func (m *Manager) module(t *task.Task, name string, p optimizer.Placement, sshCIDRs, portsCIDRs []string, command, teamKey string, forApply bool) (*compiler.Module, diag.Diagnostics) {
+	var pub string
+	if forApply {
+		var err error
+		if _, pub, err = skyhome.EnsureSSHKey(); err != nil {
+			return nil, diag.Diagnostics{}.Append(fmt.Errorf("skyplan SSH key: %w", err))
+		}
 	}
 	if p.NumNodes == 0 {
 		p.NumNodes = t.NumNodes
@@ -269,7 +275,7 @@ func (m *Manager) module(t *task.Task, name string, p optimizer.Placement, sshCI
 	if p.Request == nil && p.RequestIndex < len(t.Resources.Items) {
 		p.Request = &t.Resources.Items[p.RequestIndex]
 	}
-	in := compiler.Input{ClusterName: name, Task: t, Placement: p, SSHPublicKey: pub, SSHCIDRs: sshCIDRs, PortsCIDRs: portsCIDRs,
+	in := compiler.Input{ClusterName: name, Task: t, Placement: p, SSHPublicKey: teamKey, RunSSHPublicKey: pub, SSHCIDRs: sshCIDRs, PortsCIDRs: portsCIDRs,
 		SkyplanVersion: m.version, Command: command,
 		AWSSkipAccountChecks: forApply && m.getenv("AWS_ENDPOINT_URL") != ""}
 	if cat, err := m.catalogOrLoad(); err == nil && cat != nil {

@@ -56,8 +56,13 @@ func input(cluster string, t *task.Task, p optimizer.Placement) Input {
 		ProjectID:      "my-project",
 		SubscriptionID: "00000000-0000-0000-0000-000000000000",
 		SkyplanVersion: "test",
-		Command:        "skyplan compile task.yaml -o out",
+		Command:        "skyplan compile ../task.yaml --out-dir . --ssh-cidr 203.0.113.7/32",
 	}
+}
+
+func withoutKey(in Input) Input {
+	in.SSHPublicKey = ""
+	return in
 }
 
 func bucketMounts(store string) []task.FileMount {
@@ -87,6 +92,8 @@ func goldenCases() map[string]Input {
 
 	t = newTask("gcp-train", 1, task.Resources{Accelerator: acc("V100", 4), UseSpot: true, DiskTier: "ultra"})
 	cases["gcp-gpu-spot"] = input("gcp-train", t, optimizer.Placement{Cloud: "gcp", Region: "us-central1", Zone: "us-central1-a", InstanceType: "n1-highmem-16", Accelerators: map[string]float64{"V100": 4}, UseSpot: true})
+	// What skyplan compile writes without --ssh-public-key: no key at all.
+	cases["gcp-gpu-spot"] = withoutKey(cases["gcp-gpu-spot"])
 
 	t = newTask("tpu", 1, task.Resources{Accelerator: acc("tpu-v5litepod-8", 1), AcceleratorArgs: &task.AcceleratorArgs{TPUVM: true}, Ports: []task.PortRange{{From: 8080, To: 8080}}})
 	cases["gcp-tpu-v5e"] = input("tpu-v5e", t, optimizer.Placement{Cloud: "gcp", Region: "us-west4", Zone: "us-west4-a", InstanceType: "TPU-VM", Accelerators: map[string]float64{"tpu-v5litepod-8": 1}})

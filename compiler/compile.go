@@ -23,11 +23,19 @@ type ImageResolver interface {
 
 // Input is everything one compilation needs.
 type Input struct {
-	ClusterName  string
-	Task         *task.Task
-	Placement    optimizer.Placement
-	SSHPublicKey string   // authorized_keys line
-	SSHCIDRs     []string // who may SSH in; never silently 0.0.0.0/0
+	ClusterName string
+	Task        *task.Task
+	Placement   optimizer.Placement
+	// SSHPublicKey is the authorized_keys line written into the tfvars
+	// (compile --ssh-public-key FILE: a key the team chose, the same for
+	// everyone who compiles). Empty leaves ssh_public_key a required input
+	// of the root, so the files do not depend on who compiled them.
+	SSHPublicKey string
+	// RunSSHPublicKey is skyplan's own key for the roots it applies
+	// itself: written only to skyplan.run.tfvars.json, which skyplan passes
+	// with -var-file (a plain terraform run never loads it).
+	RunSSHPublicKey string
+	SSHCIDRs        []string // who may SSH in; never silently 0.0.0.0/0
 	// PortsCIDRs may reach the task's resources.ports; empty opens them
 	// to 0.0.0.0/0 (SkyPilot's behaviour) with a warning naming the ports.
 	PortsCIDRs []string
@@ -45,7 +53,9 @@ type Input struct {
 
 	// SkyplanVersion and Command go into the generated header.
 	SkyplanVersion string
-	Command        string // e.g. "skyplan compile task.yaml -o out"
+	// Command regenerates the module when run in its directory: paths
+	// relative to it, every flag that shaped it, no secret.
+	Command string // e.g. "skyplan compile ../task.yaml --out-dir . --ssh-cidr 203.0.113.7/32"
 	// AWSSkipAccountChecks adds skip_credentials_validation,
 	// skip_requesting_account_id and skip_metadata_api_check to the AWS
 	// provider: for emulators such as moto only, never by default.
@@ -112,8 +122,10 @@ func Compile(in Input) (*Module, diag.Diagnostics) {
 	if in.ClusterName == "" {
 		ds.Errorf("Cluster name is empty", "Give the cluster a name with -c NAME.")
 	}
-	if strings.TrimSpace(in.SSHPublicKey) == "" {
-		ds.Errorf("No SSH public key", "The compiler needs skyplan's SSH public key (skyhome.EnsureSSHKey) to authorize logins on the nodes.")
+	if k := strings.TrimSpace(in.SSHPublicKey); k != "" && !looksLikePublicKey(k) {
+		ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "Not an SSH public key",
+			Detail: "The SSH public key must be one OpenSSH public key line (ssh-ed25519 AAAA..., ssh-rsa AAAA... or ecdsa-sha2-nistp256 AAAA...), e.g. the .pub file of the team's deploy key.",
+			Field:  "--ssh-public-key"})
 	}
 	ds = append(ds, checkCIDRs(in.SSHCIDRs)...)
 	mod, ok := cloud.As[cloud.Module](p.Cloud)
@@ -161,8 +173,8 @@ func Compile(in Input) (*Module, diag.Diagnostics) {
 	m.Files[MainFile] = main
 	m.Files[VarsFile] = VarsJSON(root.Vars)
 	runVars := RunVarsJSON(mod)
-	if runVars != nil {
-		m.Files[RunVarsFile] = runVars
+	if clusterRun := c.clusterRunVars(mod); clusterRun != nil {
+		m.Files[RunVarsFile] = clusterRun
 	}
 	files, err := templates.FilesOf(mod.ModuleFiles())
 	if err != nil {
@@ -294,7 +306,7 @@ func (c *compilation) commonVars() []tfVar {
 		{Name: "num_nodes", Type: "number", Value: c.numNodes},
 		{Name: "use_spot", Type: "bool", Value: c.in.Placement.UseSpot},
 		{Name: "ssh_user", Type: "string", Value: c.sshUser},
-		{Name: "ssh_public_key", Type: "string", Value: strings.TrimSpace(c.in.SSHPublicKey)},
+		c.sshPublicKeyVar(),
 		{Name: "ssh_cidrs", Type: "list(string)", Value: cidrs},
 		{Name: "ports", Type: "list(object({ from = number, to = number }))", Value: c.ports},
 		{Name: "ports_cidrs", Type: "list(string)", Value: c.portsCIDRs},
@@ -356,4 +368,52 @@ func (in *Input) ApplyConfig(cfg config.Config) {
 		in.PortsCIDRs = append([]string{}, cfg.PortsCIDRs...)
 	}
 	in.Backend = cfg.Backend
+}
+
+// sshPublicKeyVar is the nodes' authorized key: the team's key from
+// compile --ssh-public-key when given, else a required input with no value
+// in the tfvars (skyplan's own runs pass theirs in skyplan.run.tfvars.json).
+func (c *compilation) sshPublicKeyVar() tfVar {
+	v := tfVar{Name: "ssh_public_key", Type: "string", Required: true,
+		Description: "OpenSSH public key authorized for ssh_user on every node. Set by skyplan compile --ssh-public-key FILE; otherwise give it with -var ssh_public_key=\"$(cat KEY.pub)\" or TF_VAR_ssh_public_key (skyplan's own runs pass skyplan's key in " + RunVarsFile + ")."}
+	if k := strings.TrimSpace(c.in.SSHPublicKey); k != "" {
+		v.Value = k
+	}
+	return v
+}
+
+// clusterRunVars renders the cluster root's skyplan.run.tfvars.json: the
+// cloud's run values plus skyplan's own SSH key (nil when there are none).
+func (c *compilation) clusterRunVars(mod cloud.Module) []byte {
+	vars := map[string]any{}
+	if rv, ok := mod.(cloud.RunVars); ok {
+		for k, v := range rv.RunVars() {
+			vars[k] = v
+		}
+	}
+	if k := strings.TrimSpace(c.in.RunSSHPublicKey); k != "" {
+		vars["ssh_public_key"] = k
+	}
+	if len(vars) == 0 {
+		return nil
+	}
+	var tv []tfVar
+	for k, v := range vars {
+		tv = append(tv, tfVar{Name: k, Value: v})
+	}
+	return VarsJSON(tv)
+}
+
+// looksLikePublicKey: an OpenSSH public key line (the module's
+// ssh_public_key validation, checked before Terraform runs).
+func looksLikePublicKey(k string) bool {
+	f := strings.Fields(k)
+	if len(f) < 2 || strings.Contains(k, "\n") {
+		return false
+	}
+	switch f[0] {
+	case "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521":
+		return strings.HasPrefix(f[1], "AAAA")
+	}
+	return false
 }

@@ -16,8 +16,14 @@
 //     provisioner's fallback loop recompiles for another placement and only
 //     this file (plus modules) changes for the same cloud and feature set.
 //   - skyplan.run.tfvars.json: values only skyplan's own runs pass
-//     (-var-file; cloud.RunVars), e.g. the AWS provider's fast retries.
+//     (-var-file; cloud.RunVars), e.g. the AWS provider's fast retries, and
+//     on the cluster root skyplan's own SSH key (Input.RunSSHPublicKey).
 //     Terraform does not auto-load it, so a plain apply keeps the defaults.
+//     No other file holds a key unless compile --ssh-public-key gave the
+//     team's (Input.SSHPublicKey): ssh_public_key is otherwise a required
+//     input, and the module is the same bytes whoever compiles it.
+//   - the header's "regenerate in this directory with:" line is
+//     Input.Command: paths relative to the module, every shaping flag.
 //   - modules/<cloud>/...: verbatim copy of the embedded module.
 //   - buckets/main.tf + buckets/skyplan.auto.tfvars.json: only when the task
 //     has persistent buckets (file_mounts storage with persistent: true,

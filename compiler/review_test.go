@@ -127,3 +127,49 @@ func TestDefaultTagsFollowClusterName(t *testing.T) {
 		}
 	}
 }
+
+// TestSSHKeyIsAnInput: without a team key (compile --ssh-public-key) no
+// file of the module names a key, so every member of a team compiles the
+// same bytes; ssh_public_key is declared without a default (Terraform asks
+// for it). skyplan's own key for its runs is only in the run vars file of
+// the cluster root (the buckets root has no such variable).
+func TestSSHKeyIsAnInput(t *testing.T) {
+	for _, name := range []string{"aws-buckets", "gcp-buckets", "azure-buckets"} {
+		in := goldenCases()[name]
+		in.SSHPublicKey, in.RunSSHPublicKey = "", testKey
+		m := compileCase(t, name, in)
+		for _, p := range m.Paths() {
+			if strings.Contains(string(m.Files[p]), testKey) && p != RunVarsFile {
+				t.Errorf("%s: %s holds skyplan's key", name, p)
+			}
+		}
+		vb := rootBlock(t, m, MainFile, "variable", "ssh_public_key")
+		if vb == nil || vb.Attributes["default"] != nil {
+			t.Errorf("%s: ssh_public_key must be declared without a default", name)
+		}
+		if d := vb.Attributes["description"]; d == nil || !strings.Contains(rootText(m, MainFile, d.Expr), "--ssh-public-key") {
+			t.Errorf("%s: ssh_public_key's description does not say where the key comes from", name)
+		}
+		if _, ok := tfvars(t, m)["ssh_public_key"]; ok {
+			t.Errorf("%s: %s sets ssh_public_key", name, VarsFile)
+		}
+		var run map[string]any
+		if err := json.Unmarshal(m.Files[RunVarsFile], &run); err != nil || run["ssh_public_key"] != testKey {
+			t.Errorf("%s: %s = %s, want skyplan's key for its own runs", name, RunVarsFile, m.Files[RunVarsFile])
+		}
+		if strings.Contains(string(m.Files["buckets/"+RunVarsFile]), "ssh_public_key") {
+			t.Errorf("%s: the buckets root declares no ssh_public_key", name)
+		}
+		// A team key goes into the tfvars, the same for everyone.
+		in.SSHPublicKey, in.RunSSHPublicKey = testKey, ""
+		m = compileCase(t, name, in)
+		if tfvars(t, m)["ssh_public_key"] != testKey {
+			t.Errorf("%s: the team key is not in %s", name, VarsFile)
+		}
+	}
+	in := goldenCases()["aws-buckets"]
+	in.SSHPublicKey = "-----BEGIN OPENSSH PRIVATE KEY-----"
+	if _, ds := Compile(in); !ds.HasErrors() || ds[0].Field != "--ssh-public-key" {
+		t.Errorf("a private key line compiled: %v", ds)
+	}
+}
