@@ -88,6 +88,8 @@ type ModuleRequest struct {
 	// runtime_version ("" = the default).
 	TPUNode        bool
 	RuntimeVersion string
+	// QueuedResource: accelerator_args.gcp_queued_resource is true.
+	QueuedResource bool
 	NumNodes       int
 	UseSpot        bool
 
@@ -111,7 +113,9 @@ type ModuleRequest struct {
 	SubnetName     string
 
 	ProjectID, SubscriptionID string
-	DisablePlacementGroup     bool
+	// UsePrivateIP: the nodes get no public address (config use_internal_ips).
+	UsePrivateIP          bool
+	DisablePlacementGroup bool
 	// SkipAccountChecks: emulators such as moto only, never by default.
 	SkipAccountChecks bool
 	// ResolveImage maps an image tag to the cloud's image id in a region

@@ -332,9 +332,10 @@ func (c *compilation) moduleRequest(ephemeral, persistent []string) cloud.Module
 		AutostopAction: c.autostopAction(), SubnetName: c.in.SubnetName,
 		ProjectID: c.in.ProjectID, SubscriptionID: c.in.SubscriptionID,
 		DisablePlacementGroup: c.in.DisablePlacementGroup, SkipAccountChecks: c.in.AWSSkipAccountChecks,
+		UsePrivateIP: c.in.UsePrivateIP,
 	}
 	if args := c.req.AcceleratorArgs; args != nil {
-		r.TPUNode, r.RuntimeVersion = !args.TPUVM, args.RuntimeVersion
+		r.TPUNode, r.RuntimeVersion, r.QueuedResource = !args.TPUVM, args.RuntimeVersion, args.QueuedResource
 	}
 	if c.in.Images != nil {
 		r.ResolveImage = c.in.Images.AWSImage

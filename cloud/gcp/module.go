@@ -131,6 +131,14 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 			ds = append(ds, cloud.FieldError("resources.accelerator_args.tpu_vm", "TPU nodes are not supported", "skyplan creates TPU VMs only; remove tpu_vm: false."))
 			return cloud.ModuleRoot{}, ds
 		}
+		if req.QueuedResource {
+			// A queued resource is granted later, outside the apply: its
+			// TPU VMs and their addresses are not in the state when apply
+			// returns, so there would be no nodes output to run on.
+			ds = append(ds, cloud.FieldError("resources.accelerator_args.gcp_queued_resource", "gcp_queued_resource is not supported",
+				"skyplan creates TPU VMs directly (google_tpu_v2_vm) and falls back zone by zone itself; a queued resource (google_tpu_v2_queued_resource) is provisioned after terraform apply returns, so skyplan would have no nodes to run on. Remove gcp_queued_resource: true, or request the capacity as a queued resource outside skyplan and use it as an SSH node pool."))
+			return cloud.ModuleRoot{}, ds
+		}
 		tpuType = strings.TrimPrefix(strings.ToLower(acc), "tpu-")
 		tpuRuntimeVersion = tpuRuntime(tpuType)
 		if req.RuntimeVersion != "" {
@@ -167,6 +175,12 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 	if req.NetworkTier == "best" {
 		ds = append(ds, cloud.Warning("network_tier: best not compiled on GCP", "GPUDirect networking is not generated yet; the cluster uses standard networking."))
 	}
+	dtype := diskType(req.DiskTier, machine, req.VCPUs)
+	iops, throughput, capped := hyperdiskPerformance(dtype, req.DiskTier, req.DiskSizeGB)
+	if capped {
+		ds = append(ds, cloud.Warning("Boot disk too small for its disk_tier",
+			"A %d GB hyperdisk-balanced disk takes at most %d IOPS (500 per GB); disk_tier %s is provisioned with %d IOPS and %d MiB/s. Raise disk_size for more.", req.DiskSizeGB, iops, req.DiskTier, iops, throughput))
+	}
 	vars := []cloud.Var{{Name: "project_id", Type: "string", Value: req.ProjectID, ProviderOnly: true}}
 	vars = append(vars, req.Common...)
 	vars = append(vars,
@@ -178,7 +192,10 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 		cloud.Var{Name: "has_gpu", Type: "bool", Value: hasGPU},
 		cloud.Var{Name: "image", Type: "string", Value: image},
 		cloud.Var{Name: "disk_size_gb", Type: "number", Value: req.DiskSizeGB},
-		cloud.Var{Name: "disk_type", Type: "string", Value: diskType(req.DiskTier, machine, req.VCPUs)},
+		cloud.Var{Name: "disk_type", Type: "string", Value: dtype},
+		cloud.Var{Name: "disk_iops", Type: "number", Value: iops, Description: "Provisioned IOPS of a hyperdisk-balanced boot disk, from disk_tier (null: the disk type's default)."},
+		cloud.Var{Name: "disk_throughput", Type: "number", Value: throughput, Description: "Provisioned throughput (MiB/s) of a hyperdisk-balanced boot disk, from disk_tier (null: the default)."},
+		cloud.Var{Name: "flow_log_sampling", Type: "number", Value: 0, Description: "Fraction of the subnet's flows logged to Cloud Logging (0 = no VPC flow logs, as on AWS and Azure; logging is billed)."},
 		cloud.Var{Name: "tpu_accelerator_type", Type: "string", Value: tpuType},
 		cloud.Var{Name: "tpu_runtime_version", Type: "string", Value: tpuRuntimeVersion},
 		cloud.Var{Name: "buckets", Type: "list(string)", Value: req.Buckets},
@@ -223,4 +240,41 @@ func (Cloud) ProviderBlocks(b *hclwrite.Body, req cloud.ModuleRequest) error {
 		pb.SetAttributeRaw("default_labels", labels)
 	}
 	return nil
+}
+
+// hyperdiskPerformance provisions a hyperdisk-balanced boot disk for
+// disk_tier (machine families without pd-* disks, n4/a4/a3-ultragpu, would
+// otherwise get the same baseline disk for every tier): the IOPS of the
+// AWS mapping (high 7000, ultra and best 20000) and throughput IOPS/16
+// MiB/s, within hyperdisk-balanced's limits (at most 500 IOPS per GB; the
+// throughput between 140 and IOPS/4 MiB/s). low and medium keep the disk
+// type's defaults (nil). capped: the disk size lowered the IOPS.
+func hyperdiskPerformance(diskType, tier string, sizeGB int) (iops, throughput any, capped bool) {
+	if diskType != "hyperdisk-balanced" {
+		return nil, nil, false
+	}
+	var want int
+	switch tier {
+	case "high":
+		want = 7000
+	case "ultra", "best":
+		want = 20000
+	default:
+		return nil, nil, false
+	}
+	n := want
+	if max := 500 * sizeGB; n > max {
+		n, capped = max, true
+	}
+	if n < 3000 {
+		n = 3000
+	}
+	tp := n / 16
+	if tp < 140 {
+		tp = 140
+	}
+	if tp > n/4 {
+		tp = n / 4
+	}
+	return n, tp, capped
 }

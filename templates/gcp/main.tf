@@ -25,10 +25,15 @@ resource "google_compute_subnetwork" "cluster" {
   region                   = var.region
   ip_cidr_range            = "10.0.0.0/20"
   private_ip_google_access = true
-  log_config {
-    aggregation_interval = "INTERVAL_10_MIN"
-    flow_sampling        = 0.5
-    metadata             = "INCLUDE_ALL_METADATA"
+  # VPC flow logs only when asked for (var.flow_log_sampling > 0): they are
+  # billed per logged byte, and the AWS and Azure modules create none.
+  dynamic "log_config" {
+    for_each = var.flow_log_sampling > 0 ? [var.flow_log_sampling] : []
+    content {
+      aggregation_interval = "INTERVAL_10_MIN"
+      flow_sampling        = log_config.value
+      metadata             = "INCLUDE_ALL_METADATA"
+    }
   }
 }
 
@@ -89,6 +94,9 @@ resource "google_compute_instance" "node" {
       image = var.image
       size  = var.disk_size_gb
       type  = var.disk_type
+      # Hyperdisk only (null otherwise): disk_tier's IOPS and throughput.
+      provisioned_iops       = var.disk_iops
+      provisioned_throughput = var.disk_throughput
       labels = merge(local.labels, {
         "skyplan-node-rank" = tostring(count.index)
         "skyplan-head"      = count.index == 0 ? "true" : "false"

@@ -93,6 +93,36 @@ variable "disk_type" {
   }
 }
 
+variable "disk_iops" {
+  description = "Provisioned IOPS of a hyperdisk-balanced boot disk (disk_tier high: 7000, ultra/best: 20000); null keeps the disk type's default. Ignored by pd-* disks, which must leave it null."
+  type        = number
+  default     = null
+  validation {
+    condition     = var.disk_iops == null || (var.disk_iops >= 3000 && var.disk_iops <= 160000)
+    error_message = "disk_iops must be null or between 3000 and 160000 (hyperdisk-balanced)."
+  }
+}
+
+variable "disk_throughput" {
+  description = "Provisioned throughput (MiB/s) of a hyperdisk-balanced boot disk; null keeps the default."
+  type        = number
+  default     = null
+  validation {
+    condition     = var.disk_throughput == null || (var.disk_throughput >= 140 && var.disk_throughput <= 2400)
+    error_message = "disk_throughput must be null or between 140 and 2400 MiB/s (hyperdisk-balanced)."
+  }
+}
+
+variable "flow_log_sampling" {
+  description = "Fraction (0-1) of the subnet's flows logged to Cloud Logging; 0, the default, creates no VPC flow logs (as on AWS and Azure), since logging is billed."
+  type        = number
+  default     = 0
+  validation {
+    condition     = var.flow_log_sampling >= 0 && var.flow_log_sampling <= 1
+    error_message = "flow_log_sampling must be between 0 and 1."
+  }
+}
+
 variable "tpu_accelerator_type" {
   description = "TPU VM accelerator type (e.g. v5litepod-8, v4-32); empty for ordinary VMs."
   type        = string

@@ -137,6 +137,23 @@ variable "disk_type" {
   type        = string
 }
 
+variable "disk_iops" {
+  description = "Provisioned IOPS of a hyperdisk-balanced boot disk, from disk_tier (null: the disk type's default)."
+  type        = number
+  default     = null
+}
+
+variable "disk_throughput" {
+  description = "Provisioned throughput (MiB/s) of a hyperdisk-balanced boot disk, from disk_tier (null: the default)."
+  type        = number
+  default     = null
+}
+
+variable "flow_log_sampling" {
+  description = "Fraction of the subnet's flows logged to Cloud Logging (0 = no VPC flow logs, as on AWS and Azure; logging is billed)."
+  type        = number
+}
+
 variable "tpu_accelerator_type" {
   description = "TPU VM type (empty: ordinary VMs)."
   type        = string
@@ -190,6 +207,9 @@ module "cluster" {
   image                = var.image
   disk_size_gb         = var.disk_size_gb
   disk_type            = var.disk_type
+  disk_iops            = var.disk_iops
+  disk_throughput      = var.disk_throughput
+  flow_log_sampling    = var.flow_log_sampling
   tpu_accelerator_type = var.tpu_accelerator_type
   tpu_runtime_version  = var.tpu_runtime_version
   buckets              = var.buckets
