@@ -110,6 +110,11 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 			ds = append(ds, cloud.Warning("No EFA on this instance type", "network_tier: best uses EFA on %s only; %s gets standard networking.", efaText, req.InstanceType))
 		}
 	}
+	subnet, sds := clusterNetwork(req.NumNodes, efa, req.UsePrivateIP)
+	ds = append(ds, sds...)
+	if ds.HasErrors() {
+		return cloud.ModuleRoot{}, ds
+	}
 	vars := []cloud.Var{{Name: "region", Type: "string", Value: req.Region, ProviderOnly: true}}
 	vars = append(vars, req.Common...)
 	vars = append(vars,
@@ -122,6 +127,7 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 		cloud.Var{Name: "disk_throughput", Type: "number", Value: throughput, Description: "OS disk throughput (MiB/s) from disk_tier."},
 		cloud.Var{Name: "placement_group", Type: "bool", Value: req.NumNodes > 1 && !req.DisablePlacementGroup, Description: "Cluster placement group (multi-node)."},
 		cloud.Var{Name: "efa_interfaces", Type: "number", Value: efa, Description: "EFA interfaces per node (network_tier: best)."},
+		cloud.Var{Name: "subnet_cidr", Type: "string", Value: subnet, Description: "CIDR of the subnet the module creates, sized for num_nodes × network interfaces per node (ignored with vpc_name)."},
 		cloud.Var{Name: "buckets", Type: "list(string)", Value: req.Buckets},
 		cloud.Var{Name: "readwrite_buckets", Type: "list(string)", Value: req.ReadWriteBuckets},
 		cloud.Var{Name: "readonly_buckets", Type: "list(string)", Value: req.ReadOnlyBuckets},

@@ -6,6 +6,8 @@ locals {
   vpc_id         = local.create_network ? aws_vpc.cluster[0].id : data.aws_vpc.existing[0].id
   subnet_id      = local.create_network ? aws_subnet.cluster[0].id : data.aws_subnet.existing[0].id
   use_efa        = var.efa_interfaces > 0
+  # Private addresses the nodes take: one per EFA interface, else one.
+  addresses = var.num_nodes * max(1, var.efa_interfaces)
 
   # Every resource carries the cluster tag so status/down can find it; node
   # resources add their rank and whether they are the head.
@@ -31,6 +33,15 @@ data "aws_subnet" "existing" {
       values = [filter.value]
     }
   }
+
+  lifecycle {
+    # The subnet's size, not its free addresses: a re-plan of the running
+    # cluster must pass.
+    postcondition {
+      condition     = pow(2, 32 - tonumber(split("/", self.cidr_block)[1])) - 5 >= local.addresses
+      error_message = "The existing subnet ${self.cidr_block} cannot hold num_nodes × network interfaces per node (${local.addresses}) addresses: use a larger subnet (subnet_name) or fewer nodes."
+    }
+  }
 }
 
 resource "aws_vpc" "cluster" {
@@ -51,9 +62,19 @@ resource "aws_subnet" "cluster" {
   count             = local.create_network ? 1 : 0
   vpc_id            = aws_vpc.cluster[0].id
   availability_zone = var.zone
-  # A /20 leaves room for 1000-node clusters plus EFA interfaces.
-  cidr_block = "10.0.0.0/20"
+  # Sized by skyplan for num_nodes × interfaces per node (one per EFA
+  # interface, else one): a /20 (4091 addresses, e.g. 127 p5 nodes with
+  # 32 EFA interfaces each) up to the whole VPC.
+  cidr_block = var.subnet_cidr
   tags       = merge(local.tags, { Name = var.cluster_name })
+
+  lifecycle {
+    # A grown num_nodes must not run out of addresses halfway through apply.
+    precondition {
+      condition     = pow(2, 32 - tonumber(split("/", var.subnet_cidr)[1])) - 5 >= local.addresses
+      error_message = "subnet_cidr ${var.subnet_cidr} holds fewer than num_nodes × network interfaces per node (${local.addresses}) addresses: recompile with skyplan, which sizes subnet_cidr (a new subnet replaces the cluster's nodes)."
+    }
+  }
 }
 
 resource "aws_route_table" "cluster" {

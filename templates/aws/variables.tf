@@ -119,6 +119,16 @@ variable "ports" {
   }
 }
 
+variable "subnet_cidr" {
+  description = "CIDR of the subnet the module creates inside its 10.0.0.0/16 VPC, sized by skyplan for num_nodes × network interfaces per node; ignored with vpc_name."
+  type        = string
+  default     = "10.0.0.0/20"
+  validation {
+    condition     = can(cidrhost(var.subnet_cidr, 0)) && startswith(var.subnet_cidr, "10.0.0.0/") && tonumber(split("/", var.subnet_cidr)[1]) >= 16 && tonumber(split("/", var.subnet_cidr)[1]) <= 28
+    error_message = "subnet_cidr must be 10.0.0.0/N with 16 <= N <= 28 (inside the module's VPC)."
+  }
+}
+
 variable "vpc_name" {
   description = "Name tag of an existing VPC to use; empty creates a VPC for the cluster."
   type        = string

@@ -136,6 +136,11 @@ variable "efa_interfaces" {
   type        = number
 }
 
+variable "subnet_cidr" {
+  description = "CIDR of the subnet the module creates, sized for num_nodes × network interfaces per node (ignored with vpc_name)."
+  type        = string
+}
+
 variable "buckets" {
   description = "Buckets created and destroyed with the cluster."
   type        = list(string)
@@ -179,6 +184,7 @@ module "cluster" {
   disk_throughput   = var.disk_throughput
   placement_group   = var.placement_group
   efa_interfaces    = var.efa_interfaces
+  subnet_cidr       = var.subnet_cidr
   buckets           = var.buckets
   readwrite_buckets = var.readwrite_buckets
   readonly_buckets  = var.readonly_buckets
