@@ -44,6 +44,9 @@ func (m *Manager) Launch(ctx context.Context, req LaunchRequest) (*LaunchResult,
 			return nil, diag.Diagnostics{MisfitDiag(t, existing)}
 		}
 		if existing.Status == state.StatusUp && !req.ProvisionOnly {
+			if fds := m.finishRetired(ctx, req.Cluster, log); fds.HasErrors() {
+				return nil, fds
+			}
 			fmt.Fprintf(log, "Cluster %s is UP in %s (%s); reusing it, nothing to provision.\n", existing.Name,
 				InfraLabel(existing.Cloud, existing.Region, existing.Zone), ResourcesLabel(len(existing.Nodes), existing.InstanceType, existing.Accelerators, existing.UseSpot))
 			res := &LaunchResult{Cluster: existing, Reused: true}
@@ -79,6 +82,21 @@ func (m *Manager) Launch(ctx context.Context, req LaunchRequest) (*LaunchResult,
 	}
 	res, lds := m.launchOnCloud(ctx, t, existing, opts, req, log)
 	return res, append(ds, lds...)
+}
+
+// finishRetired destroys the failed attempts of cluster that a killed
+// skyplan set aside and did not finish (a reused cluster runs no fallback
+// loop, which would otherwise finish them).
+func (m *Manager) finishRetired(ctx context.Context, name string, log io.Writer) diag.Diagnostics {
+	recs, err := m.store.ListRetired(name)
+	if err != nil || len(recs) == 0 {
+		return diag.Diagnostics{}.Append(err)
+	}
+	tc, err := m.toolchain(ctx)
+	if err != nil {
+		return diag.Diagnostics{}.Append(err)
+	}
+	return diag.Diagnostics{}.Append(provision.FinishRetired(ctx, tc, m.store, name, log, false))
 }
 
 // failedLaunch is the result of a fallback loop that brought nothing UP.
@@ -197,11 +215,15 @@ func (m *Manager) launchOnCloud(ctx context.Context, t *task.Task, existing *sta
 		return failedLaunch(err), launchDiags(err, req.Cluster, t.NumNodes)
 	}
 	res := &LaunchResult{Cluster: out.Cluster, Failures: out.Failures}
-	if req.ProvisionOnly {
-		return res, nil
-	}
 	var ds diag.Diagnostics
-	res.Job, ds = m.runTask(ctx, out.Cluster, t, req.Detach, baseDirOf(req), log)
+	if !req.ProvisionOnly {
+		res.Job, ds = m.runTask(ctx, out.Cluster, t, req.Detach, baseDirOf(req), log)
+	}
+	// Failed attempts are destroyed in the background while the cluster
+	// comes up and the task runs; the command ends when they are gone.
+	if err := l.WaitRetired(ctx); err != nil {
+		ds = append(ds, diag.Diagnostic{Severity: diag.Warning, Summary: "A failed attempt's resources were not all destroyed", Detail: err.Error()})
+	}
 	return res, ds
 }
 

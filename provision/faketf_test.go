@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The test binary doubles as a fake terraform: with FAKE_TF_LOG set it
@@ -52,7 +53,15 @@ func fakeTerraform(args []string) int {
 		b, _ := json.Marshal(m)
 		fmt.Println(string(b))
 	}
-	stateFile := filepath.Join(dir, "fake.tfstate.count")
+	// The state is a real local state file (terraform.tfstate) holding
+	// count resources, so it moves with the directory like Terraform's.
+	setState := func(count int) {
+		var res []string
+		for i := 0; i < count; i++ {
+			res = append(res, fmt.Sprintf(`{"mode":"managed","type":"x","name":"n%d","instances":[{}]}`, i))
+		}
+		os.WriteFile(filepath.Join(dir, "terraform.tfstate"), []byte(fmt.Sprintf(`{"version":4,"serial":%d,"lineage":"fake","resources":[%s]}`, count+1, strings.Join(res, ","))), 0o644)
+	}
 	switch {
 	case len(args) == 0:
 		return 1
@@ -76,7 +85,7 @@ func fakeTerraform(args []string) int {
 		var fails map[string]string
 		_ = json.Unmarshal([]byte(os.Getenv("FAKE_TF_FAIL")), &fails)
 		// The security group is created before the instance fails.
-		os.WriteFile(stateFile, []byte("1"), 0o644)
+		setState(1)
 		line("apply_complete", "aws_security_group.cluster: Creation complete", map[string]any{"hook": map[string]any{"resource": map[string]any{"addr": "aws_security_group.cluster"}, "action": "create"}})
 		for _, key := range []string{where["zone"], where["region"]} {
 			if msg, ok := fails[key]; ok && key != "" && strings.HasPrefix(msg, "stderr:") {
@@ -90,20 +99,34 @@ func fakeTerraform(args []string) int {
 				return 1
 			}
 		}
-		os.WriteFile(stateFile, []byte("2"), 0o644)
+		setState(2)
 		line("change_summary", "Apply complete! Resources: 2 added, 0 changed, 0 destroyed.", map[string]any{"changes": map[string]any{"add": 2, "operation": "apply"}})
 	case args[0] == "destroy":
-		os.Remove(stateFile)
+		// A destroy waits for its gate file (a test holds it in flight) and
+		// then records that it ended.
+		for gate := os.Getenv("FAKE_TF_DESTROY_GATE"); gate != ""; time.Sleep(20 * time.Millisecond) {
+			if _, err := os.Stat(gate); err == nil {
+				break
+			}
+		}
+		defer func() {
+			if os.Getenv("FAKE_TF_DESTROY_GATE") == "" {
+				return
+			}
+			b, _ := json.Marshal(fakeCall{Args: []string{"destroy-done"}, Dir: dir})
+			f, _ := os.OpenFile(os.Getenv("FAKE_TF_LOG"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+			f.Write(append(b, '\n'))
+			f.Close()
+		}()
+		if os.Getenv("FAKE_TF_DESTROY_FAIL") != "" {
+			line("diagnostic", "Error: deleting VPC: DependencyViolation", map[string]any{"@level": "error", "diagnostic": map[string]any{"severity": "error", "summary": "deleting VPC: DependencyViolation", "detail": ""}})
+			return 1
+		}
+		setState(0)
 		line("change_summary", "Destroy complete! Resources: 2 destroyed.", map[string]any{"changes": map[string]any{"remove": 2, "operation": "destroy"}})
 	case args[0] == "state" && len(args) > 1 && args[1] == "pull":
-		n, _ := os.ReadFile(stateFile)
-		count := 0
-		fmt.Sscanf(string(n), "%d", &count)
-		var res []string
-		for i := 0; i < count; i++ {
-			res = append(res, `{"mode":"managed","type":"x","name":"n","instances":[{}]}`)
-		}
-		fmt.Printf(`{"version":4,"serial":1,"resources":[%s]}`+"\n", strings.Join(res, ","))
+		b, _ := os.ReadFile(filepath.Join(dir, "terraform.tfstate"))
+		fmt.Println(string(b))
 	case args[0] == "output":
 		where := fakeLocation(dir)
 		fmt.Printf(`{"nodes":{"sensitive":false,"type":"dynamic","value":[{"rank":0,"instance_id":"i-fake","private_ip":"10.0.0.5","public_ip":"203.0.113.5","zone":%q,"ssh_user":"ubuntu"}]}}`+"\n", where["zone"])

@@ -67,6 +67,9 @@ type Launcher struct {
 	// stateAt is where the resources of an earlier, unfinished apply of
 	// this directory are (nil when its state is empty).
 	stateAt *Identity
+	// retiring are the failed attempts being destroyed in the background
+	// (retire.go).
+	retiring []*retirement
 }
 
 // Failure is one failed attempt.
@@ -145,6 +148,9 @@ func (l *Launcher) Launch(ctx context.Context) (*Outcome, error) {
 		l.existed = err == nil
 	}
 	l.dirty = true // unknown until the first state read or destroy
+	if err := l.resumeRetired(ctx); err != nil {
+		return nil, err
+	}
 	if err := l.sweepBeforeRerun(ctx); err != nil {
 		return nil, err
 	}
@@ -209,6 +215,11 @@ func (l *Launcher) round(ctx context.Context) (*Outcome, error) {
 			} else {
 				fmt.Fprintf(l.Log, "Provisioning %s in %s …\n", ResourcesLabel(l.NumNodes, pz.InstanceType, pz.Accelerators, pz.UseSpot), where)
 			}
+			// Never two directories on one region's resources: a retired
+			// destroy there finishes first.
+			if err := l.waitRetired(ctx, regionKey(pz)); err != nil {
+				return nil, err
+			}
 			nodes, f, err := l.attempt(ctx, pz, first)
 			first = false
 			if err == nil {
@@ -243,10 +254,7 @@ func (l *Launcher) round(ctx context.Context) (*Outcome, error) {
 				l.dirty = true
 				l.freshState = true
 			} else {
-				cerr := l.cleanup(ctx, pz)
-				if cerr == nil {
-					cerr = l.sweepAfterFailure(ctx, pz, f)
-				}
+				cerr := l.leaveRegion(ctx, pz, f)
 				if cerr != nil {
 					return nil, &StopError{Failure: *f, Err: cerr,
 						Fix: fmt.Sprintf("destroying what the attempt in %s created failed (%v); this can leak resources: check the cloud and run `skyplan down %s`", where, cerr, l.Cluster)}
@@ -377,27 +385,52 @@ func ctxDone(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// cleanup destroys whatever the failed attempt created. An ever-UP
-// cluster is left alone (its resources are the user's running cluster).
-func (l *Launcher) cleanup(ctx context.Context, p optimizer.Placement) error {
+// leaveRegion removes what the failed attempt at p created before the
+// loop tries another region: set aside and destroyed in the background
+// when it can be (retire.go), else destroyed (and swept) here.
+func (l *Launcher) leaveRegion(ctx context.Context, p optimizer.Placement, f *Failure) error {
 	if l.NoFailover {
 		return nil
 	}
-	n := -1
-	if a := l.lastApply; a != nil && len(a.Created) > 0 {
-		n = len(a.Created) // known to need a destroy: skip reading the state
-	} else if a != nil && !l.dirty {
-		// The apply ran, created nothing and left nothing half-made.
-		return nil
+	need, err := l.needsDestroy(ctx)
+	if err != nil || !need {
+		return err
 	}
-	if n < 0 {
-		var err error
-		if n, err = l.WS.ManagedInstances(ctx); err != nil {
+	if l.retirable(f) {
+		if ok, err := l.retire(ctx, p, f); ok || err != nil {
 			return err
 		}
 	}
+	if err := l.cleanup(ctx, p); err != nil {
+		return err
+	}
+	return l.sweepAfterFailure(ctx, p, f)
+}
+
+// needsDestroy reports whether the state may hold resources of the failed
+// attempt, reading the state only when the apply's stream cannot tell.
+func (l *Launcher) needsDestroy(ctx context.Context) (bool, error) {
+	if a := l.lastApply; a != nil && len(a.Created) > 0 {
+		return true, nil // known to need a destroy: skip reading the state
+	} else if a != nil && !l.dirty {
+		// The apply ran, created nothing and left nothing half-made.
+		return false, nil
+	}
+	n, err := l.WS.ManagedInstances(ctx)
+	if err != nil {
+		return false, err
+	}
 	if n == 0 {
 		l.dirty = false
+	}
+	return n > 0, nil
+}
+
+// cleanup destroys whatever the failed attempt created, in place. An
+// ever-UP cluster is left alone (its resources are the user's running
+// cluster).
+func (l *Launcher) cleanup(ctx context.Context, p optimizer.Placement) error {
+	if l.NoFailover {
 		return nil
 	}
 	fmt.Fprintf(l.Log, "Destroying what the attempt in %s created …\n", InfraLabel(p.Cloud, p.Region, p.Zone))
@@ -414,8 +447,14 @@ func (l *Launcher) cleanup(ctx context.Context, p optimizer.Placement) error {
 // forgetIfEmpty drops the INIT record of a never-UP cluster when nothing
 // of it is left on the cloud, so status does not list a phantom.
 func (l *Launcher) forgetIfEmpty(ctx context.Context) {
+	if err := l.waitRetired(ctx, ""); err != nil {
+		fmt.Fprintf(l.Log, "%v\n", err)
+	}
 	if l.Store == nil || l.NoFailover {
 		return
+	}
+	if recs, err := l.Store.ListRetired(l.Cluster); err != nil || len(recs) > 0 {
+		return // a failed attempt's resources still exist: down finds them through the record
 	}
 	if n, err := l.WS.ManagedInstances(ctx); err == nil && n == 0 {
 		if c, err := l.Store.GetCluster(l.Cluster); err == nil && !c.EverUp {

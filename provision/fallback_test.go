@@ -35,6 +35,9 @@ func runLoop(t *testing.T, cands []optimizer.Placement, fail map[string]string) 
 	var log strings.Builder
 	l := &Launcher{Cluster: "c", NumNodes: 1, WS: ws, Store: st, Plan: CandidatePlanner(cands), Generate: fakeGenerate, Log: &log, Backoff: 1}
 	out, err := l.Launch(context.Background())
+	if werr := l.WaitRetired(context.Background()); werr != nil {
+		t.Fatalf("background destroys: %v\n%s", werr, &log)
+	}
 	return out, err, &log, readCalls(t, logPath), st
 }
 

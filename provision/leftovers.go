@@ -24,6 +24,11 @@ func (l *Launcher) sweepBeforeRerun(ctx context.Context) error {
 	if !ok || l.PlanFile != "" {
 		return nil
 	}
+	// A resumed retired destroy in that region finishes first: the
+	// sweep would otherwise take its resources from under it.
+	if err := l.waitRetired(ctx, id.Cloud+"/"+id.Region); err != nil {
+		return err
+	}
 	if err := l.WS.Init(ctx); err != nil {
 		return err
 	}
@@ -124,6 +129,11 @@ var instanceTypes = map[string]bool{"aws_instance": true, "google_compute_instan
 func (l *Launcher) interrupted(ctx context.Context, p optimizer.Placement, err error) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
+	// Background destroys got the same interrupt; Terraform saves their
+	// state before it stops, and down finishes them from their rows.
+	wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
+	_ = l.waitRetired(wctx, "")
+	wcancel()
 	ie := &InterruptedError{Cluster: l.Cluster, Where: InfraLabel(p.Cloud, p.Region, p.Zone), Err: err}
 	objs, serr := l.WS.StateObjects(rctx)
 	if serr != nil {

@@ -19,6 +19,11 @@ import (
 // destroyed there, and reported). The cluster directory goes too, except
 // a persistent-buckets root that still holds buckets.
 func Down(ctx context.Context, ws *Workspace, st *state.Store, name string) error {
+	// Failed attempts set aside by a launch go first (waiting for a
+	// process still destroying one): the cluster is gone only when they are.
+	if err := FinishRetired(ctx, ws.tc, st, name, ws.UI, true); err != nil {
+		return fmt.Errorf("%w\nNothing of cluster %q was forgotten; run `skyplan down %s` again", err, name, name)
+	}
 	if err := ws.Init(ctx); err != nil {
 		return err
 	}

@@ -106,7 +106,7 @@ func createDBFile(path string) error {
 	}
 	// A new database has nothing to migrate: it starts at the current
 	// version, so concurrent first opens do not race in migrateClusters.
-	_, err = db.Exec(schema + servicesSchema + fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion))
+	_, err = db.Exec(schema + servicesSchema + retiredSchema + fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion))
 	if cerr := db.Close(); err == nil {
 		err = cerr // the last close checkpoints the WAL into the file
 	}

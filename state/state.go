@@ -165,7 +165,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.Exec(schema + servicesSchema); err != nil {
+	if _, err := db.Exec(schema + servicesSchema + retiredSchema); err != nil {
 		db.Close()
 		return nil, &CorruptDBError{Path: path, Reason: fmt.Sprintf("cannot be read (%v)", err)}
 	}

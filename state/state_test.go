@@ -183,3 +183,45 @@ func TestLockAcrossProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Retired attempts survive a reopen (another process finishes them) and
+// are listed oldest first, per cluster.
+func TestRetiredRowsPersist(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Unix(1000, 0)
+	for i, r := range []Retired{
+		{Cluster: "c", ID: "b", Dir: "/x/b", Cloud: "aws", Region: "us-east-2", Class: "capacity", At: t0.Add(time.Second)},
+		{Cluster: "c", ID: "a", Dir: "/x/a", Cloud: "aws", Region: "us-east-1", Zone: "us-east-1a", Class: "quota", At: t0},
+		{Cluster: "d", ID: "a", Dir: "/y/a", Cloud: "aws", Region: "us-west-2", At: t0},
+	} {
+		if err := s.AddRetired(r); err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
+	}
+	if err := s.AddRetired(Retired{Cluster: "c", ID: "a", At: t0}); err == nil {
+		t.Fatal("a second row with the same id was accepted")
+	}
+	s.Close()
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.ListRetired("c")
+	if err != nil || len(got) != 2 || got[0].ID != "a" || got[0].Zone != "us-east-1a" || got[0].Class != "quota" || got[1].Dir != "/x/b" || !got[0].At.Equal(t0) {
+		t.Fatalf("rows %+v %v", got, err)
+	}
+	if err := s.DeleteRetired("c", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ListRetired("c"); len(got) != 1 || got[0].ID != "b" {
+		t.Fatalf("after delete: %+v", got)
+	}
+	if got, _ := s.ListRetired("d"); len(got) != 1 {
+		t.Fatalf("other cluster: %+v", got)
+	}
+}

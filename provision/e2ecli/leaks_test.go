@@ -44,8 +44,21 @@ func (e *env) interruptedApply(t *testing.T, cluster string, at *regexp.Regexp, 
 	return e.interrupted(t, at, sig, "apply", "leak.yaml", "-c", cluster, "-y", "--provision-only")
 }
 
+// interruptedApplyAfter is interruptedApply that lets the apply run for
+// delay after the line matched before the signal.
+func (e *env) interruptedApplyAfter(t *testing.T, cluster string, at *regexp.Regexp, delay time.Duration, sig syscall.Signal) string {
+	t.Helper()
+	return e.interruptedAfter(t, at, delay, sig, "apply", "leak.yaml", "-c", cluster, "-y", "--provision-only")
+}
+
 // interrupted runs skyplan args and stops it as interruptedApply does.
 func (e *env) interrupted(t *testing.T, at *regexp.Regexp, sig syscall.Signal, args ...string) string {
+	t.Helper()
+	return e.interruptedAfter(t, at, 0, sig, args...)
+}
+
+// interruptedAfter is interrupted, the signal sent delay after the line.
+func (e *env) interruptedAfter(t *testing.T, at *regexp.Regexp, delay time.Duration, sig syscall.Signal, args ...string) string {
 	t.Helper()
 	exe, _ := os.Executable()
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
@@ -84,6 +97,7 @@ func (e *env) interrupted(t *testing.T, at *regexp.Regexp, sig syscall.Signal, a
 		defer mu.Unlock()
 		t.Fatalf("apply ended (%v) before %q:\n%s", err, at, log.String())
 	}
+	time.Sleep(delay)
 	pgid := cmd.Process.Pid
 	if sig == syscall.SIGKILL {
 		for _, pid := range append(descendants(cmd.Process.Pid), pgid) {

@@ -40,6 +40,11 @@ func StartCLI(t testing.TB, ctx context.Context, dir string, env []string, args 
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startExe(t, ctx, exe, dir, env, args...)
+}
+
+func startExe(t testing.TB, ctx context.Context, exe, dir string, env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Dir = dir
 	cmd.Env = append(append(os.Environ(), CLIEnvVar+"=1"), env...)
@@ -57,9 +62,20 @@ func StartCLI(t testing.TB, ctx context.Context, dir string, env []string, args 
 // what it printed.
 func RunCLI(t testing.TB, timeout time.Duration, dir string, env []string, args ...string) CLIResult {
 	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return RunBinary(t, exe, timeout, dir, env, args...)
+}
+
+// RunBinary is RunCLI with another skyplan binary (a benchmark's baseline
+// built from an older commit).
+func RunBinary(t testing.TB, exe string, timeout time.Duration, dir string, env []string, args ...string) CLIResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd, out, errb := StartCLI(t, ctx, dir, env, args...)
+	cmd, out, errb := startExe(t, ctx, exe, dir, env, args...)
 	_ = cmd.Wait()
 	r := CLIResult{Code: cmd.ProcessState.ExitCode(), Stdout: out.String(), Stderr: errb.String()}
 	t.Logf("skyplan %s → exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
