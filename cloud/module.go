@@ -168,3 +168,14 @@ func Warning(summary, detail string, args ...any) diag.Diagnostic {
 type RunVars interface {
 	RunVars() map[string]any
 }
+
+// AttemptVars is an optional Module capability: RunVars overrides for the
+// first apply of a fallback attempt (passed as -var, only for variables the
+// root's run-vars file declares). AWS sets the provider's retries to zero
+// there: its EC2 client retries InsufficientInstanceCapacity like a
+// throttle, with backoff, seconds per failed zone that the fallback loop
+// spends better on the next zone. Throttling keeps its retries: a throttled
+// attempt is classified transient and retried in place with RunVars' budget.
+type AttemptVars interface {
+	AttemptVars() map[string]any
+}

@@ -2,7 +2,11 @@ package provision
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
+	"os"
+	"sort"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
 )
@@ -17,6 +21,10 @@ type ApplyOptions struct {
 	RefreshOnly bool
 	// Targets limits the apply to these resource addresses.
 	Targets []string
+	// Vars override run variables (-var, after the run-vars file); a
+	// name the root's run-vars file does not hold is left out, since a
+	// root compiled before that variable existed does not declare it.
+	Vars map[string]any
 }
 
 // Apply runs `terraform apply -json`, of a saved plan when planFile is set
@@ -41,6 +49,19 @@ func (w *Workspace) Apply(ctx context.Context, planFile string, opts ...ApplyOpt
 		// A saved plan already carries its variable values.
 		if f := w.runVarFile(); f != "" {
 			o = append(o, tfexec.VarFile(f))
+			declared := runVarNames(f)
+			for _, opt := range opts {
+				names := make([]string, 0, len(opt.Vars))
+				for k := range opt.Vars {
+					names = append(names, k)
+				}
+				sort.Strings(names)
+				for _, k := range names {
+					if declared[k] {
+						o = append(o, tfexec.Var(fmt.Sprintf("%s=%v", k, opt.Vars[k])))
+					}
+				}
+			}
 		}
 	}
 	if err := w.backupState(); err != nil {
@@ -49,4 +70,18 @@ func (w *Workspace) Apply(ctx context.Context, planFile string, opts ...ApplyOpt
 	return w.run("apply", false, func(out io.Writer) error {
 		return w.tf.ApplyJSON(ctx, out, o...)
 	})
+}
+
+// runVarNames are the variables a run-vars file sets.
+func runVarNames(file string) map[string]bool {
+	var vars map[string]json.RawMessage
+	b, err := os.ReadFile(file)
+	if err != nil || json.Unmarshal(b, &vars) != nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for k := range vars {
+		out[k] = true
+	}
+	return out
 }

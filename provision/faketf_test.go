@@ -94,6 +94,17 @@ func fakeTerraform(args []string) int {
 				fmt.Fprintln(os.Stderr, strings.TrimPrefix(msg, "stderr:"))
 				return 1
 			}
+			if msg, ok := fails[key]; ok && key != "" && strings.HasPrefix(msg, "once:") {
+				// Fails the first apply of the directory only.
+				marker := filepath.Join(dir, "fake.failed-once")
+				if _, err := os.Stat(marker); err == nil {
+					continue
+				}
+				os.WriteFile(marker, nil, 0o644)
+				msg = strings.TrimPrefix(msg, "once:")
+				line("diagnostic", "Error: "+msg, map[string]any{"@level": "error", "diagnostic": map[string]any{"severity": "error", "summary": msg, "detail": "", "address": "aws_instance.node[0]"}})
+				return 1
+			}
 			if msg, ok := fails[key]; ok && key != "" {
 				line("diagnostic", "Error: "+msg, map[string]any{"@level": "error", "diagnostic": map[string]any{"severity": "error", "summary": msg, "detail": "", "address": "aws_instance.node[0]"}})
 				return 1

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/skyplan/skyplan/cloud"
 	"github.com/skyplan/skyplan/optimizer"
 	"github.com/skyplan/skyplan/state"
 )
@@ -335,7 +336,15 @@ func (l *Launcher) attempt(ctx context.Context, p optimizer.Placement, first boo
 		return nil, nil, fmt.Errorf("persistent buckets: %w", err)
 	}
 	for try := 0; ; try++ {
-		res, err := l.WS.Apply(ctx, planFile, ApplyOptions{NoRefresh: l.freshState && try == 0})
+		opts := ApplyOptions{NoRefresh: l.freshState && try == 0}
+		if try == 0 {
+			// The first apply answers a capacity error at once; a
+			// transient retry in place gets the provider's retries back.
+			if av, ok := cloud.As[cloud.AttemptVars](p.Cloud); ok {
+				opts.Vars = av.AttemptVars()
+			}
+		}
+		res, err := l.WS.Apply(ctx, planFile, opts)
 		l.freshState = false
 		l.lastApply = &res
 		if len(res.Created) > 0 || len(res.Errored) > 0 {

@@ -239,3 +239,77 @@ func TestFinishRetiredDropsRowsWithoutDirectory(t *testing.T) {
 		t.Fatalf("no terraform call needed: %+v", calls)
 	}
 }
+
+// generateWithRunVars is fakeGenerate plus the compiler's run-vars file
+// declaring the AWS provider's retry budget.
+func generateWithRunVars(p optimizer.Placement, dir string) error {
+	if err := fakeGenerate(p, dir); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "skyplan.run.tfvars.json"), []byte(`{"aws_max_retries": 2}`), 0o644)
+}
+
+func hasArg(c fakeCall, arg string) bool {
+	for _, a := range c.Args {
+		if a == arg {
+			return true
+		}
+	}
+	return false
+}
+
+// A fallback attempt's first apply runs with no provider retries (so a
+// capacity error costs no backoff); a transient error is retried in place
+// with the run-vars budget; a root whose run-vars file lacks the variable
+// gets no -var (Terraform would refuse an undeclared one).
+func TestAttemptApplyWithoutProviderRetries(t *testing.T) {
+	e := newRetireEnv(t, map[string]string{
+		"us-east-1a": ice("us-east-1a"),
+		"us-east-2a": "once:creating EC2 Instance: RequestLimitExceeded: Request limit exceeded.",
+	}, nil)
+	l := e.launcher(t, twoRegions())
+	l.Generate = generateWithRunVars
+	out, err := l.Launch(context.Background())
+	if err != nil || out.Placement.Region != "us-east-2" {
+		t.Fatalf("%+v %v\n%s", out, err, e.log)
+	}
+	if err := l.WaitRetired(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var applies []fakeCall
+	for _, c := range readCalls(t, e.logPath) {
+		if c.Args[0] == "apply" {
+			applies = append(applies, c)
+		}
+		if c.Args[0] == "destroy" && hasArg(c, "aws_max_retries=0") {
+			t.Errorf("a destroy must keep the provider's retries: %v", c.Args)
+		}
+	}
+	if len(applies) != 3 {
+		t.Fatalf("want 3 applies (us-east-1, us-east-2, its retry in place), got %d\n%s", len(applies), e.log)
+	}
+	for i, want := range []bool{true, true, false} {
+		if got := hasArg(applies[i], "aws_max_retries=0"); got != want {
+			t.Errorf("apply %d: -var aws_max_retries=0 is %v, want %v: %v", i, got, want, applies[i].Args)
+		}
+		if !hasArg(applies[i], "-var-file=skyplan.run.tfvars.json") && !strings.Contains(strings.Join(applies[i].Args, " "), "skyplan.run.tfvars.json") {
+			t.Errorf("apply %d lacks the run-vars file: %v", i, applies[i].Args)
+		}
+	}
+	if !strings.Contains(e.log.String(), "retrying in place") {
+		t.Errorf("no in-place retry:\n%s", e.log)
+	}
+
+	// Without a run-vars file (a root compiled before it existed): no -var.
+	e2 := newRetireEnv(t, map[string]string{"us-east-1a": ice("us-east-1a")}, nil)
+	l2 := e2.launcher(t, twoRegions())
+	if _, err := l2.Launch(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	l2.WaitRetired(context.Background())
+	for _, c := range readCalls(t, e2.logPath) {
+		if hasArg(c, "-var") {
+			t.Errorf("-var passed to a root without run vars: %v", c.Args)
+		}
+	}
+}

@@ -170,6 +170,15 @@ func (Cloud) RunVars() map[string]any {
 	return map[string]any{MaxRetriesVar: FastMaxRetries}
 }
 
+var _ cloud.AttemptVars = Cloud{}
+
+// AttemptVars: a fallback attempt's first apply gets no provider retries,
+// so a capacity error reaches the loop at once (the provider retries
+// InsufficientInstanceCapacity, not only throttles).
+func (Cloud) AttemptVars() map[string]any {
+	return map[string]any{MaxRetriesVar: 0}
+}
+
 // ProviderBlocks: max_retries is a variable whose default is the
 // provider's (skyplan's runs pass FastMaxRetries through RunVars); every
 // resource carries the skyplan-cluster tag the leak sweep looks for,
