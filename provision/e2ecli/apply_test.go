@@ -2,6 +2,8 @@ package e2ecli
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,6 +24,19 @@ func TestApplyFailsOverThenStatusAndDown(t *testing.T) {
 	}
 	if got := e.live(); len(got) != 1 || got["us-west-2"] != 1 {
 		t.Fatalf("live instances: %v", got)
+	}
+	// The failed regions were destroyed in the background, and apply
+	// exited only once they were.
+	for _, region := range []string{"us-east-1", "us-east-2"} {
+		if left := e.moto.Tagged(t, region, "demo"); len(left) > 0 {
+			t.Errorf("apply exited with the failed attempt in %s not destroyed: %v", region, left)
+		}
+	}
+	if !strings.Contains(r.stderr, "created, in the background …") {
+		t.Errorf("stderr does not mention the background destroy")
+	}
+	if ents, _ := os.ReadDir(filepath.Join(e.home, "clusters", "demo", "retired")); len(ents) != 0 {
+		t.Errorf("retired workspaces left after apply: %v", ents)
 	}
 	for _, want := range []string{"capacity error in AWS (us-east-1", "(InsufficientInstanceCapacity) → trying AWS (us-east-2", "→ trying AWS (us-west-2"} {
 		if !strings.Contains(r.stderr, want) {
