@@ -281,7 +281,7 @@ func TestAttemptApplyWithoutProviderRetries(t *testing.T) {
 		if c.Args[0] == "apply" {
 			applies = append(applies, c)
 		}
-		if c.Args[0] == "destroy" && hasArg(c, "aws_max_retries=0") {
+		if c.Args[0] == "destroy" && hasArg(c, "aws_max_retries=1") {
 			t.Errorf("a destroy must keep the provider's retries: %v", c.Args)
 		}
 	}
@@ -289,8 +289,8 @@ func TestAttemptApplyWithoutProviderRetries(t *testing.T) {
 		t.Fatalf("want 3 applies (us-east-1, us-east-2, its retry in place), got %d\n%s", len(applies), e.log)
 	}
 	for i, want := range []bool{true, true, false} {
-		if got := hasArg(applies[i], "aws_max_retries=0"); got != want {
-			t.Errorf("apply %d: -var aws_max_retries=0 is %v, want %v: %v", i, got, want, applies[i].Args)
+		if got := hasArg(applies[i], "aws_max_retries=1"); got != want {
+			t.Errorf("apply %d: -var aws_max_retries=1 is %v, want %v: %v", i, got, want, applies[i].Args)
 		}
 		if !hasArg(applies[i], "-var-file=skyplan.run.tfvars.json") && !strings.Contains(strings.Join(applies[i].Args, " "), "skyplan.run.tfvars.json") {
 			t.Errorf("apply %d lacks the run-vars file: %v", i, applies[i].Args)

@@ -172,12 +172,17 @@ func (Cloud) RunVars() map[string]any {
 
 var _ cloud.AttemptVars = Cloud{}
 
-// AttemptVars: a fallback attempt's first apply gets no provider retries,
-// so a capacity error reaches the loop at once (the provider retries
+// AttemptVars: a fallback attempt's first apply gets the fewest provider
+// retries the provider allows, so a capacity error reaches the loop after
+// one backoff instead of two (the provider retries
 // InsufficientInstanceCapacity, not only throttles).
 func (Cloud) AttemptVars() map[string]any {
-	return map[string]any{MaxRetriesVar: 0}
+	return map[string]any{MaxRetriesVar: AttemptMaxRetries}
 }
+
+// AttemptMaxRetries is 1, not 0: the provider reads max_retries = 0 as
+// unset and retries 25 times, minutes of backoff per capacity error.
+const AttemptMaxRetries = 1
 
 // ProviderBlocks: max_retries is a variable whose default is the
 // provider's (skyplan's runs pass FastMaxRetries through RunVars); every

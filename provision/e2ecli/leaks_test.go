@@ -61,7 +61,7 @@ func (e *env) interrupted(t *testing.T, at *regexp.Regexp, sig syscall.Signal, a
 func (e *env) interruptedAfter(t *testing.T, at *regexp.Regexp, delay time.Duration, sig syscall.Signal, args ...string) string {
 	t.Helper()
 	exe, _ := os.Executable()
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Dir = e.work

@@ -62,7 +62,7 @@ func (e *env) start(ctx context.Context, args ...string) (*exec.Cmd, *bytes.Buff
 
 func (e *env) run(args ...string) result {
 	e.t.Helper()
-	r := provisiontest.RunCLI(e.t, 6*time.Minute, e.work, e.vars, args...)
+	r := provisiontest.RunCLI(e.t, 15*time.Minute, e.work, e.vars, args...)
 	return result{code: r.Code, stdout: r.Stdout, stderr: r.Stderr}
 }
 

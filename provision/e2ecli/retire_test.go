@@ -67,15 +67,13 @@ func TestKilledBackgroundDestroyThenRerunComesUp(t *testing.T) {
 	e.proxy.Fail("us-east-1a", provisiontest.InsufficientInstanceCapacity, -1)
 	e.killDuringBackgroundDestroy(t, "retrerun")
 	e.proxy.Fail("us-east-1a", provisiontest.InsufficientInstanceCapacity, 0) // capacity is back
-	// The rerun finishes a destroy, sweeps the region and applies: more
-	// than e.run's bound on a loaded machine.
-	r := provisiontest.RunCLI(t, 15*time.Minute, e.work, e.vars, "apply", "leak.yaml", "-c", "retrerun", "-y", "--provision-only")
-	if r.Code != 0 {
-		t.Fatalf("rerun exit %d\n%s", r.Code, r.Stderr)
+	r := e.run("apply", "leak.yaml", "-c", "retrerun", "-y", "--provision-only")
+	if r.code != 0 {
+		t.Fatalf("rerun exit %d\n%s", r.code, r.stderr)
 	}
 	for _, want := range []string{"Finishing the destroy of an earlier failed attempt of retrerun in AWS (us-east-1a)", "is UP"} {
-		if !strings.Contains(r.Stderr+r.Stdout, want) {
-			t.Errorf("rerun output lacks %q:\n%s", want, r.Stderr)
+		if !strings.Contains(r.stderr+r.stdout, want) {
+			t.Errorf("rerun output lacks %q:\n%s", want, r.stderr)
 		}
 	}
 	if ents, _ := os.ReadDir(filepath.Join(e.home, "clusters", "retrerun", "retired")); len(ents) != 0 {
