@@ -171,11 +171,11 @@ type RunVars interface {
 
 // AttemptVars is an optional Module capability: RunVars overrides for the
 // first apply of a fallback attempt (passed as -var, only for variables the
-// root's run-vars file declares). AWS sets the provider's retries to their
-// minimum there (1: the provider reads 0 as its default of 25): its EC2
-// client retries InsufficientInstanceCapacity like a throttle, with
-// backoff, seconds per failed zone that the fallback loop spends better on
-// the next zone. Throttling keeps its retries: a throttled
+// root's run-vars file declares). AWS makes every API call once there
+// (max_retries = 1, which the provider counts as attempts): its EC2 client
+// retries InsufficientInstanceCapacity like a throttle, with backoff,
+// seconds per failed zone that the fallback loop spends better on the
+// next zone. Throttling keeps its retries: a throttled
 // attempt is classified transient and retried in place with RunVars' budget.
 type AttemptVars interface {
 	AttemptVars() map[string]any

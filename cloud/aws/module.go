@@ -172,16 +172,16 @@ func (Cloud) RunVars() map[string]any {
 
 var _ cloud.AttemptVars = Cloud{}
 
-// AttemptVars: a fallback attempt's first apply gets the fewest provider
-// retries the provider allows, so a capacity error reaches the loop after
-// one backoff instead of two (the provider retries
-// InsufficientInstanceCapacity, not only throttles).
+// AttemptVars: a fallback attempt's first apply makes each API call once,
+// so a capacity error reaches the loop without a backoff (the provider
+// retries InsufficientInstanceCapacity, not only throttles).
 func (Cloud) AttemptVars() map[string]any {
 	return map[string]any{MaxRetriesVar: AttemptMaxRetries}
 }
 
-// AttemptMaxRetries is 1, not 0: the provider reads max_retries = 0 as
-// unset and retries 25 times, minutes of backoff per capacity error.
+// AttemptMaxRetries is 1, not 0: the provider's max_retries counts
+// attempts (measured on moto: 1 → one RunInstances call, 2 → two), and it
+// reads 0 as unset, i.e. its default of 25, minutes of backoff.
 const AttemptMaxRetries = 1
 
 // ProviderBlocks: max_retries is a variable whose default is the

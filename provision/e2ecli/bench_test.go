@@ -53,7 +53,7 @@ var upRe = regexp.MustCompile(`is UP: AWS \(([a-z0-9-]+)\)`)
 // and new share the machine's load.
 func BenchmarkFailoverBudget(b *testing.B) {
 	e := newEnv(b)
-	for _, r := range []string{"us-east-1", "us-east-2", "us-west-2"} {
+	for _, r := range budgetRegions {
 		e.proxy.Fail(r, provisiontest.InsufficientInstanceCapacity, -1)
 	}
 	os.WriteFile(filepath.Join(e.work, "t4.yaml"), []byte(fmt.Sprintf(budgetTask, "aws")), 0o644)
@@ -67,7 +67,7 @@ func BenchmarkFailoverBudget(b *testing.B) {
 		os.MkdirAll(filepath.Join(e.home, bin.name), 0o755)
 		os.WriteFile(filepath.Join(e.home, bin.name, "config.yaml"), cfg, 0o644)
 	}
-	type sums struct{ fallback, direct, failed float64 }
+	type sums struct{ fallback, direct, failed, calls float64 }
 	total := map[string]*sums{}
 	for i := 0; i < b.N; i++ {
 		for _, bin := range bins {
@@ -77,6 +77,7 @@ func BenchmarkFailoverBudget(b *testing.B) {
 				return provisiontest.RunBinary(b, bin.exe, 20*time.Minute, e.work, env, args...)
 			}
 			name := fmt.Sprintf("fb%s%d", bin.name, i)
+			calls0 := e.failedRegionCalls()
 			t0 := time.Now()
 			r := run("apply", "t4.yaml", "-c", name, "-y", "--provision-only")
 			fallback := time.Since(t0).Seconds()
@@ -85,6 +86,8 @@ func BenchmarkFailoverBudget(b *testing.B) {
 				b.Fatalf("%s fallback apply: exit %d\n%s", bin.name, r.Code, r.Stderr)
 			}
 			failed := strings.Count(r.Stderr, "capacity error in ")
+			// RunInstances calls per failed location: 1 + the provider's retries.
+			calls := e.failedRegionCalls() - calls0
 			if d := run("down", name, "-y"); d.Code != 0 {
 				b.Fatalf("down %s: %s", name, d.Stderr)
 			}
@@ -101,8 +104,8 @@ func BenchmarkFailoverBudget(b *testing.B) {
 			if d := run("down", name, "-y"); d.Code != 0 {
 				b.Fatalf("down %s: %s", name, d.Stderr)
 			}
-			b.Logf("%s: fallback %.1f s (landed in %s after %d failed locations), direct %.1f s → %.2f s per failed location",
-				bin.name, fallback, zone, failed, direct, (fallback-direct)/float64(failed))
+			b.Logf("%s: fallback %.1f s (landed in %s after %d failed locations, %.1f RunInstances calls each), direct %.1f s → %.2f s per failed location",
+				bin.name, fallback, zone, failed, float64(calls)/float64(failed), direct, (fallback-direct)/float64(failed))
 			s := total[bin.name]
 			if s == nil {
 				s = &sums{}
@@ -111,6 +114,7 @@ func BenchmarkFailoverBudget(b *testing.B) {
 			s.fallback += fallback
 			s.direct += direct
 			s.failed += float64(failed)
+			s.calls += float64(calls)
 		}
 	}
 	for _, bin := range bins {
@@ -119,6 +123,18 @@ func BenchmarkFailoverBudget(b *testing.B) {
 		b.ReportMetric(s.fallback/n, bin.name+"-fallback-s")
 		b.ReportMetric(s.direct/n, bin.name+"-direct-s")
 		b.ReportMetric(s.failed/n, bin.name+"-failed-locations")
+		b.ReportMetric(s.calls/s.failed, bin.name+"-calls/failed-location")
 		b.ReportMetric((s.fallback-s.direct)/s.failed, bin.name+"-s/failed-location")
 	}
+}
+
+// budgetRegions refuse every launch in BenchmarkFailoverBudget.
+var budgetRegions = []string{"us-east-1", "us-east-2", "us-west-2"}
+
+func (e *env) failedRegionCalls() int {
+	n := 0
+	for _, r := range budgetRegions {
+		n += e.proxy.Calls(r)
+	}
+	return n
 }
