@@ -89,8 +89,13 @@ func (m *Manager) down(ctx context.Context, req DownRequest) (*DownResult, diag.
 	res := &DownResult{}
 	if _, err := os.Stat(filepath.Join(dir, provision.BucketsDir, "main.tf")); err == nil {
 		res.KeptBucketsDir = filepath.Join(dir, provision.BucketsDir)
-		fmt.Fprintf(log, "Persistent buckets of %s are kept (their Terraform root is %s); remove them with `terraform -chdir=%s destroy` when the data is no longer needed.\n",
-			name, res.KeptBucketsDir, res.KeptBucketsDir)
+		if provision.BucketsProtected(dir) {
+			fmt.Fprintf(log, "Persistent buckets of %s are kept (their Terraform root is %s) and protected by prevent_destroy: `terraform destroy` there refuses. To delete them with their data, hand them over with `terraform -chdir=%s state rm module.buckets` and delete them with the cloud's own tools (docs/review.md, \"Persistent buckets\").\n",
+				name, res.KeptBucketsDir, res.KeptBucketsDir)
+		} else {
+			fmt.Fprintf(log, "Persistent buckets of %s are kept (their Terraform root is %s); remove them with `terraform -chdir=%s destroy` when the data is no longer needed.\n",
+				name, res.KeptBucketsDir, res.KeptBucketsDir)
+		}
 	}
 	return res, nil
 }

@@ -86,3 +86,31 @@ func TestAWSRootOutputsNetworkIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestAWSPersistentBucketsPreventDestroy: the persistent buckets and the
+// key encrypting them refuse destruction; the cluster's own buckets do not
+// (they go with the cluster), and the cluster module asks for those.
+func TestAWSPersistentBucketsPreventDestroy(t *testing.T) {
+	for _, tc := range []struct {
+		typ, name string
+		protected bool
+	}{
+		{"aws_s3_bucket", "persistent", true},
+		{"aws_kms_key", "persistent", true},
+		{"aws_s3_bucket", "bucket", false},
+		{"aws_kms_key", "buckets", false},
+	} {
+		b, src := awsModuleBlock(t, "buckets/main.tf", "resource", tc.typ, tc.name)
+		if b == nil {
+			t.Errorf("buckets module has no %s.%s", tc.typ, tc.name)
+			continue
+		}
+		if got := lifecycleFlag(b, src, "prevent_destroy") == "true"; got != tc.protected {
+			t.Errorf("%s.%s prevent_destroy = %v, want %v", tc.typ, tc.name, got, tc.protected)
+		}
+	}
+	call, src := awsModuleBlock(t, "main.tf", "module", "buckets")
+	if call == nil || call.Attributes["persistent"] == nil || string(src[call.Attributes["persistent"].Expr.Range().Start.Byte:call.Attributes["persistent"].Expr.Range().End.Byte]) != "false" {
+		t.Errorf("the cluster module's buckets are not marked persistent = false")
+	}
+}

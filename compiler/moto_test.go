@@ -209,11 +209,22 @@ func TestAWSApplyOnMoto(t *testing.T) {
 		t.Errorf("node policy grants more than asked:\n%s", policy)
 	}
 
-	// Destroying the cluster keeps the persistent bucket.
+	// Destroying the cluster keeps the persistent bucket, and destroying
+	// its own root is refused (prevent_destroy on the bucket and its key).
 	runTF(t, bin, dir, env, "destroy", "-auto-approve", "-input=false", "-no-color")
-	if out := runTF(t, bin, bucketsDir, env, "state", "list"); !strings.Contains(out, "aws_s3_bucket.bucket[\"skyplan-test-ckpt\"]") {
-		t.Errorf("persistent bucket gone from its state:\n%s", out)
+	if out := runTF(t, bin, bucketsDir, env, "state", "list"); !strings.Contains(out, "aws_s3_bucket.persistent[\"skyplan-test-ckpt\"]") || !strings.Contains(out, "aws_kms_key.persistent[0]") {
+		t.Errorf("persistent bucket or its key gone from its state:\n%s", out)
 	}
+	cmd := exec.Command(bin, "destroy", "-auto-approve", "-input=false", "-no-color")
+	cmd.Dir, cmd.Env = bucketsDir, env
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "prevent_destroy") {
+		t.Errorf("terraform destroy of the persistent buckets root: %v, want a prevent_destroy refusal:\n%s", err, out)
+	}
+	if out := runTF(t, bin, bucketsDir, env, "state", "list"); !strings.Contains(out, "aws_s3_bucket.persistent[\"skyplan-test-ckpt\"]") {
+		t.Errorf("persistent bucket gone after the refused destroy:\n%s", out)
+	}
+	// The cleanup's destroy would be refused too: hand the bucket over.
+	runTF(t, bin, bucketsDir, env, "state", "rm", "module.buckets")
 }
 
 // TestAWSExistingVPCOnMoto plans a cluster into a VPC found by its Name tag

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,27 +92,29 @@ func unrecorded(swept, recorded []string) []string {
 
 // RemoveClusterDir deletes a cluster's Terraform directory once nothing of
 // it exists, keeping the persistent-buckets root when it holds buckets
-// (their state is the only handle on the user's data).
+// (their state is the only handle on the user's data) and modules/, which
+// that root calls (../modules/<cloud>/buckets): without it the kept root
+// could not be planned, imported into or destroyed again.
 func RemoveClusterDir(ctx context.Context, ws *Workspace) error {
 	bdir := filepath.Join(ws.Dir, BucketsDir)
 	if _, err := os.Stat(filepath.Join(bdir, "main.tf")); err == nil {
 		bws, err := ws.tc.Workspace(bdir, nil, false)
 		if err == nil {
 			if n, err := bws.ManagedInstances(ctx); err != nil || n > 0 {
-				return removeAllBut(ws.Dir, BucketsDir)
+				return removeAllBut(ws.Dir, BucketsDir, "modules")
 			}
 		}
 	}
 	return os.RemoveAll(ws.Dir)
 }
 
-func removeAllBut(dir, keep string) error {
+func removeAllBut(dir string, keep ...string) error {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
 	for _, e := range ents {
-		if e.Name() == keep {
+		if slices.Contains(keep, e.Name()) {
 			continue
 		}
 		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {

@@ -251,4 +251,5 @@ module "buckets" {
   cluster_name  = var.cluster_name
   labels        = var.labels
   force_destroy = true
+  persistent    = false
 }

@@ -44,8 +44,11 @@ locals {
   key_pairs = setsubtract(toset(var.key_pairs), local.keep)
   # EC2 has no plural data source for internet gateways, S3 none for
   # buckets: the Resource Groups Tagging API lists them by tag.
-  igws    = setsubtract(toset([for a in local.arns : split("/", a)[1] if strcontains(a, ":internet-gateway/")]), local.keep)
-  buckets = setsubtract(toset([for a in local.arns : split(":::", a)[1] if startswith(a, "arn:aws:s3:::")]), local.keep)
+  igws = setsubtract(toset([for a in local.arns : split("/", a)[1] if strcontains(a, ":internet-gateway/")]), local.keep)
+  # Persistent buckets (file_mounts persistent: true) carry the cluster tag
+  # too but outlive the cluster: never swept.
+  persistent = toset([for a in data.aws_resourcegroupstaggingapi_resources.persistent.resource_tag_mapping_list[*].resource_arn : split(":::", a)[1] if startswith(a, "arn:aws:s3:::")])
+  buckets    = setsubtract(toset([for a in local.arns : split(":::", a)[1] if startswith(a, "arn:aws:s3:::")]), setunion(local.keep, local.persistent))
   # IAM lists have no tag filter and the Tagging API does not cover IAM:
   # the node role's name_prefix (templates/aws/iam.tf: the first 32
   # characters of the cluster name, "-node-", Terraform's hex suffix)
@@ -127,6 +130,17 @@ data "aws_iam_role" "candidate" {
 data "aws_iam_instance_profiles" "of" {
   for_each  = local.tagged_roles
   role_name = each.key
+}
+
+data "aws_resourcegroupstaggingapi_resources" "persistent" {
+  tag_filter {
+    key    = "skyplan-cluster"
+    values = [var.cluster_tag]
+  }
+  tag_filter {
+    key    = "skyplan-persistent"
+    values = ["true"]
+  }
 }
 
 # A key pair is found through a check block: its data source fails when

@@ -20,7 +20,13 @@ variable "labels" {
 }
 
 variable "force_destroy" {
-  description = "Delete non-empty buckets on destroy (true for persistent: false buckets)."
+  description = "Delete non-empty buckets on destroy (true for persistent: false buckets; never for persistent ones)."
   type        = bool
   default     = false
+}
+
+variable "persistent" {
+  description = "The buckets outlive the cluster (file_mounts persistent: true, the buckets/ root): tagged skyplan-persistent, protected by prevent_destroy, skipped by skyplan down's tag sweep. The cluster module passes false."
+  type        = bool
+  default     = true
 }
