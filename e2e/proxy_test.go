@@ -50,7 +50,13 @@ func proxyMain(args []string) int {
 		}
 		return 1
 	}
-	rank, err := rankOf(os.Getenv("SKYPLAN_E2E_MOTO"), host)
+	var rank int
+	var err error
+	if dir := os.Getenv(claimsEnv); dir != "" {
+		rank, err = claimNode(os.Getenv("SKYPLAN_E2E_MOTO"), dir, host, len(endpoints))
+	} else {
+		rank, err = rankOf(os.Getenv("SKYPLAN_E2E_MOTO"), host)
+	}
 	if err != nil {
 		return fail("%s: %v", host, err)
 	}
@@ -69,6 +75,7 @@ func proxyMain(args []string) int {
 }
 
 type motoInstance struct {
+	ID        string `xml:"instanceId"`
 	State     string `xml:"instanceState>name"`
 	PrivateIP string `xml:"privateIpAddress"`
 	PublicIP  string `xml:"ipAddress"`
@@ -132,6 +139,9 @@ func describeInstances(moto, region string) ([]motoInstance, error) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("DescribeInstances in %s: %s", region, resp.Status)
+	}
 	var doc struct {
 		Items []motoInstance `xml:"reservationSet>item>instancesSet>item"`
 	}

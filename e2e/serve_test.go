@@ -42,7 +42,8 @@ type serveStatus struct {
 		Replicas               []struct {
 			ID, Version   int
 			Status, Cloud string
-			IP            string
+			IP, Zone      string
+			UseSpot       bool `json:"use_spot"`
 		}
 	}
 }

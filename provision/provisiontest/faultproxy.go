@@ -33,8 +33,15 @@ type FaultProxy struct {
 	faults map[string]Fault // region or zone → fault
 	// once: faults that fire a limited number of times (transient tests)
 	budget map[string]int
-	calls  map[string]int // RunInstances calls per region
-	onRun  func(region, zone string)
+	// spotFaults/spotBudget: the same, for spot requests only.
+	spotFaults map[string]Fault
+	spotBudget map[string]int
+	// firstSpotZones: the first n zones asked for spot get firstSpotFault.
+	firstSpotZones int
+	firstSpotFault Fault
+	spotZonesSeen  []string
+	calls          map[string]int // RunInstances calls per region
+	onRun          func(region, zone string)
 }
 
 // NewFaultProxy starts the proxy (closed at cleanup).
@@ -44,7 +51,8 @@ func NewFaultProxy(t testing.TB, backend string) *FaultProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fp := &FaultProxy{faults: map[string]Fault{}, budget: map[string]int{}, calls: map[string]int{}}
+	fp := &FaultProxy{faults: map[string]Fault{}, budget: map[string]int{}, calls: map[string]int{},
+		spotFaults: map[string]Fault{}, spotBudget: map[string]int{}}
 	rp := httputil.NewSingleHostReverseProxy(target)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if fp.intercept(w, r) {
@@ -64,6 +72,33 @@ func (fp *FaultProxy) Fail(key string, f Fault, times int) {
 	defer fp.mu.Unlock()
 	fp.faults[key] = f
 	fp.budget[key] = times
+}
+
+// FailSpot makes spot RunInstances (InstanceMarketOptions.MarketType=spot)
+// fail with f in key (a region or a zone); on-demand requests there still
+// succeed, as when a zone's spot capacity is gone. times < 0 means always.
+func (fp *FaultProxy) FailSpot(key string, f Fault, times int) {
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	fp.spotFaults[key] = f
+	fp.spotBudget[key] = times
+}
+
+// FailSpotInFirstZones makes the first n distinct zones that spot
+// capacity is requested in have none (f, always), whatever zones those
+// are: a test of spot placement need not know which zones the catalog
+// ranks cheapest. It returns nothing; SpotZonesFailed says which.
+func (fp *FaultProxy) FailSpotInFirstZones(n int, f Fault) {
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	fp.firstSpotZones, fp.firstSpotFault = n, f
+}
+
+// SpotZonesFailed lists the zones FailSpotInFirstZones chose so far.
+func (fp *FaultProxy) SpotZonesFailed() []string {
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	return append([]string(nil), fp.spotZonesSeen...)
 }
 
 // OnRunInstances registers a callback for every RunInstances that reaches moto.
@@ -100,17 +135,21 @@ func (fp *FaultProxy) intercept(w http.ResponseWriter, r *http.Request) bool {
 	itype := form.Get("InstanceType")
 	fp.mu.Lock()
 	fp.calls[region]++
-	key := ""
-	if _, ok := fp.faults[zone]; ok && zone != "" {
-		key = zone
-	} else if _, ok := fp.faults[region]; ok {
-		key = region
-	}
-	var fault Fault
-	if key != "" && fp.budget[key] != 0 {
-		fault = fp.faults[key]
-		if fp.budget[key] > 0 {
-			fp.budget[key]--
+	fault := take(fp.faults, fp.budget, zone, region)
+	if fault == "" && form.Get("InstanceMarketOptions.MarketType") == "spot" {
+		fault = take(fp.spotFaults, fp.spotBudget, zone, region)
+		if fault == "" && zone != "" && fp.firstSpotZones > 0 {
+			chosen := false
+			for _, z := range fp.spotZonesSeen {
+				chosen = chosen || z == zone
+			}
+			if !chosen && len(fp.spotZonesSeen) < fp.firstSpotZones {
+				fp.spotZonesSeen = append(fp.spotZonesSeen, zone)
+				chosen = true
+			}
+			if chosen {
+				fault = fp.firstSpotFault
+			}
 		}
 	}
 	onRun := fp.onRun
@@ -148,4 +187,22 @@ func faultText(f Fault, itype, zone, region string) (int, string) {
 		return 503, "Request limit exceeded."
 	}
 	return 500, "We encountered an internal error. Please try again."
+}
+
+// take returns the fault set for zone (else region) while its budget
+// lasts, spending one; "" if none applies.
+func take(faults map[string]Fault, budget map[string]int, zone, region string) Fault {
+	key := ""
+	if _, ok := faults[zone]; ok && zone != "" {
+		key = zone
+	} else if _, ok := faults[region]; ok {
+		key = region
+	}
+	if key == "" || budget[key] == 0 {
+		return ""
+	}
+	if budget[key] > 0 {
+		budget[key]--
+	}
+	return faults[key]
 }
