@@ -37,6 +37,9 @@ type IO struct {
 	HTTPClient *http.Client
 
 	view *view // chosen once per command (view.go)
+	// argv is the command line Run was given (forwarded to a remote
+	// controller as it was typed, see controller_remote.go).
+	argv []string
 }
 
 // ExitError carries a specific exit code (and optional diagnostics) up to
@@ -198,6 +201,7 @@ func Run(streams *IO, args []string) int {
 	}
 	app := NewApp(streams)
 	streams.view = nil
+	streams.argv = args
 	err := runRecovered(app, streams.Interrupted, interspersedArgs(app, args))
 	code, diags := outcome(err)
 	streams.render(diags)

@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
+	"strconv"
 	"time"
 
 	"github.com/skyplan/skyplan/controller"
@@ -14,25 +17,38 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// `skyplan controller run`: the controller daemon in the foreground. Users
-// do not call it: `skyplan jobs launch` (and `serve up`) start it detached
-// through ensureController. Issue 14 adds `controller up|status|down|logs`.
+// `skyplan controller`: where the daemon of managed jobs and services
+// runs. `run` and `probe` are the daemon's own (started by `jobs launch` /
+// `serve up` locally, or supervised on the controller VM); up, status,
+// down and logs manage the VM (controller_vm.go).
 
 func init() {
 	register(func(io *IO) *cli.Command {
 		var idleExit time.Duration
+		var supervised bool
 		return &cli.Command{
-			Name:   "controller",
-			Usage:  "the controller daemon of managed jobs and services",
-			Hidden: true,
-			Subcommands: []*cli.Command{{
-				Name:  "run",
-				Usage: "run the controller daemon in the foreground (started detached by `skyplan jobs launch`)",
+			Name:  "controller",
+			Usage: "the controller of managed jobs and services: local daemon, or a small cloud VM (controller up)",
+			Subcommands: append([]*cli.Command{{
+				Name:   "run",
+				Usage:  "run the controller daemon in the foreground (started detached by `skyplan jobs launch`)",
+				Hidden: true,
 				Flags: []cli.Flag{
 					&cli.DurationFlag{Name: "idle-exit", Value: 10 * time.Second, Destination: &idleExit, Usage: "exit after nothing was active for `DURATION`"},
+					&cli.BoolFlag{Name: "supervised", Destination: &supervised, Usage: "run under systemd or skyplan's supervisor on a controller VM: wait for the lock, never exit idle unless SKYPLAN_CONTROLLER_IDLE_MINUTES, then power the VM off"},
 				},
-				Action: func(*cli.Context) error { return runController(io, idleExit) },
-			}},
+				Action: func(*cli.Context) error {
+					if supervised {
+						return runSupervisedController(io)
+					}
+					return runController(io, idleExit)
+				},
+			}, {
+				Name:   "probe",
+				Usage:  "print whether this SKYPLAN_HOME's daemon runs, as JSON (used over SSH by controller up/status)",
+				Hidden: true,
+				Action: func(*cli.Context) error { return probeController(io) },
+			}}, controllerVMCommands(io)...),
 		}
 	})
 }
@@ -49,14 +65,21 @@ func runController(io *IO, idleExit time.Duration) error {
 		return err
 	}
 	defer in.Release()
+	_, err = hostController(io, in, idleExit)
+	return err
+}
+
+// hostController runs the loop holding in; idle reports an idle exit
+// (as opposed to a signal).
+func hostController(io *IO, in *controller.Instance, idleExit time.Duration) (idle bool, err error) {
 	store, err := openStore()
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer store.Close()
 	daemonIO = io
 	log := slog.New(slog.NewTextHandler(io.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	log.Info("controller started", "pid", os.Getpid(), "home", skyhome.Dir())
+	log.Info("controller started", "pid", os.Getpid(), "home", skyhome.Dir(), "version", Version)
 	ctx := io.Interrupted
 	if ctx == nil {
 		ctx = context.Background()
@@ -64,8 +87,66 @@ func runController(io *IO, idleExit time.Duration) error {
 	err = controller.Loop(ctx, controller.Options{Home: skyhome.Dir(), Store: store, Log: log,
 		Instance: in, IdleExit: idleExit})
 	if err != nil {
-		return Exit(ExitFailure, diag.Diagnostics{}.Append(err))
+		return false, Exit(ExitFailure, diag.Diagnostics{}.Append(err))
 	}
+	return ctx.Err() == nil, nil
+}
+
+// runSupervisedController is the daemon on a controller VM. Under a
+// supervisor it must never exit 0 by accident (that ends the supervision),
+// so it waits for the lock instead of giving up to a daemon a forwarded
+// command started, and exits idle only when autostop is configured: then
+// it powers the VM off (stop, not terminate: the module sets
+// instance_initiated_shutdown_behavior = "stop") and exits 0.
+func runSupervisedController(io *IO) error {
+	files := controller.FilesIn(skyhome.Dir())
+	var in *controller.Instance
+	for {
+		var err error
+		in, err = controller.Acquire(files)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, controller.ErrRunning) {
+			return err
+		}
+		select {
+		case <-io.Interrupted.Done():
+			return nil
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	defer in.Release()
+	idleExit := time.Duration(-1)
+	if m, _ := strconv.Atoi(io.Environ("SKYPLAN_CONTROLLER_IDLE_MINUTES")); m > 0 {
+		idleExit = time.Duration(m) * time.Minute
+	}
+	idle, err := hostController(io, in, idleExit)
+	if err != nil || !idle {
+		return err
+	}
+	in.Release()
+	cmd := io.Environ("SKYPLAN_CONTROLLER_POWEROFF")
+	if cmd == "" {
+		cmd = "sudo -n shutdown -h now"
+	}
+	fmt.Fprintf(io.Err, "skyplan controller: idle for %s; stopping the VM (%s)\n", idleExit, cmd)
+	if out, err := exec.Command("/bin/sh", "-c", cmd).CombinedOutput(); err != nil {
+		// Exit non-zero so the supervisor restarts the daemon: a VM that
+		// could not stop keeps serving rather than sitting idle unsupervised.
+		return fmt.Errorf("stopping the idle controller VM: %v: %s", err, out)
+	}
+	return nil
+}
+
+func probeController(io *IO) error {
+	files := controller.FilesIn(skyhome.Dir())
+	st, err := controller.Probe(files)
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(map[string]any{"running": st.Running, "pid": st.PID, "version": Version, "home": skyhome.Dir(), "log": st.Log})
+	fmt.Fprintln(io.Out, string(b))
 	return nil
 }
 

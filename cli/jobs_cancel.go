@@ -38,6 +38,10 @@ type JobsCancelOptions struct {
 
 func runJobsCancel(o *JobsCancelOptions) error {
 	io := o.IO
+	// A controller VM answers for its own jobs and services.
+	if handled, err := forwardToController(io, false, nil); handled {
+		return err
+	}
 	given := 0
 	for _, b := range []bool{len(o.Args) > 0, o.NameSet, o.All} {
 		if b {

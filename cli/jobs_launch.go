@@ -122,6 +122,12 @@ func runJobsLaunch(o *JobsLaunchOptions) error {
 			return abortedOr(err)
 		}
 	}
+	// With a controller VM configured, the job is recorded there (brought
+	// up on this first launch): the task file travels over SSH and the
+	// VM's skyplan runs this same command, confirmed here already.
+	if handled, err := forwardLaunch(io, path, ssh.CIDRs); handled {
+		return withWarnings(ds, err)
+	}
 	store, err := openStore()
 	if err != nil {
 		return err

@@ -73,6 +73,10 @@ type JobsLogsOptions struct {
 
 func runJobsLogs(o *JobsLogsOptions) error {
 	io := o.IO
+	// A controller VM answers for its own jobs and services.
+	if handled, err := forwardToController(io, false, nil); handled {
+		return err
+	}
 	if len(o.Args) != 1 {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "jobs logs takes one job ID",
 			Detail: "Give the managed job ID: skyplan jobs logs ID (see skyplan jobs queue)."}})

@@ -50,6 +50,10 @@ type ServeStatusOptions struct {
 
 func runServeStatus(o *ServeStatusOptions) error {
 	io := o.IO
+	// A controller VM answers for its own jobs and services.
+	if handled, err := forwardToController(io, false, nil); handled {
+		return err
+	}
 	if err := io.chooseView(o.Output, "table", "json"); err != nil {
 		return err
 	}

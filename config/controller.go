@@ -18,6 +18,7 @@ import (
 //	  infra: aws/us-east-1                 # a small VM (templates/aws/controller)
 //	  instance_type: c6i.large             # default: cheapest >= 2 vCPU, >= 2 GiB
 //	  idle_minutes: 30                     # stop (not destroy) when idle; 0 = never
+//	  image_id: ami-0123456789abcdef0      # default: the catalog's Ubuntu image
 //
 // The catalog-dependent parts (the default instance type, whether the type
 // exists in the region) are resolved by controllervm.Resolve, which uses
@@ -28,6 +29,7 @@ type ControllerConfig struct {
 	Region       string // "" = controllervm.DefaultRegion
 	InstanceType string // "" = the catalog default
 	IdleMinutes  int    // 0 = no autostop
+	ImageID      string // "" = the catalog's Ubuntu image for the region
 	// File, Line and Field locate the setting ("jobs.controller").
 	File  string
 	Line  int
@@ -45,7 +47,7 @@ func (c *ControllerConfig) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // controllerKeys are the keys of the mapping form.
-var controllerKeys = []string{"infra", "instance_type", "idle_minutes"}
+var controllerKeys = []string{"infra", "instance_type", "idle_minutes", "image_id"}
 
 // ControllerClouds are the clouds a controller VM can run on (a module
 // under templates/<cloud>/controller).
@@ -54,6 +56,7 @@ var ControllerClouds = []string{"aws"}
 var (
 	regionRe       = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 	instanceTypeRe = regexp.MustCompile(`^[a-z0-9-]+\.[a-z0-9-]+$`)
+	imageIDRe      = regexp.MustCompile(`^ami-[0-9a-f]+$`)
 )
 
 // parse fills c from its node; file and field locate the diagnostics.
@@ -98,6 +101,12 @@ func (c *ControllerConfig) parse(file, field string) diag.Diagnostics {
 				continue
 			}
 			c.InstanceType = v.Value
+		case "image_id":
+			if v.Kind != yaml.ScalarNode || !imageIDRe.MatchString(v.Value) {
+				at(v, "image_id", "Invalid controller image_id", "%s.image_id is %q; expected an AMI id such as ami-0123456789abcdef0 (an Ubuntu image: the controller's boot script uses its tools). Fix: use the AMI id, or drop the key for the catalog's Ubuntu image.", field, v.Value)
+				continue
+			}
+			c.ImageID = v.Value
 		case "idle_minutes":
 			m, err := strconv.Atoi(v.Value)
 			if v.Kind != yaml.ScalarNode || err != nil || m < 0 {
@@ -167,7 +176,7 @@ func (c Config) Controller() (ControllerConfig, diag.Diagnostics) {
 		return j, nil
 	case !j.Remote:
 		return s, nil
-	case j.Cloud == s.Cloud && j.Region == s.Region && j.InstanceType == s.InstanceType && j.IdleMinutes == s.IdleMinutes:
+	case j.Cloud == s.Cloud && j.Region == s.Region && j.InstanceType == s.InstanceType && j.IdleMinutes == s.IdleMinutes && j.ImageID == s.ImageID:
 		return j, nil
 	}
 	return j, diag.Diagnostics{{Severity: diag.Error, Summary: "Two different controllers configured",

@@ -88,7 +88,8 @@ func TestControllerBadValuesAreLocated(t *testing.T) {
 		{"jobs:\n  controller:\n    infra: aws/us-east-1a\n", "jobs.controller.infra|3|Invalid controller region"},
 		{"serve:\n  controller:\n    infra: aws\n    instance_type: large\n", "serve.controller.instance_type|4|Invalid controller instance type"},
 		{"jobs:\n  controller:\n    infra: aws\n    idle_minutes: -5\n", "jobs.controller.idle_minutes|4|Invalid controller idle_minutes"},
-		{"jobs:\n  controller:\n    infra: aws\n    idle_minute: 5\n", `jobs.controller.idle_minute|4|Unknown controller key|jobs.controller has no key "idle_minute"; the keys are infra, instance_type, idle_minutes. Did you mean "idle_minutes"?`},
+		{"jobs:\n  controller:\n    infra: aws\n    image_id: ubuntu-22.04\n", "jobs.controller.image_id|4|Invalid controller image_id"},
+		{"jobs:\n  controller:\n    infra: aws\n    idle_minute: 5\n", `jobs.controller.idle_minute|4|Unknown controller key|jobs.controller has no key "idle_minute"; the keys are infra, instance_type, idle_minutes, image_id. Did you mean "idle_minutes"?`},
 		{"jobs:\n  controller:\n    instance_type: c6i.large\n", "jobs.controller.infra|3|Controller infra missing"},
 	}
 	for _, c := range cases {

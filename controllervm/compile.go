@@ -52,6 +52,9 @@ type Input struct {
 	Images compiler.ImageResolver
 	// SSHPublicKey is skyplan's authorized_keys line.
 	SSHPublicKey string
+	// SSHUser is the image's login user ("" = the cloud's default user);
+	// config aws.ssh_user sets it (ApplyConfig).
+	SSHUser string
 	// SSHCIDRs may reach port 22 (required, never 0.0.0.0/0 silently).
 	SSHCIDRs []string
 	// ServeAllowedCIDRs may reach ServePorts; empty means SSHCIDRs.
@@ -79,6 +82,9 @@ func (in *Input) ApplyConfig(cfg config.Config) {
 	}
 	if len(in.ServeAllowedCIDRs) == 0 {
 		in.ServeAllowedCIDRs = append([]string{}, cfg.Serve.AllowedCIDRs...)
+	}
+	if in.SSHUser == "" {
+		in.SSHUser = cfg.Cloud(in.Spec.Cloud).SSHUser
 	}
 }
 
@@ -116,6 +122,9 @@ func Compile(in Input) (*compiler.Module, diag.Diagnostics) {
 	}
 	ami := in.AMI
 	if ami == "" {
+		ami = in.Spec.ImageID
+	}
+	if ami == "" {
 		tag := "skypilot:custom-cpu-ubuntu"
 		if in.Spec.Arch == "arm64" {
 			tag += "-arm64"
@@ -146,11 +155,16 @@ func Compile(in Input) (*compiler.Module, diag.Diagnostics) {
 	if len(buckets) == 0 {
 		buckets = []string{"arn:aws:s3:::*"}
 	}
+	sshUser := in.SSHUser
+	if sshUser == "" {
+		sshUser = cloud.DefaultSSHUser(in.Spec.Cloud)
+	}
 	region := cloud.Var{Name: "region", Type: "string", Value: in.Spec.Region, ProviderOnly: true, Description: "Region of the controller."}
 	mainVars := []cloud.Var{region,
 		{Name: "name", Type: "string", Value: in.Name, Description: "Controller name, prefix of every resource name."},
 		{Name: "instance_type", Type: "string", Value: in.Spec.InstanceType, Description: "Instance type of the controller."},
 		{Name: "ami_id", Type: "string", Value: ami, Description: "Image of the controller in this region."},
+		{Name: "ssh_user", Type: "string", Value: sshUser, Description: "Login user of the image."},
 		{Name: "ssh_public_key", Type: "string", Value: strings.TrimSpace(in.SSHPublicKey), Description: "skyplan's SSH public key."},
 		{Name: "ssh_cidrs", Type: "list(string)", Value: append([]string{}, in.SSHCIDRs...), Description: "Source ranges allowed to reach SSH."},
 		{Name: "serve_ports", Type: "list(object({ from = number, to = number }))", Value: portsValue(ports), Description: "Service load-balancer ports."},

@@ -27,6 +27,7 @@ type Spec struct {
 	HourlyPrice                 float64
 	VCPUs, MemoryGiB            float64
 	Arch                        string // catalog arch, x86_64 or arm64
+	ImageID                     string // "" = the catalog's Ubuntu image
 }
 
 // catalogArch maps GOARCH to the catalog's Arch column.
@@ -105,7 +106,7 @@ func Resolve(c config.ControllerConfig, cat *catalog.Catalog, goarch string) (Sp
 		at("", "Controller is local", "%s is local: there is no controller VM to compile. Fix: set %s: {infra: aws/REGION}.", c.Field, c.Field)
 		return Spec{}, ds
 	}
-	s := Spec{Cloud: c.Cloud, Region: c.Region, IdleMinutes: c.IdleMinutes, Arch: catalogArch(goarch)}
+	s := Spec{Cloud: c.Cloud, Region: c.Region, IdleMinutes: c.IdleMinutes, Arch: catalogArch(goarch), ImageID: c.ImageID}
 	if s.Region == "" {
 		s.Region = DefaultRegion
 	}

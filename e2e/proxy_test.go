@@ -60,10 +60,20 @@ func proxyMain(args []string) int {
 	if err != nil {
 		return fail("%s: %v", host, err)
 	}
-	if rank < 0 || rank >= len(endpoints) {
+	endpoint := ""
+	switch {
+	case rank == controllerRank:
+		// The controller VM (skyplan-controller tag) has its own node.
+		endpoint = os.Getenv("SKYPLAN_E2E_CONTROLLER_SSHD")
+		if endpoint == "" {
+			return fail("%s is a controller VM but SKYPLAN_E2E_CONTROLLER_SSHD is not set", host)
+		}
+	case rank < 0 || rank >= len(endpoints):
 		return fail("%s has rank %d; only %d sshd endpoints", host, rank, len(endpoints))
+	default:
+		endpoint = endpoints[rank]
 	}
-	conn, err := net.DialTimeout("tcp", endpoints[rank], 5*time.Second)
+	conn, err := net.DialTimeout("tcp", endpoint, 5*time.Second)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -84,6 +94,9 @@ type motoInstance struct {
 		Value string `xml:"value"`
 	} `xml:"tagSet>item"`
 }
+
+// controllerRank is what rankOf reports for a controller VM.
+const controllerRank = 1 << 20
 
 // rankOf finds the running instance with address host in any region.
 func rankOf(moto, host string) (int, error) {
@@ -110,8 +123,11 @@ func rankOf(moto, host string) (int, error) {
 					continue
 				}
 				for _, tg := range in.Tags {
-					if tg.Key == "skyplan-node-rank" {
+					switch tg.Key {
+					case "skyplan-node-rank":
 						found, _ = strconv.Atoi(tg.Value)
+					case "skyplan-controller":
+						found = controllerRank
 					}
 				}
 			}
