@@ -245,4 +245,3 @@ func TestControllerVMRunsJobsAndSurvivesKill9(t *testing.T) {
 	t.Logf("controller up %s; up → first job accepted %s; kill -9 → new daemon %s",
 		upTook.Round(time.Millisecond), accepted.Round(time.Millisecond), restartGap.Round(time.Millisecond))
 }
-
