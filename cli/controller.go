@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"strconv"
 	"time"
 
 	"github.com/skyplan/skyplan/controller"
@@ -35,7 +34,7 @@ func init() {
 				Hidden: true,
 				Flags: []cli.Flag{
 					&cli.DurationFlag{Name: "idle-exit", Value: 10 * time.Second, Destination: &idleExit, Usage: "exit after nothing was active for `DURATION`"},
-					&cli.BoolFlag{Name: "supervised", Destination: &supervised, Usage: "run under systemd or skyplan's supervisor on a controller VM: wait for the lock, never exit idle unless SKYPLAN_CONTROLLER_IDLE_MINUTES, then power the VM off"},
+					&cli.BoolFlag{Name: "supervised", Destination: &supervised, Usage: "run under systemd or skyplan's supervisor on a controller VM: wait for the lock, never exit idle unless SKYPLAN_CONTROLLER_IDLE (a duration) > 0, then power the VM off"},
 				},
 				Action: func(*cli.Context) error {
 					if supervised {
@@ -113,13 +112,13 @@ func runSupervisedController(io *IO) error {
 		select {
 		case <-io.Interrupted.Done():
 			return nil
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(25 * time.Millisecond):
 		}
 	}
 	defer in.Release()
 	idleExit := time.Duration(-1)
-	if m, _ := strconv.Atoi(io.Environ("SKYPLAN_CONTROLLER_IDLE_MINUTES")); m > 0 {
-		idleExit = time.Duration(m) * time.Minute
+	if d, err := time.ParseDuration(io.Environ("SKYPLAN_CONTROLLER_IDLE")); err == nil && d > 0 {
+		idleExit = d
 	}
 	idle, err := hostController(io, in, idleExit)
 	if err != nil || !idle {

@@ -21,7 +21,9 @@ func TestCLIReachesProvisionRunnerCompilerOnlyThroughCluster(t *testing.T) {
 		t.Fatalf("go list -deps: %v", err)
 	}
 	const mod = "github.com/skyplan/skyplan/"
-	internal := []string{"provision", "runner", "compiler"}
+	// controllervm is the controller VM's compiler: reached through
+	// cluster (ControllerApply) like compiler itself.
+	internal := []string{"provision", "runner", "compiler", "controllervm"}
 	isInternal := func(p string) bool {
 		for _, in := range internal {
 			if p == mod+in || strings.HasPrefix(p, mod+in+"/") {

@@ -130,6 +130,28 @@ func (c *controllerEnv) stopSupervisor(t testing.TB) {
 	}
 }
 
+// motoQuery calls one Query-protocol action of service on moto.
+func motoQuery(t testing.TB, endpoint, service, version string, params ...string) string {
+	form := url.Values{}
+	for i := 0; i+1 < len(params); i += 2 {
+		form.Set(params[i], params[i+1])
+	}
+	form.Set("Version", version)
+	req, _ := http.NewRequest("POST", endpoint+"/", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/"+service+"/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s %v: %s %.300s", service, params, resp.Status, body)
+	}
+	return string(body)
+}
+
 // iamLeftovers lists moto's IAM roles and instance profiles.
 func iamLeftovers(t testing.TB, endpoint string) []string {
 	var out []string
@@ -137,17 +159,8 @@ func iamLeftovers(t testing.TB, endpoint string) []string {
 		{"ListRoles", `<RoleName>([^<]+)</RoleName>`},
 		{"ListInstanceProfiles", `<InstanceProfileName>([^<]+)</InstanceProfileName>`},
 	} {
-		form := url.Values{"Action": {q.action}, "Version": {"2010-05-08"}}
-		req, _ := http.NewRequest("POST", endpoint+"/", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		for _, m := range regexp.MustCompile(q.pattern).FindAllStringSubmatch(string(body), -1) {
+		body := motoQuery(t, endpoint, "iam", "2010-05-08", "Action", q.action)
+		for _, m := range regexp.MustCompile(q.pattern).FindAllStringSubmatch(body, -1) {
 			out = append(out, q.action+" "+m[1])
 		}
 	}
@@ -230,6 +243,25 @@ func TestControllerVMRunsJobsAndSurvivesKill9(t *testing.T) {
 	cl := e.run("controller", "logs", "-n", "400")
 	if cl.code != 0 || !strings.Contains(cl.stdout, "restarting") {
 		t.Errorf("controller logs do not show the supervisor's restart:\n%s", cl.stdout)
+	}
+
+	// An idle stop (the OS shut down, instance stopped): the CLI says the
+	// VM does not answer; `controller up` starts the same instance again.
+	motoQuery(t, e.moto.URL, "ec2", "2016-11-15", "Action", "StopInstances", "InstanceId.1", ctl[0])
+	if q := e.run("jobs", "queue"); q.code == 0 || !strings.Contains(q.stderr, "not reachable") {
+		t.Errorf("jobs queue with the controller VM stopped: exit %d\n%s", q.code, q.stderr)
+	}
+	if up := e.run("controller", "up"); up.code != 0 {
+		t.Fatalf("controller up after a stop: exit %d\n%s", up.code, up.stderr)
+	}
+	var running []string
+	for _, in := range e.moto.Instances(t, "us-east-1") {
+		if in.State == "running" {
+			running = append(running, in.ID)
+		}
+	}
+	if len(running) != 1 || running[0] != ctl[0] {
+		t.Errorf("after controller up on a stopped VM: running %v, want the same instance %s", running, ctl[0])
 	}
 
 	down := e.run("controller", "down", "-y")

@@ -139,6 +139,21 @@ resource "aws_instance" "controller" {
   volume_tags = merge(local.tags, { Name = "${var.name}-root" })
 }
 
+# Running, always: `controller up` after an idle stop (the OS shut down,
+# instance_initiated_shutdown_behavior = "stop") starts the instance again.
+resource "aws_ec2_instance_state" "controller" {
+  instance_id = aws_instance.controller.id
+  state       = "running"
+}
+
+# The instance as it is once running: a stopped instance started by the
+# resource above has a new public address, which aws_instance's refresh
+# (read while it was still stopped) does not know yet.
+data "aws_instance" "controller" {
+  instance_id = aws_ec2_instance_state.controller.instance_id
+  depends_on  = [aws_ec2_instance_state.controller]
+}
+
 resource "aws_volume_attachment" "state" {
   device_name = "/dev/sdf"
   volume_id   = data.aws_ebs_volume.state.id

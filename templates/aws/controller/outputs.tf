@@ -3,8 +3,8 @@ output "nodes" {
   value = [{
     rank        = 0
     instance_id = aws_instance.controller.id
-    private_ip  = aws_instance.controller.private_ip
-    public_ip   = aws_instance.controller.public_ip == null ? "" : aws_instance.controller.public_ip
+    private_ip  = data.aws_instance.controller.private_ip
+    public_ip   = data.aws_instance.controller.public_ip == null ? "" : data.aws_instance.controller.public_ip
     zone        = aws_instance.controller.availability_zone
     ssh_user    = var.ssh_user
   }]
