@@ -102,6 +102,14 @@ func newControllerEnv(t *testing.T) *controllerEnv {
 	return c
 }
 
+// slow runs a command that applies or destroys two Terraform roots: on a
+// loaded machine that takes longer than env.run's bound.
+func (c *controllerEnv) slow(args ...string) result {
+	c.t.Helper()
+	r := provisiontest.RunCLI(c.t, 20*time.Minute, c.work, c.vars, args...)
+	return result{code: r.Code, stdout: r.Stdout, stderr: r.Stderr}
+}
+
 // daemonPID is the pid the supervised daemon wrote on the node (0: none).
 func (c *controllerEnv) daemonPID() int {
 	st, err := controller.Probe(controller.FilesIn(c.nodeHome))
@@ -173,7 +181,7 @@ func TestControllerVMRunsJobsAndSurvivesKill9(t *testing.T) {
 	mustWrite(t, filepath.Join(e.work, "job.yaml"), controllerJob, 0o644)
 
 	start := time.Now()
-	up := e.run("controller", "up")
+	up := c.slow("controller", "up")
 	if up.code != 0 || !strings.Contains(up.stdout, "is up on aws/us-east-1") {
 		t.Fatalf("controller up: exit %d\n%s", up.code, up.stderr)
 	}
@@ -251,7 +259,7 @@ func TestControllerVMRunsJobsAndSurvivesKill9(t *testing.T) {
 	if q := e.run("jobs", "queue"); q.code == 0 || !strings.Contains(q.stderr, "not reachable") {
 		t.Errorf("jobs queue with the controller VM stopped: exit %d\n%s", q.code, q.stderr)
 	}
-	if up := e.run("controller", "up"); up.code != 0 {
+	if up := c.slow("controller", "up"); up.code != 0 {
 		t.Fatalf("controller up after a stop: exit %d\n%s", up.code, up.stderr)
 	}
 	var running []string
@@ -264,7 +272,7 @@ func TestControllerVMRunsJobsAndSurvivesKill9(t *testing.T) {
 		t.Errorf("after controller up on a stopped VM: running %v, want the same instance %s", running, ctl[0])
 	}
 
-	down := e.run("controller", "down", "-y")
+	down := c.slow("controller", "down", "-y")
 	if down.code != 0 {
 		t.Fatalf("controller down: exit %d\n%s", down.code, down.stderr)
 	}
