@@ -60,7 +60,7 @@ func newControllerEnv(t *testing.T) *controllerEnv {
 	mustWrite(t, f, string(b)+`jobs:
   poll_seconds: 1
   retry_gap_seconds: 2
-  unreachable_seconds: 60
+  unreachable_seconds: 240 # a loaded machine's SSH through the proxy helper is slow
   controller:
     infra: aws/us-east-1
     image_id: ami-12c6146b # moto's; the catalog's Ubuntu AMI is not in moto
