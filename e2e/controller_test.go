@@ -253,25 +253,6 @@ func TestControllerVMRunsJobsAndSurvivesKill9(t *testing.T) {
 		t.Errorf("controller logs do not show the supervisor's restart:\n%s", cl.stdout)
 	}
 
-	// An idle stop (the OS shut down, instance stopped): the CLI says the
-	// VM does not answer; `controller up` starts the same instance again.
-	motoQuery(t, e.moto.URL, "ec2", "2016-11-15", "Action", "StopInstances", "InstanceId.1", ctl[0])
-	if q := e.run("jobs", "queue"); q.code == 0 || !strings.Contains(q.stderr, "not reachable") {
-		t.Errorf("jobs queue with the controller VM stopped: exit %d\n%s", q.code, q.stderr)
-	}
-	if up := c.slow("controller", "up"); up.code != 0 {
-		t.Fatalf("controller up after a stop: exit %d\n%s", up.code, up.stderr)
-	}
-	var running []string
-	for _, in := range e.moto.Instances(t, "us-east-1") {
-		if in.State == "running" {
-			running = append(running, in.ID)
-		}
-	}
-	if len(running) != 1 || running[0] != ctl[0] {
-		t.Errorf("after controller up on a stopped VM: running %v, want the same instance %s", running, ctl[0])
-	}
-
 	down := c.slow("controller", "down", "-y")
 	if down.code != 0 {
 		t.Fatalf("controller down: exit %d\n%s", down.code, down.stderr)

@@ -45,6 +45,11 @@ variable "ami_id" {
   type        = string
 }
 
+variable "ssh_user" {
+  description = "Login user of the image."
+  type        = string
+}
+
 variable "ssh_public_key" {
   description = "skyplan's SSH public key."
   type        = string
@@ -80,6 +85,7 @@ module "controller" {
   name                = var.name
   instance_type       = var.instance_type
   ami_id              = var.ami_id
+  ssh_user            = var.ssh_user
   ssh_public_key      = var.ssh_public_key
   ssh_cidrs           = var.ssh_cidrs
   serve_ports         = var.serve_ports
