@@ -30,7 +30,8 @@ func (e *CorruptDBError) Error() string {
 	dir := filepath.Dir(e.Path)
 	return fmt.Sprintf("the state database %s %s. skyplan will not use or overwrite it.\n"+
 		"Fix: move it aside (mv %s %s.broken) and run the command again; skyplan starts a new database. "+
-		"Clusters recorded in the old one still have their Terraform directories in %s: "+
+		"Then `skyplan state rebuild --infra aws` (or aws/REGION) records again the clusters it finds in the cloud by their skyplan-cluster tag. "+
+		"Clusters recorded in the old one also still have their Terraform directories in %s: "+
 		"`skyplan down NAME -y` for each of them destroys what exists in the cloud, found by the skyplan-cluster tag, without a record.",
 		e.Path, e.Reason, e.Path, e.Path, filepath.Join(dir, "clusters"))
 }

@@ -46,7 +46,7 @@ func TestOpenRefusesBrokenDatabase(t *testing.T) {
 			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.reason) {
 				t.Fatalf("error %q, want a CorruptDBError saying %q", err, tc.reason)
 			}
-			for _, fix := range []string{"mv " + path + " " + path + ".broken", "skyplan down NAME -y", "will not use or overwrite it"} {
+			for _, fix := range []string{"mv " + path + " " + path + ".broken", "skyplan down NAME -y", "skyplan state rebuild", "will not use or overwrite it"} {
 				if !strings.Contains(err.Error(), fix) {
 					t.Errorf("error lacks the fix %q:\n%s", fix, err)
 				}

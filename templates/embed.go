@@ -132,3 +132,15 @@ func Sweep(cloud string) (src []byte, ok bool) {
 	b, err := sweeps.ReadFile("sweep/" + cloud + ".tf")
 	return b, err == nil
 }
+
+//go:embed find
+var finds embed.FS
+
+// Find returns cloud's find module (find/<cloud>.tf): it reads one
+// region's instances that carry a skyplan-cluster tag (output
+// "instances"), for `skyplan state rebuild`. ok is false for a cloud
+// without one.
+func Find(cloud string) (src []byte, ok bool) {
+	b, err := finds.ReadFile("find/" + cloud + ".tf")
+	return b, err == nil
+}
