@@ -212,7 +212,24 @@ func (e *TerraformError) StalePlan() bool {
 // Terraform's change summary ("Plan: 1 to add, …", "Apply complete! …")
 // is printed only when the run succeeded; quietSummary leaves it out
 // (a refresh-only plan, whose result is the drift the caller reports).
+//
+// A state lock left by a terraform that was killed is cleared once, with
+// a message, and the run repeated (clearDeadLock says when that is safe).
 func (w *Workspace) run(op string, quietSummary bool, fn func(io.Writer) error) (RunResult, error) {
+	res, err := w.runOnce(op, quietSummary, fn)
+	var te *TerraformError
+	if err != nil && errors.As(err, &te) && te.Locked() {
+		if msg := w.clearDeadLock(te); msg != "" {
+			if w.UI != nil {
+				fmt.Fprintln(w.UI, msg)
+			}
+			return w.runOnce(op, quietSummary, fn)
+		}
+	}
+	return res, err
+}
+
+func (w *Workspace) runOnce(op string, quietSummary bool, fn func(io.Writer) error) (RunResult, error) {
 	pr, pw := io.Pipe()
 	sr := newStreamReader(w.UI, w.TTY, op)
 	done := make(chan struct{})

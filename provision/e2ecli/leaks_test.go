@@ -160,18 +160,24 @@ func (e *env) requireNothingTagged(t *testing.T, tag string) {
 }
 
 // A kill -9 of skyplan, terraform and the provider at three points of an
-// apply, or a double Ctrl-C: `down` then removes everything tagged with the
-// cluster, including what no state recorded, and exits 0 only then.
+// apply, or a double Ctrl-C to the process group at the same three points:
+// `down` then removes everything tagged with the cluster, including what
+// no state recorded, and exits 0 only then.
 func TestKilledApplyThenDownLeavesNothing(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		at   string
 		sig  syscall.Signal
+		// duringApply: terraform is still applying when the signal comes
+		// (after "Apply complete!" skyplan may already have recorded UP).
+		duringApply bool
 	}{
-		{"kill9-first-create", `: Creating\.\.\.`, syscall.SIGKILL},
-		{"kill9-instance-create", `aws_instance\.node\[0\]: Creating\.\.\.`, syscall.SIGKILL},
-		{"kill9-after-apply", `Apply complete!`, syscall.SIGKILL},
-		{"sigint-instance-create", `aws_instance\.node\[0\]: Creating\.\.\.`, syscall.SIGINT},
+		{"kill9-first-create", `: Creating\.\.\.`, syscall.SIGKILL, true},
+		{"kill9-instance-create", `aws_instance\.node\[0\]: Creating\.\.\.`, syscall.SIGKILL, true},
+		{"kill9-after-apply", `Apply complete!`, syscall.SIGKILL, false},
+		{"sigint-first-create", `: Creating\.\.\.`, syscall.SIGINT, true},
+		{"sigint-instance-create", `aws_instance\.node\[0\]: Creating\.\.\.`, syscall.SIGINT, true},
+		{"sigint-after-apply", `Apply complete!`, syscall.SIGINT, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -179,14 +185,15 @@ func TestKilledApplyThenDownLeavesNothing(t *testing.T) {
 			os.WriteFile(filepath.Join(e.work, "leak.yaml"), []byte(leakTask), 0o644)
 			name := strings.ReplaceAll(tc.name, "-", "")
 			out := e.interruptedApply(t, name, regexp.MustCompile(tc.at), tc.sig)
-			if tc.sig == syscall.SIGINT {
+			if tc.sig == syscall.SIGINT && tc.duringApply {
 				for _, want := range []string{"Interrupt: stopping", "still waiting for Terraform to save its state", "skyplan down " + name + " -y"} {
 					if !strings.Contains(out, want) {
 						t.Errorf("interrupted apply's stderr lacks %q", want)
 					}
 				}
 			}
-			if st := e.run("status"); !strings.Contains(st.stdout, "INIT") {
+			st := e.run("status")
+			if !strings.Contains(st.stdout, "INIT") && (tc.duringApply || !strings.Contains(st.stdout, "UP")) {
 				t.Errorf("status after the interrupted apply does not show the cluster INIT:\n%s", st.stdout)
 			}
 			d := e.run("down", name, "-y")
@@ -196,6 +203,11 @@ func TestKilledApplyThenDownLeavesNothing(t *testing.T) {
 			e.requireNothingTagged(t, name)
 			if !strings.Contains(strings.ToLower(d.stderr), "no resource tagged skyplan-cluster="+name+" is left") {
 				t.Errorf("down does not report the tag check")
+			}
+			// The killed apply's own lock in state.db (its pid is dead) is
+			// taken over, saying so.
+			if tc.sig == syscall.SIGKILL && !strings.Contains(d.stderr, "Cleared a stale lock on cluster/"+name+": its holder (apply, pid ") {
+				t.Errorf("down does not say it cleared the killed apply's lock")
 			}
 			if _, err := os.Stat(filepath.Join(e.home, "clusters", name)); err == nil {
 				t.Errorf("clusters/%s still exists after down", name)
