@@ -80,6 +80,7 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 		return cloud.ModuleRoot{}, ds
 	}
 	ami := ""
+	var lookup any // nil: the pinned ami_id
 	image := req.Image
 	switch {
 	case strings.HasPrefix(image, "ami-"):
@@ -99,6 +100,7 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 			return cloud.ModuleRoot{}, ds
 		}
 		ami = id
+		lookup = imageLookup(tag, req.InstanceType)
 	default:
 		ds = append(ds, cloud.FieldError("resources.image_id", "Unsupported AWS image_id", "%q is neither an AMI id (ami-...), a skypilot: tag nor a docker: image.", image))
 		return cloud.ModuleRoot{}, ds
@@ -120,7 +122,9 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 	vars = append(vars,
 		cloud.Var{Name: "zone", Type: "string", Value: zone},
 		cloud.Var{Name: "instance_type", Type: "string", Value: req.InstanceType, Description: "Instance type of every node."},
-		cloud.Var{Name: "ami_id", Type: "string", Value: ami, Description: "Image of every node in this region."},
+		cloud.Var{Name: "ami_id", Type: "string", Value: ami, Description: "Pinned image of every node in this region (the catalog's or the task's); used when ami_lookup is null."},
+		cloud.Var{Name: "ami_lookup", Type: "object({ owners = list(string), name = string })", Value: lookup, Description: "Resolve the image by owner and name instead of ami_id (null: ami_id)."},
+		cloud.Var{Name: "ignore_ami_changes", Type: "bool", Value: true, Description: "A new image does not replace running nodes (false: it does)."},
 		cloud.Var{Name: "disk_size_gb", Type: "number", Value: req.DiskSizeGB},
 		cloud.Var{Name: "disk_type", Type: "string", Value: diskType},
 		cloud.Var{Name: "disk_iops", Type: "number", Value: iops, Description: "OS disk IOPS from disk_tier."},

@@ -9,6 +9,9 @@ locals {
   # Private addresses the nodes take: one per EFA interface, else one.
   addresses = var.num_nodes * max(1, var.efa_interfaces)
 
+  # The image: resolved by owner and name (ami_lookup) or pinned (ami_id).
+  ami_id = var.ami_lookup == null ? var.ami_id : data.aws_ami.node[0].id
+
   # Every resource carries the cluster tag so status/down can find it; node
   # resources add their rank and whether they are the head.
   tags = merge(var.labels, { "skyplan-cluster" = var.cluster_name })
@@ -42,6 +45,27 @@ data "aws_subnet" "existing" {
       error_message = "The existing subnet ${self.cidr_block} cannot hold num_nodes × network interfaces per node (${local.addresses}) addresses: use a larger subnet (subnet_name) or fewer nodes."
     }
   }
+}
+
+data "aws_ami" "node" {
+  count       = var.ami_lookup == null ? 0 : 1
+  owners      = var.ami_lookup.owners
+  most_recent = true
+  filter {
+    name   = "name"
+    values = [var.ami_lookup.name]
+  }
+  filter {
+    name   = "state"
+    values = ["available"]
+  }
+}
+
+# Changes (and so replaces the nodes, replace_triggered_by below) when the
+# image changes, unless ignore_ami_changes: lifecycle arguments cannot
+# follow a variable, this value can.
+resource "terraform_data" "node_image" {
+  input = var.ignore_ami_changes ? "ignore_ami_changes" : local.ami_id
 }
 
 resource "aws_vpc" "cluster" {
@@ -186,7 +210,7 @@ resource "aws_eip" "efa" {
 
 resource "aws_instance" "node" {
   count             = var.num_nodes
-  ami               = var.ami_id
+  ami               = local.ami_id
   instance_type     = var.instance_type
   availability_zone = var.zone
   key_name          = aws_key_pair.cluster.key_name
@@ -243,6 +267,14 @@ resource "aws_instance" "node" {
     "skyplan-node-rank" = tostring(count.index)
     "skyplan-head"      = count.index == 0 ? "true" : "false"
   })
+
+  # A new AMI does not replace running nodes (ignore_ami_changes); with
+  # ignore_ami_changes = false, terraform_data.node_image changes and
+  # replaces them.
+  lifecycle {
+    ignore_changes       = [ami]
+    replace_triggered_by = [terraform_data.node_image]
+  }
 }
 
 module "buckets" {

@@ -39,12 +39,28 @@ variable "instance_type" {
 }
 
 variable "ami_id" {
-  description = "AMI for every node, resolved for this region."
+  description = "Pinned AMI of every node in this region (the image catalog's ID, or the task's image_id); used when ami_lookup is null. Pin it by setting ami_lookup = null."
   type        = string
   validation {
     condition     = can(regex("^ami-[0-9a-f]{8,17}$", var.ami_id))
     error_message = "ami_id must be an AMI id such as ami-0123456789abcdef0."
   }
+}
+
+variable "ami_lookup" {
+  description = "Resolve the AMI in Terraform: the newest available image whose name matches name (EC2 wildcards * and ?) owned by one of owners (account IDs or aliases such as amazon; required, so an image named like another's is never taken). null uses ami_id."
+  type        = object({ owners = list(string), name = string })
+  default     = null
+  validation {
+    condition     = var.ami_lookup == null || try(length(var.ami_lookup.owners) > 0 && var.ami_lookup.name != "", false)
+    error_message = "ami_lookup needs at least one owner and a name filter, or null to use ami_id."
+  }
+}
+
+variable "ignore_ami_changes" {
+  description = "Keep running nodes on the image they were created with when the AMI changes (a newer image matching ami_lookup, another ami_id): no replacement; nodes created later get the new image. false replaces every node whenever the image changes (and once when switched off)."
+  type        = bool
+  default     = true
 }
 
 variable "use_spot" {
