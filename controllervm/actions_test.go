@@ -1,6 +1,7 @@
 package controllervm
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -70,6 +71,11 @@ func TestPolicyCoversClusterModules(t *testing.T) {
 	// the extra run took a quarter of this test (3.5 of 14 minutes at load
 	// average 60, past go test's default 10-minute -timeout).
 	runTF(t, dir, env, "destroy", "-auto-approve", "-input=false")
+	// Persistent buckets carry prevent_destroy, so skyplan never deletes
+	// them; deleting one is the user's own step (docs/review.md). The test
+	// lifts the guard in its copy of the module to empty moto and to see
+	// the delete calls a user's controller-side cleanup would make.
+	liftPreventDestroy(t, filepath.Join(dir, "modules", "aws", "buckets", "main.tf"))
 	runTF(t, buckets, env, "destroy", "-auto-approve", "-input=false")
 	// The tag sweep that the controller's down runs, with a leftover of
 	// each account-wide kind (a killed apply's node role and profile,
@@ -91,6 +97,22 @@ func TestPolicyCoversClusterModules(t *testing.T) {
 		}
 	}
 	t.Logf("%d actions called, all allowed: %s", len(called), strings.Join(called, " "))
+}
+
+// liftPreventDestroy turns the module file's prevent_destroy guards off.
+func liftPreventDestroy(t *testing.T, file string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lifted := strings.ReplaceAll(string(b), "prevent_destroy = true", "prevent_destroy = false")
+	if lifted == string(b) {
+		t.Fatalf("%s has no prevent_destroy guard to lift", file)
+	}
+	if err := os.WriteFile(file, []byte(lifted), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // sweepThrough runs provision's tag sweep of the cluster root dir with
