@@ -218,8 +218,7 @@ func openRemote(io *IO, implicitUp bool) (*remoteController, error) {
 		if err != nil {
 			return nil, err
 		}
-		sh, err := m.ControllerShell(io.Interrupted, rec.Name, rec.Cloud,
-			cluster.ControllerVM{InstanceID: rec.InstanceID, PublicIP: rec.PublicIP, PrivateIP: rec.PrivateIP, SSHUser: rec.SSHUser}, 20*time.Second)
+		sh, err := recordedShell(io, m, rec)
 		closeM()
 		if err == nil {
 			return &remoteController{rec: rec, sh: sh}, nil
@@ -278,6 +277,13 @@ func openRecorded(io *IO, infra string) (*remote.Record, error) {
 	return rec, nil
 }
 
+// recordedShell opens a shell on the controller VM that rec records (the
+// status, logs and forwarded job commands all reach it this way).
+func recordedShell(io *IO, m *cluster.Manager, rec *remote.Record) (remote.Shell, error) {
+	vm := cluster.ControllerVM{InstanceID: rec.InstanceID, PublicIP: rec.PublicIP, PrivateIP: rec.PrivateIP, SSHUser: rec.SSHUser}
+	return m.ControllerShell(io.Interrupted, rec.Name, rec.Cloud, vm, 20*time.Second)
+}
+
 func runControllerStatus(o *ControllerVMOptions) error {
 	io := o.IO
 	rec, err := openRecorded(io, o.Infra)
@@ -297,8 +303,7 @@ func runControllerStatus(o *ControllerVMOptions) error {
 		return err
 	}
 	defer closeM()
-	sh, err := m.ControllerShell(io.Interrupted, rec.Name, rec.Cloud,
-		cluster.ControllerVM{InstanceID: rec.InstanceID, PublicIP: rec.PublicIP, PrivateIP: rec.PrivateIP, SSHUser: rec.SSHUser}, 20*time.Second)
+	sh, err := recordedShell(io, m, rec)
 	if err != nil {
 		fmt.Fprintf(io.Out, "Daemon:      unreachable (%v)\n", err)
 		return Exit(ExitFailure, nil)
@@ -380,8 +385,7 @@ func runControllerLogs(o *ControllerVMOptions) error {
 		return err
 	}
 	defer closeM()
-	sh, err := m.ControllerShell(io.Interrupted, rec.Name, rec.Cloud,
-		cluster.ControllerVM{InstanceID: rec.InstanceID, PublicIP: rec.PublicIP, PrivateIP: rec.PrivateIP, SSHUser: rec.SSHUser}, 20*time.Second)
+	sh, err := recordedShell(io, m, rec)
 	if err != nil {
 		return Exit(ExitFailure, diag.Diagnostics{}.Append(err))
 	}
