@@ -2,12 +2,8 @@ package e2e
 
 import (
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -138,43 +134,6 @@ func (c *controllerEnv) stopSupervisor(t testing.TB) {
 	}
 }
 
-// motoQuery calls one Query-protocol action of service on moto.
-func motoQuery(t testing.TB, endpoint, service, version string, params ...string) string {
-	form := url.Values{}
-	for i := 0; i+1 < len(params); i += 2 {
-		form.Set(params[i], params[i+1])
-	}
-	form.Set("Version", version)
-	req, _ := http.NewRequest("POST", endpoint+"/", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/"+service+"/aws4_request, SignedHeaders=host, Signature=0")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("%s %v: %s %.300s", service, params, resp.Status, body)
-	}
-	return string(body)
-}
-
-// iamLeftovers lists moto's IAM roles and instance profiles.
-func iamLeftovers(t testing.TB, endpoint string) []string {
-	var out []string
-	for _, q := range []struct{ action, pattern string }{
-		{"ListRoles", `<RoleName>([^<]+)</RoleName>`},
-		{"ListInstanceProfiles", `<InstanceProfileName>([^<]+)</InstanceProfileName>`},
-	} {
-		body := motoQuery(t, endpoint, "iam", "2010-05-08", "Action", q.action)
-		for _, m := range regexp.MustCompile(q.pattern).FindAllStringSubmatch(body, -1) {
-			out = append(out, q.action+" "+m[1])
-		}
-	}
-	return out
-}
-
 func TestControllerVMRunsJobsAndSurvivesKill9(t *testing.T) {
 	c := newControllerEnv(t)
 	e := c.env
@@ -260,7 +219,7 @@ func TestControllerVMRunsJobsAndSurvivesKill9(t *testing.T) {
 	if live := e.live(); len(live) != 0 {
 		t.Errorf("instances left after controller down: %v", live)
 	}
-	if left := iamLeftovers(t, e.moto.URL); len(left) != 0 {
+	if left := e.moto.IAM(t); len(left) != 0 {
 		t.Errorf("IAM left after controller down: %v", left)
 	}
 	t.Logf("controller up %s; up → first job accepted %s; kill -9 → new daemon %s",

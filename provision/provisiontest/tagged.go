@@ -224,6 +224,33 @@ func (m *Moto) taggedIAM(t testing.TB, tag string) []string {
 	return out
 }
 
+// IAM lists every IAM role and instance profile in moto, tagged or not
+// ("iam-role NAME", "iam-instance-profile NAME"): IAM is account-wide, so
+// a test that tears everything down expects none at all.
+func (m *Moto) IAM(t testing.TB) []string {
+	t.Helper()
+	var roles struct {
+		Names []string `xml:"ListRolesResult>Roles>member>RoleName"`
+	}
+	if err := xml.Unmarshal(m.iam(t, url.Values{"Action": {"ListRoles"}}), &roles); err != nil {
+		t.Fatalf("ListRoles: %v", err)
+	}
+	var profiles struct {
+		Names []string `xml:"ListInstanceProfilesResult>InstanceProfiles>member>InstanceProfileName"`
+	}
+	if err := xml.Unmarshal(m.iam(t, url.Values{"Action": {"ListInstanceProfiles"}}), &profiles); err != nil {
+		t.Fatalf("ListInstanceProfiles: %v", err)
+	}
+	var out []string
+	for _, r := range roles.Names {
+		out = append(out, "iam-role "+r)
+	}
+	for _, p := range profiles.Names {
+		out = append(out, "iam-instance-profile "+p)
+	}
+	return out
+}
+
 // CreateNodeRole makes what the AWS module's iam.tf makes, outside
 // Terraform (what an apply killed after the IAM calls leaves): role name
 // tagged skyplan-cluster=tag with the inline policy skyplan-node, and an
