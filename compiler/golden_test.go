@@ -1,14 +1,13 @@
 package compiler
 
 import (
-	"bytes"
 	"flag"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/skyplan/skyplan/compiler/goldentest"
 	"github.com/skyplan/skyplan/templates"
 )
 
@@ -48,37 +47,7 @@ func TestGoldens(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			m := compileCase(t, name, cases[name])
 			dir := filepath.Join(goldenDir, name)
-			if *update {
-				os.RemoveAll(dir)
-				for _, p := range generatedPaths(m) {
-					full := filepath.Join(dir, p)
-					if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(full, m.Files[p], 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			var want []string
-			filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-				if err == nil && !info.IsDir() {
-					rel, _ := filepath.Rel(dir, p)
-					want = append(want, filepath.ToSlash(rel))
-				}
-				return nil
-			})
-			sort.Strings(want)
-			got := generatedPaths(m)
-			if strings.Join(got, ",") != strings.Join(want, ",") {
-				t.Fatalf("generated files %v, golden has %v (run go test ./compiler -run TestGoldens -update)", got, want)
-			}
-			for _, p := range got {
-				g, _ := os.ReadFile(filepath.Join(dir, p))
-				if !bytes.Equal(g, m.Files[p]) {
-					t.Errorf("%s differs from golden %s (run with -update and review the diff):\n%s", p, filepath.Join(dir, p), m.Files[p])
-				}
-			}
+			goldentest.Dir(t, dir, generatedPaths(m), m.Files, *update, "run go test ./compiler -run TestGoldens -update")
 		})
 	}
 }

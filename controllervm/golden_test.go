@@ -1,13 +1,11 @@
 package controllervm
 
 import (
-	"bytes"
 	"flag"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
+
+	"github.com/skyplan/skyplan/compiler/goldentest"
 )
 
 var update = flag.Bool("update", false, "rewrite the testdata/controllervm/default golden")
@@ -28,34 +26,5 @@ func TestGolden(t *testing.T) {
 			got = append(got, p)
 		}
 	}
-	if *update {
-		os.RemoveAll(goldenDir)
-		for _, p := range got {
-			full := filepath.Join(goldenDir, p)
-			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(full, m.Files[p], 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	var want []string
-	filepath.Walk(goldenDir, func(p string, info os.FileInfo, err error) error {
-		if err == nil && !info.IsDir() {
-			rel, _ := filepath.Rel(goldenDir, p)
-			want = append(want, filepath.ToSlash(rel))
-		}
-		return nil
-	})
-	sort.Strings(want)
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Fatalf("generated files %v, golden has %v (run go test ./controllervm -run TestGolden -update)", got, want)
-	}
-	for _, p := range got {
-		g, _ := os.ReadFile(filepath.Join(goldenDir, p))
-		if !bytes.Equal(g, m.Files[p]) {
-			t.Errorf("%s differs from the golden %s (run go test ./controllervm -run TestGolden -update and review the diff):\n%s", p, filepath.Join(goldenDir, p), m.Files[p])
-		}
-	}
+	goldentest.Dir(t, goldenDir, got, m.Files, *update, "run go test ./controllervm -run TestGolden -update")
 }
