@@ -27,18 +27,7 @@ func TestAWSImageLookupOnMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("applies against moto")
 	}
-	bin := terraformBin(t)
-	mirror := awsMirror()
-	if mirror == "" {
-		t.Skip("no hashicorp/aws provider mirror found")
-	}
-	url := startMoto(t)
-	env := append([]string{}, tfEnv(t, mirror)...)
-	for i, e := range env {
-		if strings.HasPrefix(e, "AWS_ENDPOINT_URL=") {
-			env[i] = "AWS_ENDPOINT_URL=" + url
-		}
-	}
+	bin, env := motoTerraform(t)
 	in := goldenCases()["aws-cpu-default"]
 	in.Placement.Request.ImageID = &task.ImageID{Default: motoAMI}
 	m, ds := Compile(in)

@@ -15,6 +15,26 @@ import (
 	"github.com/skyplan/skyplan/task"
 )
 
+// motoTerraform returns terraform and an environment whose AWS provider
+// reaches a fresh moto_server (started for this test) through the offline
+// provider mirror.
+func motoTerraform(t *testing.T) (bin string, env []string) {
+	t.Helper()
+	bin = terraformBin(t)
+	mirror := awsMirror()
+	if mirror == "" {
+		t.Skip("no hashicorp/aws provider mirror found")
+	}
+	url := startMoto(t)
+	env = append([]string{}, tfEnv(t, mirror)...)
+	for i, e := range env {
+		if strings.HasPrefix(e, "AWS_ENDPOINT_URL=") {
+			env[i] = "AWS_ENDPOINT_URL=" + url
+		}
+	}
+	return bin, env
+}
+
 // startMoto runs moto_server on a free loopback port until the test ends.
 func startMoto(t *testing.T) string {
 	t.Helper()
@@ -59,18 +79,7 @@ func TestAWSApplyOnMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("applies against moto")
 	}
-	bin := terraformBin(t)
-	mirror := awsMirror()
-	if mirror == "" {
-		t.Skip("no hashicorp/aws provider mirror found")
-	}
-	url := startMoto(t)
-	env := append(tfEnv(t, mirror)[:0:0], tfEnv(t, mirror)...)
-	for i, e := range env {
-		if strings.HasPrefix(e, "AWS_ENDPOINT_URL=") {
-			env[i] = "AWS_ENDPOINT_URL=" + url
-		}
-	}
+	bin, env := motoTerraform(t)
 
 	in := goldenCases()["aws-buckets"]
 	in.Task.NumNodes = 2
@@ -234,18 +243,7 @@ func TestAWSExistingVPCOnMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs terraform against moto")
 	}
-	bin := terraformBin(t)
-	mirror := awsMirror()
-	if mirror == "" {
-		t.Skip("no hashicorp/aws provider mirror found")
-	}
-	url := startMoto(t)
-	env := append([]string{}, tfEnv(t, mirror)...)
-	for i, e := range env {
-		if strings.HasPrefix(e, "AWS_ENDPOINT_URL=") {
-			env[i] = "AWS_ENDPOINT_URL=" + url
-		}
-	}
+	bin, env := motoTerraform(t)
 	// The pre-existing network, created by a separate root.
 	netDir := t.TempDir()
 	network := `provider "aws" {
