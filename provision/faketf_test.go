@@ -87,6 +87,10 @@ func fakeTerraform(args []string) int {
 		// The security group is created before the instance fails.
 		setState(1)
 		line("apply_complete", "aws_security_group.cluster: Creation complete", map[string]any{"hook": map[string]any{"resource": map[string]any{"addr": "aws_security_group.cluster"}, "action": "create"}})
+		if b := os.Getenv("FAKE_TF_BUCKET"); b != "" { // a globally named bucket, also created first
+			addr := `module.cluster.module.buckets.aws_s3_bucket.bucket["` + b + `"]`
+			line("apply_complete", addr+": Creation complete", map[string]any{"hook": map[string]any{"resource": map[string]any{"addr": addr}, "action": "create"}})
+		}
 		for _, key := range []string{where["zone"], where["region"]} {
 			if msg, ok := fails[key]; ok && key != "" && strings.HasPrefix(msg, "stderr:") {
 				// An error diagnostic without text; the words on stderr only.

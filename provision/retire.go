@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/skyplan/skyplan/cloud"
 	"github.com/skyplan/skyplan/optimizer"
 	"github.com/skyplan/skyplan/state"
 )
@@ -28,7 +29,8 @@ import (
 // recorded retirement (down before it declares the cluster gone). An
 // attempt never starts in a region where a retired destroy of the same
 // cluster still runs, so two directories never work on one region's
-// resources at once.
+// resources at once, nor anywhere while a retired attempt may still hold
+// a globally named resource (a bucket) the next attempt creates again.
 
 // RetiredDir holds, under a cluster directory, the workspaces of failed
 // attempts being destroyed in the background.
@@ -43,9 +45,28 @@ type retirement struct {
 	rec  state.Retired
 	done chan struct{}
 	err  error // set before done closes
+	// global: the attempt may hold globally named resources (buckets),
+	// so no attempt in any region starts before this destroy ends.
+	global bool
 }
 
 func (r *retirement) key() string { return r.rec.Cloud + "/" + r.rec.Region }
+
+// blocks reports whether an attempt in region key must wait for r.
+func (r *retirement) blocks(key string) bool {
+	return key == "" || r.key() == key || r.global
+}
+
+// holdsGlobalNames reports whether the failed attempt's workspace may hold
+// a resource whose name is global to its cloud. Without the apply's stream
+// (or after a half-made apply) skyplan cannot tell, and says yes.
+func (l *Launcher) holdsGlobalNames(cloudName string) bool {
+	a := l.lastApply
+	if a == nil {
+		return true
+	}
+	return cloud.HoldsGlobalNames(cloudName, append(append([]string(nil), a.Created...), a.Errored...))
+}
 
 // retirable: the failure was a refusal of the launch (nothing was created
 // that Terraform did not record, so no tag sweep is needed) and the state
@@ -83,14 +104,15 @@ func (l *Launcher) retire(ctx context.Context, p optimizer.Placement, f *Failure
 		_ = l.Store.DeleteRetired(rec.Cluster, rec.ID)
 		return false, nil
 	}
+	global := l.holdsGlobalNames(p.Cloud)
 	l.dirty, l.lastApply, l.freshState, l.stateAt = false, nil, false, nil
 	fmt.Fprintf(l.Log, "Destroying what the attempt in %s created, in the background …\n", InfraLabel(p.Cloud, p.Region, p.Zone))
-	l.startRetired(ctx, rec, true)
+	l.startRetired(ctx, rec, true, global)
 	return true, nil
 }
 
-func (l *Launcher) startRetired(ctx context.Context, rec state.Retired, fresh bool) {
-	r := &retirement{rec: rec, done: make(chan struct{})}
+func (l *Launcher) startRetired(ctx context.Context, rec state.Retired, fresh, global bool) {
+	r := &retirement{rec: rec, done: make(chan struct{}), global: global}
 	l.retiring = append(l.retiring, r)
 	tc := l.WS.tc
 	go func() {
@@ -111,27 +133,30 @@ func (l *Launcher) resumeRetired(ctx context.Context) error {
 	}
 	for _, rec := range recs {
 		fmt.Fprintf(l.Log, "Finishing the destroy of an earlier failed attempt of %s in %s, in the background …\n", l.Cluster, InfraLabel(rec.Cloud, rec.Region, rec.Zone))
-		l.startRetired(ctx, rec, false)
+		l.startRetired(ctx, rec, false, true) // what it holds is not known here
 	}
 	return nil
 }
 
 // waitRetired waits for this process's background destroys in region key
-// (cloud/region; "" waits for all) and returns what failed. A failed one
+// (cloud/region; "" waits for all), and for those that may hold globally
+// named resources wherever key is, and returns what failed. A failed one
 // keeps its row and directory: the next apply or down retries it.
 func (l *Launcher) waitRetired(ctx context.Context, key string) error {
 	var errs []error
 	keep := l.retiring[:0]
 	for _, r := range l.retiring {
-		if key != "" && r.key() != key {
+		if !r.blocks(key) {
 			keep = append(keep, r)
 			continue
 		}
 		select {
 		case <-r.done:
 		default:
-			if key != "" {
+			if key == r.key() {
 				fmt.Fprintf(l.Log, "Waiting for the destroy of the failed attempt in %s before trying %s again …\n", InfraLabel(r.rec.Cloud, r.rec.Region, r.rec.Zone), InfraLabel(r.rec.Cloud, r.rec.Region, ""))
+			} else if key != "" {
+				fmt.Fprintf(l.Log, "Waiting for the destroy of the failed attempt in %s: it holds bucket names the next attempt creates again …\n", InfraLabel(r.rec.Cloud, r.rec.Region, r.rec.Zone))
 			}
 			select {
 			case <-r.done:

@@ -313,3 +313,38 @@ func TestAttemptApplyWithoutProviderRetries(t *testing.T) {
 		}
 	}
 }
+
+// A failed attempt that created a bucket holds a name global to the
+// cloud: the next region's attempt, which creates the same bucket, waits
+// for that destroy (else S3 answers BucketAlreadyOwnedByYou).
+func TestNextRegionWaitsForRetiredBuckets(t *testing.T) {
+	gate := filepath.Join(t.TempDir(), "gate")
+	e := newRetireEnv(t, map[string]string{"us-east-1a": ice("us-east-1a")}, map[string]string{"FAKE_TF_DESTROY_GATE": gate, "FAKE_TF_BUCKET": "skyplan-data"})
+	l := e.launcher(t, twoRegions())
+	go func() { time.Sleep(300 * time.Millisecond); os.WriteFile(gate, nil, 0o644) }()
+	out, err := l.Launch(context.Background())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, e.log)
+	}
+	if out.Placement.Region != "us-east-2" {
+		t.Fatalf("landed in %+v", out.Placement)
+	}
+	calls := readCalls(t, e.logPath)
+	destroyDone, secondApply, applies := -1, -1, 0
+	for i, c := range calls {
+		if c.Args[0] == "destroy-done" && destroyDone < 0 {
+			destroyDone = i
+		}
+		if c.Args[0] == "apply" {
+			if applies++; applies == 2 {
+				secondApply = i
+			}
+		}
+	}
+	if destroyDone < 0 || secondApply < 0 || destroyDone > secondApply {
+		t.Fatalf("the retired destroy (done at call %d) must end before the us-east-2 apply (call %d): %+v", destroyDone, secondApply, calls)
+	}
+	if !strings.Contains(e.log.String(), "Waiting for the destroy of the failed attempt in AWS (us-east-1a): it holds bucket names") {
+		t.Errorf("log:\n%s", e.log)
+	}
+}

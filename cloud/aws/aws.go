@@ -34,6 +34,9 @@ func (Cloud) HasZones() bool           { return true }
 
 func (Cloud) Stores() []cloud.Store { return []cloud.Store{S3{}, R2{}} }
 
+// GloballyNamedTypes: bucket names are unique across the whole cloud.
+func (Cloud) GloballyNamedTypes() []string { return []string{"aws_s3_bucket"} }
+
 // CanStop: on-demand instances only; SkyPilot refuses to stop spot too.
 func (Cloud) CanStop(spot bool) (bool, string) {
 	if spot {

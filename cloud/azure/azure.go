@@ -34,6 +34,9 @@ func (Cloud) HasZones() bool      { return false }
 
 func (Cloud) Stores() []cloud.Store { return []cloud.Store{Blob{}} }
 
+// GloballyNamedTypes: storage account names are unique across Azure.
+func (Cloud) GloballyNamedTypes() []string { return []string{"azurerm_storage_account"} }
+
 // HeadCommand needs a managed identity with Virtual Machine Contributor on
 // the resource group.
 func (Cloud) HeadCommand(region, zone, ids string, down bool) string {

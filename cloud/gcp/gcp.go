@@ -31,6 +31,9 @@ func (Cloud) HasZones() bool      { return true }
 
 func (Cloud) Stores() []cloud.Store { return []cloud.Store{GCS{}} }
 
+// GloballyNamedTypes: bucket names are unique across the whole cloud.
+func (Cloud) GloballyNamedTypes() []string { return []string{"google_storage_bucket"} }
+
 // HeadCommand needs a service account with compute.instances.stop/delete.
 func (Cloud) HeadCommand(region, zone, ids string, down bool) string {
 	verb := "stop"
