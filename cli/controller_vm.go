@@ -1,9 +1,9 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -164,7 +164,7 @@ func controllerUp(io *IO, cfg config.Config, cc config.ControllerConfig) (*remot
 	if err := rec.Save(home); err != nil {
 		return nil, err
 	}
-	sh, err := m.ControllerShell(ctx, name, spec.Cloud, *vm, 10*time.Minute)
+	sh, err := controllerShell(ctx, m, name, spec.Cloud, *vm, 10*time.Minute)
 	if err != nil {
 		return nil, Exit(ExitFailure, append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "Controller VM not reachable over SSH",
 			Detail: fmt.Sprintf("%v. The VM is applied (instance %s); run `skyplan controller up` again once SSH from this machine is allowed (ssh_cidrs), or `skyplan controller down`.", err, vm.InstanceID)}))
@@ -281,7 +281,13 @@ func openRecorded(io *IO, infra string) (*remote.Record, error) {
 // status, logs and forwarded job commands all reach it this way).
 func recordedShell(io *IO, m *cluster.Manager, rec *remote.Record) (remote.Shell, error) {
 	vm := cluster.ControllerVM{InstanceID: rec.InstanceID, PublicIP: rec.PublicIP, PrivateIP: rec.PrivateIP, SSHUser: rec.SSHUser}
-	return m.ControllerShell(io.Interrupted, rec.Name, rec.Cloud, vm, 20*time.Second)
+	return controllerShell(io.Interrupted, m, rec.Name, rec.Cloud, vm, 20*time.Second)
+}
+
+// controllerShell opens SSH to the controller VM (Manager.ControllerShell).
+// Tests replace it with a shell that records every remote command line.
+var controllerShell = func(ctx context.Context, m *cluster.Manager, name, cloudName string, vm cluster.ControllerVM, timeout time.Duration) (remote.Shell, error) {
+	return m.ControllerShell(ctx, name, cloudName, vm, timeout)
 }
 
 func runControllerStatus(o *ControllerVMOptions) error {
@@ -394,47 +400,4 @@ func runControllerLogs(o *ControllerVMOptions) error {
 		return Exit(ExitFailure, diag.Diagnostics{}.Append(err))
 	}
 	return nil
-}
-
-// forwardLaunch forwards `jobs launch` to the controller VM: the task file
-// is uploaded, the command line keeps every flag, gains -y (confirmed
-// here) and the SSH sources resolved here plus the VM's own address (it
-// is the one that SSHes to the job's clusters).
-func forwardLaunch(io *IO, path string, sshCIDRs []string) (handled bool, err error) {
-	rc, err := openRemote(io, true)
-	if err != nil || rc == nil {
-		return err != nil, err
-	}
-	defer rc.sh.Close()
-	body, err := os.ReadFile(path)
-	if err != nil {
-		return true, err
-	}
-	rpath, err := remote.Upload(io.Interrupted, rc.sh, filepath.Base(path), body)
-	if err != nil {
-		return true, Exit(ExitFailure, diag.Diagnostics{}.Append(fmt.Errorf("copying %s to the controller VM: %w", path, err)))
-	}
-	var args []string
-	replaced := false
-	for _, a := range io.argv[1:] {
-		if a == path && !replaced {
-			a, replaced = rpath, true
-		}
-		args = append(args, a)
-	}
-	args = append(args, "-y")
-	for _, c := range sshCIDRs {
-		args = append(args, "--ssh-cidr", c)
-	}
-	if rc.rec.PublicIP != "" {
-		args = append(args, "--ssh-cidr", rc.rec.PublicIP+"/32")
-	}
-	code, err := remote.Exec(io.Interrupted, rc.sh, args, nil, io.Out, io.Err)
-	if err != nil {
-		return true, Exit(ExitFailure, diag.Diagnostics{}.Append(fmt.Errorf("running jobs launch on the controller VM: %w", err)))
-	}
-	if code != 0 {
-		return true, Exit(code, nil)
-	}
-	return true, nil
 }

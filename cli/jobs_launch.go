@@ -122,12 +122,23 @@ func runJobsLaunch(o *JobsLaunchOptions) error {
 			return abortedOr(err)
 		}
 	}
+	now := time.Now().UTC()
+	stripped, secrets := jobs.StripSecrets(t)
+	spec := jobs.Spec{Task: stripped, Recovery: rc, PinnedRegion: pinnedRegion(t), SSHCIDRs: ssh.CIDRs,
+		TaskID: fmt.Sprintf("sky-managed-%s_%s", now.Format("2006-01-02-15-04-05-000000"), name)}
 	// With a controller VM configured, the job is recorded there (brought
-	// up on this first launch): the task file travels over SSH and the
-	// VM's skyplan runs this same command, confirmed here already.
-	if handled, err := forwardLaunch(io, path, ssh.CIDRs); handled {
+	// up on this first launch): the planned spec and its secrets travel on
+	// the SSH channel's stdin, never on the remote command line.
+	if handled, err := forwardLaunch(io, submission{Name: name, Spec: spec, Secrets: secrets, Detach: o.Detach}); handled {
 		return withWarnings(ds, err)
 	}
+	return withWarnings(ds, recordJob(io, submission{Name: name, Spec: spec, Secrets: secrets, Detach: o.Detach}, now))
+}
+
+// recordJob records a planned job with its secrets, hands it to the
+// controller daemon (started if needed) and follows it unless detached:
+// the end of a local `jobs launch`, and `jobs submit` on a controller VM.
+func recordJob(io *IO, sub submission, now time.Time) error {
 	store, err := openStore()
 	if err != nil {
 		return err
@@ -137,14 +148,10 @@ func runJobsLaunch(o *JobsLaunchOptions) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now().UTC()
-	stripped, secrets := jobs.StripSecrets(t)
-	spec := jobs.Spec{Task: stripped, Recovery: rc, PinnedRegion: pinnedRegion(t), SSHCIDRs: ssh.CIDRs,
-		TaskID: fmt.Sprintf("sky-managed-%s_%s", now.Format("2006-01-02-15-04-05-000000"), name)}
-	if err := jobs.SaveSecrets(skyhome.Dir(), spec.TaskID, secrets); err != nil {
+	if err := jobs.SaveSecrets(skyhome.Dir(), sub.Spec.TaskID, sub.Secrets); err != nil {
 		return err
 	}
-	id, err := js.Add(name, spec, now)
+	id, err := js.Add(sub.Name, sub.Spec, now)
 	if err != nil {
 		return err
 	}
@@ -153,11 +160,11 @@ func runJobsLaunch(o *JobsLaunchOptions) error {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Controller did not start",
 			Detail: fmt.Sprintf("Job %d is recorded (PENDING) but the controller could not be started: %v. The next `skyplan jobs launch` or `skyplan jobs queue` starts it again.", id, err)}})
 	}
-	if o.Detach {
+	if sub.Detach {
 		fmt.Fprintf(io.Err, "Job %d handed to the controller. Follow it with `skyplan jobs logs %d`; list jobs with `skyplan jobs queue`.\n", id, id)
-		return done(ds)
+		return nil
 	}
-	return withWarnings(ds, followJob(io, js, id, 0, true))
+	return followJob(io, js, id, 0, true)
 }
 
 func infraLabel(p *optimizer.Placement) string {
