@@ -36,6 +36,8 @@ type fakeClusters struct {
 	setupFor time.Duration
 	setupOn  func(cluster string) bool
 	clock    controller.Clock
+	// healthErrs: this many Healthy calls fail (the cloud cannot be asked).
+	healthErrs int
 }
 
 type fakeCluster struct {
@@ -151,12 +153,19 @@ func (f *fakeClusters) JobStatus(ctx context.Context, cluster string, id int) (H
 		j.status, j.code = f.outcome(cluster, j.submit)
 	}
 	code := j.code
+	if code < 0 { // the drivers vanished without an exit code
+		return HeadStatus{Status: j.status}, nil
+	}
 	return HeadStatus{Status: j.status, ExitCode: &code}, nil
 }
 
 func (f *fakeClusters) Healthy(ctx context.Context, cluster string) (Health, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.healthErrs > 0 {
+		f.healthErrs--
+		return Health{}, fmt.Errorf("DescribeInstances: request timed out")
+	}
 	c, ok := f.live[cluster]
 	if !ok || c.gone {
 		return Health{Up: false, Detail: "instance terminated"}, nil

@@ -26,6 +26,9 @@ type worker struct {
 	launchFailures   int
 	submitFailures   int
 	detectedAt       time.Time // when the current failure was first seen
+	// unconfirmedSince: the head reports a failed run that the cloud has
+	// not yet confirmed to be the user's (see userFailure).
+	unconfirmedSince time.Time
 	follow           *follower
 	log              *jobLog
 	// bg: teardowns of earlier attempts running beside the next launch.
@@ -313,6 +316,7 @@ func (w *worker) poll(ctx context.Context, j *Job, a *Attempt, now time.Time) (t
 	now = w.o.Clock.Now()
 	switch hs.Status {
 	case "RUNNING":
+		w.unconfirmedSince = time.Time{}
 		if j.Status != Running {
 			a.RunningAt = &now
 			if a.UpAt != nil {
@@ -331,7 +335,7 @@ func (w *worker) poll(ctx context.Context, j *Job, a *Attempt, now time.Time) (t
 		}
 		return 0, false, w.finish(ctx, j, a, Succeeded, "", hs.ExitCode, now)
 	case "FAILED", "FAILED_SETUP", "FAILED_DRIVER":
-		return 0, false, w.userFailure(ctx, j, a, hs, now)
+		return w.userFailure(ctx, j, a, hs, now)
 	case "CANCELLED":
 		return 0, false, w.finish(ctx, j, a, Cancelled, "", hs.ExitCode, now)
 	}
@@ -374,11 +378,43 @@ func (w *worker) unreachable(ctx context.Context, j *Job, a *Attempt, perr error
 }
 
 // userFailure: the run (or setup) exited non-zero. A preempted worker can
-// make a healthy head report FAILED, so the cloud is asked first.
-func (w *worker) userFailure(ctx context.Context, j *Job, a *Attempt, hs HeadStatus, now time.Time) error {
-	if h, err := w.o.Clusters.Healthy(ctx, a.Cluster); err == nil && !h.Up {
-		return w.recover(ctx, j, a, "preempted: "+h.Detail, true, false, hs.ExitCode, now)
+// make a healthy head report FAILED, so the cloud is asked first. Two
+// answers prove nothing yet and are asked again, for up to
+// UnreachableGrace, before the failure is taken for the user's: the cloud
+// could not be asked, or the head reports the job's processes gone
+// without an exit code (what a machine going down looks like from the
+// inside, seconds before the cloud lists the instance as terminated).
+func (w *worker) userFailure(ctx context.Context, j *Job, a *Attempt, hs HeadStatus, now time.Time) (time.Duration, bool, error) {
+	h, herr := w.o.Clusters.Healthy(ctx, a.Cluster)
+	if ctx.Err() != nil {
+		return 0, false, ctx.Err()
 	}
+	if herr == nil && !h.Up {
+		w.unconfirmedSince = time.Time{}
+		return 0, false, w.recover(ctx, j, a, "preempted: "+h.Detail, true, false, hs.ExitCode, now)
+	}
+	if herr != nil || hs.ExitCode == nil {
+		if w.unconfirmedSince.IsZero() {
+			w.unconfirmedSince = now
+			if w.detectedAt.IsZero() {
+				w.detectedAt = now
+			}
+		}
+		if waited := now.Sub(w.unconfirmedSince); waited < w.o.UnreachableGrace {
+			why := "the cloud reports every instance running" + h.via()
+			if herr != nil {
+				why = "the cloud could not be asked (" + oneLine(herr) + ")"
+			}
+			what := "without an exit code"
+			if hs.ExitCode != nil {
+				what = "with exit code " + strconv.Itoa(*hs.ExitCode)
+			}
+			w.log.printf("attempt %d: the head reports %s %s and %s; asking again before calling it the user's failure (%s of %s)",
+				a.N, hs.Status, what, why, waited.Round(time.Second), w.o.UnreachableGrace)
+			return max(0, w.nextPoll.Sub(now)), false, nil
+		}
+	}
+	w.unconfirmedSince = time.Time{}
 	code := "unknown"
 	if hs.ExitCode != nil {
 		code = strconv.Itoa(*hs.ExitCode)
@@ -386,9 +422,9 @@ func (w *worker) userFailure(ctx context.Context, j *Job, a *Attempt, hs HeadSta
 	rc := j.Spec.Recovery
 	switch {
 	case rc.recoverExit(hs.ExitCode):
-		return w.recover(ctx, j, a, "exit code "+code+" is in recover_on_exit_codes", false, false, hs.ExitCode, now)
+		return 0, false, w.recover(ctx, j, a, "exit code "+code+" is in recover_on_exit_codes", false, false, hs.ExitCode, now)
 	case j.Restarts < rc.MaxRestartsOnErrors:
-		return w.recover(ctx, j, a, fmt.Sprintf("user code failed with exit code %s (restart %d of %d)", code,
+		return 0, false, w.recover(ctx, j, a, fmt.Sprintf("user code failed with exit code %s (restart %d of %d)", code,
 			j.Restarts+1, rc.MaxRestartsOnErrors), false, true, hs.ExitCode, now)
 	}
 	status, what := Failed, "the run"
@@ -396,10 +432,13 @@ func (w *worker) userFailure(ctx context.Context, j *Job, a *Attempt, hs HeadSta
 		status, what = FailedSetup, "setup"
 	}
 	reason := fmt.Sprintf("%s exited with code %s", what, code)
+	if hs.ExitCode == nil {
+		reason = what + " ended without an exit code (its processes were killed on the node) while the cloud reports every node running"
+	}
 	if rc.MaxRestartsOnErrors > 0 {
 		reason += fmt.Sprintf(" after %d restart(s) (max_restarts_on_errors: %d)", j.Restarts, rc.MaxRestartsOnErrors)
 	}
-	return w.finish(ctx, j, a, status, reason, hs.ExitCode, now)
+	return 0, false, w.finish(ctx, j, a, status, reason, hs.ExitCode, now)
 }
 
 // recover ends attempt a and moves the job to RECOVERING in one write;
@@ -418,7 +457,7 @@ func (w *worker) recover(ctx context.Context, j *Job, a *Attempt, reason string,
 			j.Restarts++
 		}
 	}, a)
-	w.unreachableSince, w.detectedAt = time.Time{}, time.Time{}
+	w.unreachableSince, w.detectedAt, w.unconfirmedSince = time.Time{}, time.Time{}, time.Time{}
 	return err
 }
 

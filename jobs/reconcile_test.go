@@ -321,3 +321,91 @@ func TestRestartBetweenSubmitAndRecordFindsTheJob(t *testing.T) {
 }
 
 var _ = fmt.Sprint
+
+// A machine going down kills the job's processes seconds before the cloud
+// lists it as terminated: the head reports FAILED without an exit code.
+// That is not taken for the user's failure while the cloud has not
+// answered; once it confirms the loss, the job recovers.
+func TestFailedWithoutExitCodeWaitsForTheCloud(t *testing.T) {
+	h := newHarness(t)
+	h.fake.runFor = time.Minute
+	h.fake.outcome = func(_ string, submit int) (string, int) {
+		if submit == 1 {
+			return "FAILED", -1
+		}
+		return "SUCCEEDED", 0
+	}
+	id := h.submit(Recovery{})
+	w := h.worker(h.ctl, id)
+	h.drive(w, 20, is(Running))
+	h.drive(w, 200, func(j *Job) bool { return !w.unconfirmedSince.IsZero() })
+	for i := 0; i < 10; i++ { // about 10 s, inside the 30 s grace
+		wait, _, err := w.Step(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.clk.Advance(wait)
+	}
+	j, _ := h.store.Get(id)
+	if j.Status != Running {
+		t.Fatalf("the unconfirmed failure ended the job: %s (%s)", j.Status, j.FailureReason)
+	}
+	h.fake.cluster(ClusterName(id, 1)).gone = true
+	j = h.drive(w, 2000, nil)
+	if j.Status != Succeeded || j.Recoveries != 1 || j.Restarts != 0 {
+		t.Fatalf("job %s (%s) recoveries %d restarts %d", j.Status, j.FailureReason, j.Recoveries, j.Restarts)
+	}
+	atts, _ := h.store.Attempts(id)
+	if !atts[0].Preempted {
+		t.Fatalf("attempt 1 not recorded as preempted: %+v", atts[0])
+	}
+}
+
+// The head reports FAILED with an exit code (137: a worker killed as its
+// machine went down) while the cloud cannot be asked: the controller asks
+// again rather than calling it the user's failure, and recovers once the
+// cloud answers that the instance is gone.
+func TestFailedWhileTheCloudCannotBeAskedIsRetried(t *testing.T) {
+	h := newHarness(t)
+	h.fake.outcome = func(_ string, submit int) (string, int) {
+		if submit == 1 {
+			return "FAILED", 137
+		}
+		return "SUCCEEDED", 0
+	}
+	id := h.submit(Recovery{})
+	w := h.worker(h.ctl, id)
+	h.drive(w, 20, is(Running))
+	h.fake.mu.Lock()
+	h.fake.healthErrs = 5
+	h.fake.mu.Unlock()
+	h.drive(w, 200, func(j *Job) bool { return !w.unconfirmedSince.IsZero() })
+	h.fake.cluster(ClusterName(id, 1)).gone = true
+	j := h.drive(w, 2000, nil)
+	if j.Status != Succeeded || j.Recoveries != 1 {
+		t.Fatalf("job %s (%s) recoveries %d", j.Status, j.FailureReason, j.Recoveries)
+	}
+	b, _ := os.ReadFile(ControllerLog(h.home, id))
+	if !strings.Contains(string(b), "the cloud could not be asked") {
+		t.Errorf("controller log does not explain the wait:\n%s", b)
+	}
+}
+
+// A job whose processes vanish without an exit code while the cloud keeps
+// reporting the node running fails after the grace, saying so.
+func TestFailedWithoutExitCodeOnARunningNodeFailsAfterGrace(t *testing.T) {
+	h := newHarness(t)
+	h.fake.outcome = func(string, int) (string, int) { return "FAILED", -1 }
+	id := h.submit(Recovery{})
+	w := h.worker(h.ctl, id)
+	h.drive(w, 20, is(Running))
+	h.drive(w, 200, func(j *Job) bool { return !w.unconfirmedSince.IsZero() })
+	seen := w.unconfirmedSince
+	j := h.drive(w, 2000, nil)
+	if j.Status != Failed || j.Recoveries != 0 || !strings.Contains(j.FailureReason, "without an exit code") {
+		t.Fatalf("job %s (%s) recoveries %d", j.Status, j.FailureReason, j.Recoveries)
+	}
+	if d := h.clk.Now().Sub(seen); d < 30*time.Second {
+		t.Fatalf("failed %s after the head first reported it, inside the 30 s grace", d)
+	}
+}
