@@ -47,6 +47,11 @@ func init() {
 				Usage:  "print whether this SKYPLAN_HOME's daemon runs, as JSON (used over SSH by controller up/status)",
 				Hidden: true,
 				Action: func(*cli.Context) error { return probeController(io) },
+			}, {
+				Name:   "active",
+				Usage:  "print this SKYPLAN_HOME's unfinished jobs and services as JSON (used over SSH by controller down)",
+				Hidden: true,
+				Action: func(*cli.Context) error { return runControllerActive(io) },
 			}}, controllerVMCommands(io)...),
 		}
 	})

@@ -203,3 +203,78 @@ func TestForwardedLaunchKeepsSecretsOffTheCommandLine(t *testing.T) {
 		t.Errorf("job SSH sources %v lack %v (the client's and the VM's own)", j.Spec.SSHCIDRs, want)
 	}
 }
+
+// daemonCancels plays the VM's daemon for cancellations: a job whose
+// cancel was requested ends CANCELLED (its clusters "destroyed").
+func (v *fakeVM) daemonCancels(stop <-chan struct{}) {
+	st, err := state.Open(filepath.Join(v.skyHome, "state.db"))
+	if err != nil {
+		v.t.Error(err)
+		return
+	}
+	defer st.Close()
+	js, err := jobs.OpenStore(st)
+	if err != nil {
+		v.t.Error(err)
+		return
+	}
+	for {
+		select {
+		case <-stop:
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+		list, _ := js.List()
+		for _, j := range list {
+			if j.CancelRequested && !j.Status.Terminal() {
+				if _, err := js.Transition(j.ID, jobs.Cancelled, "cancelled", time.Now(), nil); err != nil {
+					v.t.Error(err)
+				}
+			}
+		}
+	}
+}
+
+// controller down refuses while the VM has unfinished jobs, naming them;
+// --force cancels them through the VM's daemon, waits until they are
+// terminal, then destroys the VM.
+func TestControllerDownRefusesWhileJobsRun(t *testing.T) {
+	v := newFakeVM(t)
+	taskFile := filepath.Join(t.TempDir(), "task.yaml")
+	if err := os.WriteFile(taskFile, []byte("name: busy\nresources:\n  infra: aws/us-east-1\n  cpus: 2\nrun: sleep 600\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runSky(t, "jobs", "launch", taskFile, "-y", "-d", "--ssh-cidr", "203.0.113.9/32"); code != 0 {
+		t.Fatalf("jobs launch: exit %d\n%s\n%s", code, out, errOut)
+	}
+	client := os.Getenv("SKYPLAN_HOME")
+	code, out, errOut := runSky(t, "controller", "down", "-y")
+	if code == 0 || !strings.Contains(errOut, "managed job 1 (busy): PENDING") || !strings.Contains(errOut, "--force") {
+		t.Fatalf("controller down with a PENDING job: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if rec, _ := remote.LoadRecord(client, remote.DefaultName()); rec == nil || rec.Phase != "up" {
+		t.Fatalf("a refused down changed the record: %+v", rec)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { defer close(done); v.daemonCancels(stop) }()
+	code, out, errOut = runSky(t, "controller", "down", "-y", "--force")
+	close(stop)
+	<-done
+	if code != 0 || !strings.Contains(out, "is down; nothing of it is left") {
+		t.Fatalf("controller down --force: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if j := v.jobs()[0]; j.Status != jobs.Cancelled {
+		t.Errorf("job after down --force: %s, want CANCELLED", j.Status)
+	}
+	if rec, _ := remote.LoadRecord(client, remote.DefaultName()); rec != nil {
+		t.Errorf("record left after down --force: %+v", rec)
+	}
+	var cancelled bool
+	for _, c := range v.cmds {
+		cancelled = cancelled || strings.Contains(c, "'jobs' 'cancel' '-a' '-y'")
+	}
+	if !cancelled {
+		t.Errorf("down --force did not cancel on the VM: %q", v.cmds)
+	}
+}

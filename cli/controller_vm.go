@@ -25,6 +25,7 @@ type ControllerVMOptions struct {
 	Infra      string
 	KeepVolume bool
 	Yes        bool
+	Force      bool
 	Lines      int
 	Follow     bool
 }
@@ -47,10 +48,11 @@ func controllerVMCommands(io *IO) []*cli.Command {
 		Action: func(*cli.Context) error { return runControllerStatus(o) },
 	}, {
 		Name:  "down",
-		Usage: "destroy the controller VM (and its state volume unless --keep-volume)",
+		Usage: "destroy the controller VM (and its state volume unless --keep-volume); refuses while it has unfinished jobs or services unless --force",
 		Flags: []cli.Flag{infra,
 			&cli.BoolFlag{Name: "keep-volume", Destination: &o.KeepVolume, Usage: "keep the state volume (jobs, services, logs) for a later `controller up`"},
-			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Destination: &o.Yes, Usage: "do not ask for confirmation"}},
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Destination: &o.Yes, Usage: "do not ask for confirmation"},
+			&cli.BoolFlag{Name: "force", Destination: &o.Force, Usage: "cancel the VM's unfinished jobs and take its services down (waiting until their clusters are gone), then destroy it; with the VM unreachable, destroy it unchecked"}},
 		Action: func(*cli.Context) error { return runControllerDown(o) },
 	}, {
 		Name:  "logs",
@@ -332,52 +334,6 @@ func runControllerStatus(o *ControllerVMOptions) error {
 	}
 	fmt.Fprintf(io.Out, "Daemon:      %s under %s, skyplan %s (%s, %s)\nState:       %s on the state volume\n", state, rec.Supervisor, p.Version, sha, same, p.Home)
 	return nil
-}
-
-func runControllerDown(o *ControllerVMOptions) error {
-	io := o.IO
-	rec, err := openRecorded(io, o.Infra)
-	if err != nil {
-		return err
-	}
-	if !o.Yes {
-		what := "the controller VM and its state volume (every job and service record on it)"
-		if o.KeepVolume {
-			what = "the controller VM (keeping its state volume)"
-		}
-		if ok, err := confirm(io, fmt.Sprintf("Destroy %s of %s?", what, rec.Name)); err != nil || !ok {
-			return abortedOr(err)
-		}
-	}
-	m, closeM, err := openManager(io, false)
-	if err != nil {
-		return err
-	}
-	defer closeM()
-	rec.Phase = "destroying"
-	if err := rec.Save(skyhome.Dir()); err != nil {
-		return err
-	}
-	spec := cluster.ControllerSpec{Cloud: rec.Cloud, Region: rec.Region, InstanceType: rec.InstanceType}
-	ds := m.ControllerDestroy(io.Interrupted, cluster.ControllerVMRequest{Name: rec.Name, Spec: spec,
-		Dir: remote.RecordDir(skyhome.Dir(), rec.Name), KeepVolume: o.KeepVolume, Log: io.Err})
-	if ds.HasErrors() {
-		return Exit(ExitFailure, ds)
-	}
-	os.Remove(cluster.ControllerKnownHosts(rec.Name))
-	if o.KeepVolume {
-		rec.Phase, rec.InstanceID, rec.PublicIP, rec.PrivateIP = "volume-kept", "", "", ""
-		if err := rec.Save(skyhome.Dir()); err != nil {
-			return err
-		}
-		fmt.Fprintf(io.Out, "Controller %s is down; its state volume is kept (`skyplan controller up` reattaches it).\n", rec.Name)
-		return done(ds)
-	}
-	if err := os.RemoveAll(remote.RecordDir(skyhome.Dir(), rec.Name)); err != nil {
-		return err
-	}
-	fmt.Fprintf(io.Out, "Controller %s is down; nothing of it is left.\n", rec.Name)
-	return done(ds)
 }
 
 func runControllerLogs(o *ControllerVMOptions) error {

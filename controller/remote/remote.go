@@ -232,3 +232,40 @@ func Upload(ctx context.Context, sh Shell, name string, body []byte) (string, er
 	}
 	return strings.TrimSpace(out), nil
 }
+
+// Active is the work a controller VM still does: managed jobs that are
+// not terminal and services not yet torn down (`skyplan controller active`
+// on the VM). `controller down` refuses while there is any.
+type Active struct {
+	Jobs     []ActiveJob     `json:"jobs"`
+	Services []ActiveService `json:"services"`
+}
+
+// ActiveJob is an unfinished managed job.
+type ActiveJob struct {
+	ID     int64  `json:"id"`
+	Name   string `json:"name"`
+	Status string `json:"status"`
+}
+
+// ActiveService is a service the daemon still runs (or is tearing down).
+type ActiveService struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+}
+
+// Empty: nothing runs.
+func (a Active) Empty() bool { return len(a.Jobs) == 0 && len(a.Services) == 0 }
+
+// ActiveWork asks the VM's skyplan what is still running there.
+func ActiveWork(ctx context.Context, sh Shell) (Active, error) {
+	var a Active
+	out, err := output(ctx, sh, execCmd([]string{"controller", "active"}), nil)
+	if err != nil {
+		return a, err
+	}
+	if err := json.Unmarshal([]byte(out), &a); err != nil {
+		return a, fmt.Errorf("reading the controller's active jobs %q: %w", strings.TrimSpace(out), err)
+	}
+	return a, nil
+}
