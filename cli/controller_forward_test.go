@@ -278,3 +278,75 @@ func TestControllerDownRefusesWhileJobsRun(t *testing.T) {
 		t.Errorf("down --force did not cancel on the VM: %q", v.cmds)
 	}
 }
+
+// A forwarded launch copies the task's local sources to the VM (the
+// workdir, a relative file mount file and a mounted directory) into the
+// job's uploads directory on the state volume and rewrites the task to
+// name those copies: the VM's daemon syncs them to each attempt.
+func TestForwardedLaunchCopiesLocalSources(t *testing.T) {
+	v := newFakeVM(t)
+	dir := t.TempDir()
+	for p, body := range map[string]string{
+		"wd/hello.txt":         "hello from the workdir 9f3a\n",
+		"wd/.skyignore":        "ignored.txt\n",
+		"wd/ignored.txt":       "never copied\n",
+		"data/input.txt":       "input 77\n",
+		"models/a/weights.bin": "w1\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	taskFile := filepath.Join(dir, "task.yaml")
+	body := "name: files\nresources:\n  infra: aws/us-east-1\n  cpus: 2\nworkdir: wd\nfile_mounts:\n  /data/input.txt: data/input.txt\n  ~/models: " +
+		filepath.Join(dir, "models") + "\n  /remote: s3://some-bucket/prefix\nrun: cat hello.txt\n"
+	if err := os.WriteFile(taskFile, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	code, out, errOut := runSky(t, "jobs", "launch", "task.yaml", "-y", "-d", "--ssh-cidr", "203.0.113.9/32")
+	if code != 0 || !strings.Contains(errOut, "Copied 3 local source(s)") {
+		t.Fatalf("jobs launch: exit %d\n%s\n%s", code, out, errOut)
+	}
+	j := v.jobs()[0]
+	uploads := jobs.UploadsDir(v.skyHome, j.Spec.TaskID)
+	read := func(p string) string {
+		t.Helper()
+		if !strings.HasPrefix(p, uploads+"/") {
+			t.Errorf("%s is not under the job's uploads directory %s on the VM", p, uploads)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Errorf("on the VM: %v", err)
+		}
+		return string(b)
+	}
+	wd := j.Spec.Task.Workdir.Path
+	if got := read(filepath.Join(wd, "hello.txt")); got != "hello from the workdir 9f3a\n" {
+		t.Errorf("workdir copy on the VM: hello.txt = %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(wd, "ignored.txt")); err == nil {
+		t.Errorf("the .skyignore'd file was copied to the VM")
+	}
+	mounts := map[string]string{}
+	for _, fm := range j.Spec.Task.FileMounts {
+		mounts[fm.Dst] = fm.Src
+	}
+	if got := read(mounts["/data/input.txt"]); got != "input 77\n" {
+		t.Errorf("file mount copy on the VM: %q", got)
+	}
+	if got := read(filepath.Join(mounts["~/models"], "a", "weights.bin")); got != "w1\n" {
+		t.Errorf("directory mount copy on the VM: %q", got)
+	}
+	if mounts["/remote"] != "s3://some-bucket/prefix" {
+		t.Errorf("a bucket source was rewritten: %q", mounts["/remote"])
+	}
+	// The job's end removes its uploads with its secrets.
+	jobs.DropSecrets(v.skyHome, j.Spec.TaskID)
+	if _, err := os.Stat(uploads); err == nil {
+		t.Errorf("uploads left after the job ended: %s", uploads)
+	}
+}

@@ -55,7 +55,7 @@ func runJobsSubmit(io *IO) error {
 
 // forwardLaunch records sub on the controller VM when one is configured
 // (handled is false for a local controller): the task's local sources
-// are copied to the VM first (uploadJobFiles), then `jobs submit` reads
+// are copied to the VM first (uploadJobSources), then `jobs submit` reads
 // the job on stdin. The VM is the one that SSHes to the job's clusters,
 // so its own address joins the job's SSH sources.
 func forwardLaunch(io *IO, sub submission) (handled bool, err error) {
@@ -67,6 +67,14 @@ func forwardLaunch(io *IO, sub submission) (handled bool, err error) {
 	if rc.rec.PublicIP != "" {
 		sub.Spec.SSHCIDRs = append(append([]string{}, sub.Spec.SSHCIDRs...), rc.rec.PublicIP+"/32")
 	}
+	t, n, err := uploadJobSources(io.Interrupted, rc.sh, sub.Spec)
+	if err != nil {
+		return true, Exit(ExitFailure, diag.Diagnostics{}.Append(err))
+	}
+	if n > 0 {
+		fmt.Fprintf(io.Err, "Copied %d local source(s) of the task to the controller VM.\n", n)
+	}
+	sub.Spec.Task = t
 	body, err := json.Marshal(sub)
 	if err != nil {
 		return true, err

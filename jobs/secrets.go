@@ -61,8 +61,19 @@ func LoadSecrets(home, taskID string) (map[string]string, error) {
 	return vals, json.Unmarshal(b, &vals)
 }
 
-// DropSecrets removes them (the job ended).
-func DropSecrets(home, taskID string) { os.Remove(secretsPath(home, taskID)) }
+// DropSecrets removes them and the job's uploaded local sources (the job
+// ended).
+func DropSecrets(home, taskID string) {
+	os.Remove(secretsPath(home, taskID))
+	os.RemoveAll(UploadsDir(home, taskID))
+}
+
+// UploadsDir holds, on a controller VM, the local sources (workdir,
+// file_mounts) a forwarded launch copied there for the job; its task
+// names them by their paths under it.
+func UploadsDir(home, taskID string) string {
+	return filepath.Join(home, "managed_jobs", "uploads", taskID)
+}
 
 func withSecrets(t *task.Task, vals map[string]string) *task.Task {
 	if len(vals) == 0 {

@@ -174,3 +174,14 @@ func allNodes(n int) []int {
 	}
 	return out
 }
+
+// TarTree archives a directory's contents (honouring .skyignore /
+// .gitignore when ignore) into a temporary file, as a workdir sync does;
+// the caller removes the file. The controller VM's upload of a forwarded
+// job's local sources uses it.
+func TarTree(src string, ignore bool) (path string, size int64, err error) {
+	return tarTree(src, ignore)
+}
+
+// TarFile archives one file under name into a temporary file.
+func TarFile(src, name string) (string, error) { return tarFile(src, name) }

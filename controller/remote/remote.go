@@ -223,6 +223,16 @@ func Exec(ctx context.Context, sh Shell, args []string, stdin io.Reader, stdout,
 	return sh.Run(ctx, execCmd(args), stdin, stdout, stderr)
 }
 
+// UploadTar unpacks a tar stream into $SKYPLAN_HOME/rel on the VM (the
+// state volume) and returns that directory's absolute path there.
+func UploadTar(ctx context.Context, sh Shell, rel string, tar io.Reader) (string, error) {
+	out, err := output(ctx, sh, `. "$HOME/`+Dir+`/env.sh" && set -e; umask 077; d="$SKYPLAN_HOME/"`+shq(rel)+`; mkdir -p "$d"; tar --no-same-owner -xf - -C "$d"; echo "$d"`, tar)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(out), nil
+}
+
 // Upload writes body to a new private temporary directory on the VM and
 // returns the file's path there (a task file for a forwarded launch).
 func Upload(ctx context.Context, sh Shell, name string, body []byte) (string, error) {
