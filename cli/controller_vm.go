@@ -171,11 +171,7 @@ func controllerUp(io *IO, cfg config.Config, cc config.ControllerConfig) (*remot
 		return nil, Exit(ExitFailure, append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "Controller VM not reachable over SSH",
 			Detail: fmt.Sprintf("%v. The VM is applied (instance %s); run `skyplan controller up` again once SSH from this machine is allowed (ssh_cidrs), or `skyplan controller down`.", err, vm.InstanceID)}))
 	}
-	self := ""
-	if vm.PublicIP != "" {
-		self = vm.PublicIP + "/32"
-	}
-	rcfg, err := remote.RemoteConfig(cfg, self)
+	rcfg, err := remote.RemoteConfig(cfg, vm.PublicIP, vm.PrivateIP)
 	if err != nil {
 		sh.Close()
 		return nil, err

@@ -51,6 +51,17 @@ func newServeController(io *IO, store *state.Store, now func() time.Time, tune f
 	o := service.Options{Store: store, Clusters: &serveClusters{jc: jc}, Now: now, Components: comps,
 		ProbeClient: probeClient(comps.ReplicaProxy),
 		LoadSpec:    service.SpecLoader{Accelerators: knownAccelerators()}.Load}
+	if cfg.Serve.ListenHost != "" {
+		// On a controller VM (its config is written by `controller up`):
+		// balancers on every interface, on serve.ports only (its security
+		// group opens those to serve.allowed_cidrs), endpoints on its
+		// public address.
+		ports, err := cfg.Serve.PortRanges()
+		if err != nil {
+			return nil, err
+		}
+		o.Host, o.EndpointHost, o.Ports = cfg.Serve.ListenHost, cfg.Serve.EndpointHost, ports
+	}
 	if tune != nil {
 		tune(&o)
 	}

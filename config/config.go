@@ -76,6 +76,15 @@ type Serve struct {
 	StreamTimeoutSeconds Seconds `yaml:"stream_timeout_seconds"`
 	// ReplicaProxy: reach replicas' ports through this proxy.
 	ReplicaProxy ProxyURL `yaml:"replica_proxy"`
+	// Ports are a controller VM's load-balancer ports ("30001-30100"
+	// form; default 30001-30100): its module's serve_ports, opened to
+	// AllowedCIDRs, and the only ports its balancers take.
+	Ports []string `yaml:"ports"`
+	// ListenHost and EndpointHost are written by `controller up` into
+	// the VM's own config: its balancers listen on ListenHost (0.0.0.0)
+	// and report EndpointHost (the VM's public address) as the endpoint.
+	ListenHost   string `yaml:"listen_host"`
+	EndpointHost string `yaml:"endpoint_host"`
 }
 
 // Cloud holds per-cloud settings (SkyPilot's aws./gcp./azure. keys).

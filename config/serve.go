@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/skyplan/skyplan/diag"
+	"github.com/skyplan/skyplan/task"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -100,5 +101,31 @@ func (s *Serve) parse(file string) diag.Diagnostics {
 	if s.ReplicaProxy.node != nil {
 		ds = append(ds, s.ReplicaProxy.parse(file, "serve.replica_proxy")...)
 	}
+	if _, err := s.PortRanges(); err != nil {
+		ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "Invalid serve.ports", Field: "serve.ports", Subject: &diag.Range{Filename: file},
+			Detail: fmt.Sprintf("%v Fix: e.g. `ports: [30001-30100]` (never 22: SSH is governed by ssh_cidrs).", err)})
+	}
 	return ds
+}
+
+// DefaultServePorts are SkyServe's load-balancer ports, a controller VM's
+// serve.ports unless set.
+var DefaultServePorts = []task.PortRange{{From: 30001, To: 30100}}
+
+// PortRanges is serve.ports parsed and merged (DefaultServePorts when
+// unset). A range that includes 22 is an error.
+func (s Serve) PortRanges() ([]task.PortRange, error) {
+	if len(s.Ports) == 0 {
+		return append([]task.PortRange{}, DefaultServePorts...), nil
+	}
+	rs, err := task.ParsePorts(s.Ports)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rs {
+		if r.From <= 22 && 22 <= r.To {
+			return nil, fmt.Errorf("serve.ports %s includes 22.", r)
+		}
+	}
+	return rs, nil
 }

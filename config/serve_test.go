@@ -24,6 +24,13 @@ func TestServeSettings(t *testing.T) {
 	if s.ReplicaProxy.URL != "socks5://127.0.0.1:1080" {
 		t.Errorf("replica_proxy %q", s.ReplicaProxy.URL)
 	}
+	if rs, err := s.PortRanges(); err != nil || len(rs) != 1 || rs[0].String() != "30001-30100" {
+		t.Errorf("default serve.ports: %v %v", rs, err)
+	}
+	cfg, ds = loadUser(t, "serve:\n  ports: [31000-31009, 8443]\n")
+	if rs, err := cfg.Serve.PortRanges(); len(ds) != 0 || err != nil || len(rs) != 2 || rs[0].String() != "8443" || rs[1].String() != "31000-31009" {
+		t.Errorf("serve.ports: %v %v %v", rs, err, ds)
+	}
 }
 
 func TestServeBadValuesAreLocated(t *testing.T) {
@@ -33,6 +40,8 @@ func TestServeBadValuesAreLocated(t *testing.T) {
 		{"ssh_cidrs: [1.2.3.4/32]\nserve:\n  stream_timeout_seconds: [1]\n", "serve.stream_timeout_seconds|3|Invalid stream_timeout_seconds"},
 		{"serve:\n  replica_proxy: 127.0.0.1:1080\n", `serve.replica_proxy|2|Invalid replica_proxy|serve.replica_proxy is "127.0.0.1:1080"; expected a proxy URL such as socks5://`},
 		{"serve:\n  fallback_hold: 10\n", "|2|Invalid config file|line 2: field fallback_hold not found"},
+		{"serve:\n  ports: [20-30]\n", "serve.ports|0|Invalid serve.ports|serve.ports 20-30 includes 22."},
+		{"serve:\n  ports: [30100-30001]\n", "serve.ports|0|Invalid serve.ports|Invalid port range"},
 	}
 	for _, c := range cases {
 		_, ds := loadUser(t, c.yaml)

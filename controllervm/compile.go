@@ -37,8 +37,8 @@ var (
 	DestroyOrder = []string{".", VolumeDir}
 )
 
-// DefaultServePorts are SkyServe's load-balancer ports.
-var DefaultServePorts = []task.PortRange{{From: 30001, To: 30100}}
+// DefaultServePorts are SkyServe's load-balancer ports (config.DefaultServePorts).
+var DefaultServePorts = config.DefaultServePorts
 
 // Input is everything one controller compilation needs.
 type Input struct {
@@ -75,7 +75,8 @@ type Input struct {
 	AWSSkipAccountChecks bool
 }
 
-// ApplyConfig copies ssh_cidrs and serve.allowed_cidrs (unless set).
+// ApplyConfig copies ssh_cidrs, serve.allowed_cidrs, serve.ports and
+// aws.ssh_user (each unless set).
 func (in *Input) ApplyConfig(cfg config.Config) {
 	if len(in.SSHCIDRs) == 0 {
 		in.SSHCIDRs = append([]string{}, cfg.SSHCIDRs...)
@@ -85,6 +86,10 @@ func (in *Input) ApplyConfig(cfg config.Config) {
 	}
 	if in.SSHUser == "" {
 		in.SSHUser = cfg.Cloud(in.Spec.Cloud).SSHUser
+	}
+	if in.ServePorts == nil && len(cfg.Serve.Ports) > 0 {
+		// config.Load validated serve.ports; an error leaves the default.
+		in.ServePorts, _ = cfg.Serve.PortRanges()
 	}
 }
 
@@ -108,6 +113,12 @@ func Compile(in Input) (*compiler.Module, diag.Diagnostics) {
 	}
 	ds = append(ds, checkCIDRs("ssh_cidrs", in.SSHCIDRs, true)...)
 	ds = append(ds, checkCIDRs("serve.allowed_cidrs", in.ServeAllowedCIDRs, false)...)
+	if len(in.ServeAllowedCIDRs) == 0 && openToAll(in.SSHCIDRs) {
+		// The default would open every service to the Internet without
+		// anyone having asked for it.
+		ds = append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "Serve ports would be open to the whole Internet", Field: "serve.allowed_cidrs",
+			Detail: "serve.allowed_cidrs is unset, so the services' ports would take ssh_cidrs, which contains a /0 range. Fix: set serve.allowed_cidrs explicitly (e.g. [0.0.0.0/0] for a public endpoint, or your clients' ranges)."})
+	}
 	ports := in.ServePorts
 	if ports == nil {
 		ports = DefaultServePorts
@@ -238,6 +249,18 @@ func checkCIDRs(field string, cidrs []string, required bool) diag.Diagnostics {
 		}
 	}
 	return ds
+}
+
+// openToAll: some CIDR is a /0 (the whole Internet).
+func openToAll(cidrs []string) bool {
+	for _, c := range cidrs {
+		if _, n, err := net.ParseCIDR(c); err == nil {
+			if ones, _ := n.Mask.Size(); ones == 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func portsValue(ports []task.PortRange) []map[string]int {

@@ -110,6 +110,43 @@ func TestCompileServeCIDRsAndRefusals(t *testing.T) {
 	if m, ds := Compile(in); m == nil || len(ds) != 1 || !strings.Contains(ds[0].Summary, "whole Internet") {
 		t.Errorf("0.0.0.0/0 must compile with a warning: %v", ds)
 	}
+	// Never silently: an open ssh_cidrs does not open the serve ports by
+	// default; serve.allowed_cidrs must say so.
+	in = testInput(t)
+	in.SSHCIDRs = []string{"0.0.0.0/0"}
+	if m, ds := Compile(in); m != nil || !strings.Contains(ds.Error(), "set serve.allowed_cidrs explicitly") {
+		t.Errorf("ssh_cidrs 0.0.0.0/0 without serve.allowed_cidrs: got %v", ds)
+	}
+	in.ServeAllowedCIDRs = []string{"0.0.0.0/0"}
+	if m, ds := Compile(in); m == nil || ds.HasErrors() {
+		t.Errorf("explicit serve.allowed_cidrs 0.0.0.0/0 must compile: %v", ds)
+	}
+}
+
+// serve.ports and serve.allowed_cidrs from config are the module's
+// serve_ports and serve_allowed_cidrs variables (what reviewers see).
+func TestApplyConfigServePortsAndCIDRs(t *testing.T) {
+	cfg := config.Config{SSHCIDRs: []string{"203.0.113.7/32"}}
+	cfg.Serve.Ports = []string{"31000-31009", "8443"}
+	cfg.Serve.AllowedCIDRs = []string{"198.51.100.0/24"}
+	in := testInput(t)
+	in.SSHCIDRs = nil
+	in.ApplyConfig(cfg)
+	m := compileInput(t, in)
+	var vars map[string]any
+	json.Unmarshal(m.Files["skyplan.auto.tfvars.json"], &vars)
+	if got, _ := json.Marshal(vars["serve_ports"]); string(got) != `[{"from":8443,"to":8443},{"from":31000,"to":31009}]` {
+		t.Errorf("serve_ports = %s", got)
+	}
+	if got, _ := json.Marshal(vars["serve_allowed_cidrs"]); string(got) != `["198.51.100.0/24"]` {
+		t.Errorf("serve_allowed_cidrs = %s", got)
+	}
+	main := string(m.Files["main.tf"])
+	for _, v := range []string{`variable "serve_ports"`, `variable "serve_allowed_cidrs"`, "serve_ports         = var.serve_ports", "serve_allowed_cidrs = var.serve_allowed_cidrs"} {
+		if !strings.Contains(main, v) {
+			t.Errorf("main.tf lacks %q:\n%s", v, main)
+		}
+	}
 }
 
 func TestCompiledRootsAreFmtClean(t *testing.T) {

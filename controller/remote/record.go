@@ -113,25 +113,65 @@ type remoteConfig struct {
 		UnreachableSeconds int `yaml:"unreachable_seconds,omitempty"`
 		RetryGapSeconds    int `yaml:"retry_gap_seconds,omitempty"`
 	} `yaml:"jobs"`
-	Serve struct {
-		AllowedCIDRs []string `yaml:"allowed_cidrs,omitempty"`
-	} `yaml:"serve"`
+	Serve remoteServe `yaml:"serve"`
+}
+
+// remoteServe is the serve section the VM's daemon runs services with:
+// the client's settings, and where its load balancers listen and what
+// endpoint they report (ListenHost, the VM's public address).
+type remoteServe struct {
+	AllowedCIDRs         []string `yaml:"allowed_cidrs,omitempty"`
+	Ports                []string `yaml:"ports"`
+	ListenHost           string   `yaml:"listen_host"`
+	EndpointHost         string   `yaml:"endpoint_host,omitempty"`
+	ReplicaProxy         string   `yaml:"replica_proxy,omitempty"`
+	FallbackHoldSeconds  *float64 `yaml:"fallback_hold_seconds,omitempty"`
+	QueueTimeoutSeconds  *float64 `yaml:"queue_timeout_seconds,omitempty"`
+	StreamTimeoutSeconds *float64 `yaml:"stream_timeout_seconds,omitempty"`
+}
+
+// ListenHost is where a controller VM's load balancers listen: every
+// interface, reachable only as its security group allows (serve_ports
+// from serve.allowed_cidrs).
+const ListenHost = "0.0.0.0"
+
+func secondsPtr(s config.Seconds) *float64 {
+	if !s.Set {
+		return nil
+	}
+	v := s.Value
+	return &v
 }
 
 // RemoteConfig renders the daemon's config.yaml from the client's config;
-// selfCIDR (the VM's address as a /32) is added to ssh_cidrs.
-func RemoteConfig(cfg config.Config, selfCIDR string) ([]byte, error) {
+// publicIP (the VM's address) joins ssh_cidrs as a /32 and is the host of
+// its services' endpoints (privateIP when it has no public address).
+func RemoteConfig(cfg config.Config, publicIP, privateIP string) ([]byte, error) {
 	var rc remoteConfig
 	rc.AWS, rc.GCP, rc.Azure = cfg.AWS, cfg.GCP, cfg.Azure
 	rc.SSHCIDRs = append([]string{}, cfg.SSHCIDRs...)
-	if selfCIDR != "" {
-		rc.SSHCIDRs = append(rc.SSHCIDRs, selfCIDR)
+	if publicIP != "" {
+		rc.SSHCIDRs = append(rc.SSHCIDRs, publicIP+"/32")
 	}
 	rc.SSHDetectURL = cfg.SSHDetectURL
 	rc.PortsCIDRs = cfg.PortsCIDRs
 	rc.Backend = cfg.Backend
 	rc.Jobs.PollSeconds, rc.Jobs.UnreachableSeconds, rc.Jobs.RetryGapSeconds = cfg.Jobs.PollSeconds, cfg.Jobs.UnreachableSeconds, cfg.Jobs.RetryGapSeconds
-	rc.Serve.AllowedCIDRs = cfg.Serve.AllowedCIDRs
+	ports, err := cfg.Serve.PortRanges()
+	if err != nil {
+		return nil, err
+	}
+	endpoint := publicIP
+	if endpoint == "" {
+		endpoint = privateIP
+	}
+	sv := remoteServe{AllowedCIDRs: cfg.Serve.AllowedCIDRs, ListenHost: ListenHost, EndpointHost: endpoint,
+		ReplicaProxy: cfg.Serve.ReplicaProxy.URL, FallbackHoldSeconds: secondsPtr(cfg.Serve.FallbackHoldSeconds),
+		QueueTimeoutSeconds: secondsPtr(cfg.Serve.QueueTimeoutSeconds), StreamTimeoutSeconds: secondsPtr(cfg.Serve.StreamTimeoutSeconds)}
+	for _, p := range ports {
+		sv.Ports = append(sv.Ports, p.String())
+	}
+	rc.Serve = sv
 	b, err := yaml.Marshal(rc)
 	if err != nil {
 		return nil, err

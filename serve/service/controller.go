@@ -16,6 +16,7 @@ import (
 	"github.com/skyplan/skyplan/serve/replica"
 	"github.com/skyplan/skyplan/skyhome"
 	"github.com/skyplan/skyplan/state"
+	"github.com/skyplan/skyplan/task"
 )
 
 // Options configure a Controller.
@@ -27,8 +28,16 @@ type Options struct {
 	Now func() time.Time
 	// LoadSpec parses one service version's task.
 	LoadSpec func(v state.ServiceVersion) (*Spec, error)
-	// Host the load balancers listen on (default 127.0.0.1).
+	// Host the load balancers listen on (default 127.0.0.1); a
+	// controller VM's daemon listens on 0.0.0.0 (serve.listen_host).
 	Host string
+	// EndpointHost is the host in a service's endpoint (default Host):
+	// a controller VM's public address (serve.endpoint_host).
+	EndpointHost string
+	// Ports, when set, are the only ports a new load balancer takes (the
+	// first free one): a controller VM's serve_ports, the ones its
+	// security group opens to serve.allowed_cidrs. nil: any free port.
+	Ports []task.PortRange
 	// DrainTimeout bounds waiting for a replica's in-flight requests on
 	// scale-down and updates (SkyServe: 120 s).
 	DrainTimeout time.Duration
@@ -95,6 +104,9 @@ func New(o Options) *Controller {
 	}
 	if o.Host == "" {
 		o.Host = "127.0.0.1"
+	}
+	if o.EndpointHost == "" {
+		o.EndpointHost = o.Host
 	}
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 120 * time.Second
@@ -318,11 +330,7 @@ func (c *Controller) runtimeFor(svc *state.Service) (*runtime, error) {
 }
 
 func (c *Controller) startBalancer(rt *runtime, svc *state.Service, s *Spec) error {
-	addr := net.JoinHostPort(c.o.Host, strconv.Itoa(svc.LBPort))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil && svc.LBPort != 0 {
-		return fmt.Errorf("load balancer port %d: %w", svc.LBPort, err)
-	}
+	ln, err := listenBalancer(c.o.Host, svc.LBPort, c.o.Ports)
 	if err != nil {
 		return err
 	}
@@ -331,7 +339,7 @@ func (c *Controller) startBalancer(rt *runtime, svc *state.Service, s *Spec) err
 	if s.TLSCertFile != "" {
 		scheme = "https"
 	}
-	endpoint := scheme + "://" + net.JoinHostPort(c.o.Host, strconv.Itoa(port))
+	endpoint := scheme + "://" + net.JoinHostPort(c.o.EndpointHost, strconv.Itoa(port))
 	if svc.LBPort != port || svc.Endpoint != endpoint {
 		// Record the port before serving so a restarted controller (and
 		// clients) keep the same endpoint.
