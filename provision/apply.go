@@ -64,6 +64,9 @@ func (w *Workspace) Apply(ctx context.Context, planFile string, opts ...ApplyOpt
 			}
 		}
 	}
+	if w.reattach != nil {
+		o = append(o, tfexec.Reattach(w.reattach))
+	}
 	if err := w.backupState(); err != nil {
 		return RunResult{}, err
 	}

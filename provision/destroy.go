@@ -26,6 +26,9 @@ func (w *Workspace) Destroy(ctx context.Context, opts ...DestroyOptions) (RunRes
 	if f := w.runVarFile(); f != "" {
 		o = append(o, tfexec.VarFile(f))
 	}
+	if w.reattach != nil {
+		o = append(o, tfexec.Reattach(w.reattach))
+	}
 	if err := w.backupState(); err != nil {
 		return RunResult{}, err
 	}

@@ -17,6 +17,9 @@ func TestMain(m *testing.M) {
 	if p := os.Getenv("LEAKS_HOLD_FCNTL"); p != "" {
 		os.Exit(holdFcntlLock(p))
 	}
+	if os.Getenv("FAKE_PROVIDER") != "" && len(os.Args) == 2 && os.Args[1] == "-debug" {
+		os.Exit(fakeProvider())
+	}
 	if os.Getenv("FAKE_TF_LOG") != "" {
 		os.Exit(fakeTerraform(os.Args[1:]))
 	}
@@ -29,7 +32,7 @@ type fakeCall struct {
 	Dir  string            `json:"dir"`
 }
 
-var recordedEnv = []string{"TF_IN_AUTOMATION", "TF_CLI_CONFIG_FILE", "TF_PLUGIN_CACHE_DIR", "CHECKPOINT_DISABLE", "TF_LOG", "TF_INPUT", "AWS_ACCESS_KEY_ID"}
+var recordedEnv = []string{"TF_IN_AUTOMATION", "TF_CLI_CONFIG_FILE", "TF_PLUGIN_CACHE_DIR", "CHECKPOINT_DISABLE", "TF_LOG", "TF_INPUT", "AWS_ACCESS_KEY_ID", "TF_REATTACH_PROVIDERS"}
 
 func fakeTerraform(args []string) int {
 	dir, _ := os.Getwd()

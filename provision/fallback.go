@@ -71,6 +71,8 @@ type Launcher struct {
 	// retiring are the failed attempts being destroyed in the background
 	// (retire.go).
 	retiring []*retirement
+	// providers serve the attempts after the first (providerd.go).
+	providers providerSet
 }
 
 // Failure is one failed attempt.
@@ -149,6 +151,11 @@ func (l *Launcher) Launch(ctx context.Context) (*Outcome, error) {
 		l.existed = err == nil
 	}
 	l.dirty = true // unknown until the first state read or destroy
+	l.providers.tc = l.WS.tc
+	defer func() {
+		l.WS.reattach = nil
+		l.providers.stop()
+	}()
 	if err := l.resumeRetired(ctx); err != nil {
 		return nil, err
 	}
@@ -314,6 +321,12 @@ func (l *Launcher) attempt(ctx context.Context, p optimizer.Placement, first boo
 	}
 	if err := l.WS.Init(ctx); err != nil {
 		return nil, l.failure(p, err), err
+	}
+	// The first attempt starts its own providers, like a plain apply;
+	// once the loop fails over, its runs share one provider process.
+	l.WS.reattach = nil
+	if !first && l.WS.tc != nil && l.WS.tc.Env["SKYPLAN_PROVIDER_DAEMON"] != "0" {
+		l.WS.reattach = l.providers.reattach(ctx, l.WS.Dir)
 	}
 	planFile := ""
 	if first && l.PlanFile != "" {

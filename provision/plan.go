@@ -29,6 +29,9 @@ func (w *Workspace) Plan(ctx context.Context, opts PlanOptions) (changes bool, r
 	if f := w.runVarFile(); f != "" {
 		o = append(o, tfexec.VarFile(f))
 	}
+	if w.reattach != nil {
+		o = append(o, tfexec.Reattach(w.reattach))
+	}
 	res, err = w.run("plan", opts.RefreshOnly, func(out io.Writer) error {
 		var e error
 		changes, e = w.tf.PlanJSON(ctx, out, o...)

@@ -96,6 +96,9 @@ type Workspace struct {
 
 	tc *Toolchain
 	tf *tfexec.Terraform
+	// reattach, when set, makes plan, apply and destroy use already
+	// running providers (providerd.go) instead of starting their own.
+	reattach tfexec.ReattachInfo
 }
 
 // Workspace opens dir (created if missing) for terraform runs.

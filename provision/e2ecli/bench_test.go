@@ -87,6 +87,7 @@ func BenchmarkFailoverBudget(b *testing.B) {
 			t0 := time.Now()
 			r := run("apply", "t4.yaml", "-c", name, "-y", "--provision-only")
 			fallback := time.Since(t0).Seconds()
+			saveLog(name, r.Stderr)
 			m := upRe.FindStringSubmatch(r.Stdout)
 			if r.Code != 0 || m == nil {
 				b.Fatalf("%s fallback apply: exit %d\n%s", bin.name, r.Code, r.Stderr)
@@ -104,6 +105,7 @@ func BenchmarkFailoverBudget(b *testing.B) {
 			t0 = time.Now()
 			r = run("apply", "direct.yaml", "-c", name, "-y", "--provision-only")
 			direct := time.Since(t0).Seconds()
+			saveLog(name, r.Stderr)
 			if r.Code != 0 {
 				b.Fatalf("%s direct apply: exit %d\n%s", bin.name, r.Code, r.Stderr)
 			}
@@ -143,4 +145,12 @@ func (e *env) failedRegionCalls() int {
 		n += e.proxy.Calls(r)
 	}
 	return n
+}
+
+// saveLog keeps an apply's stderr in $FAILOVER_LOG_DIR, when set, to read
+// where a run spent its time.
+func saveLog(name, stderr string) {
+	if dir := os.Getenv("FAILOVER_LOG_DIR"); dir != "" {
+		os.WriteFile(filepath.Join(dir, name+".stderr"), []byte(stderr), 0o644)
+	}
 }

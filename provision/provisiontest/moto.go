@@ -91,9 +91,12 @@ func (m *Moto) stop() {
 }
 
 // Env returns the variables that point the AWS provider at endpoint
-// (moto or the fault proxy) with dummy credentials.
+// (moto or the fault proxy) with dummy credentials. The endpoint is plain
+// HTTP, so a machine's AWS_CA_BUNDLE is cleared: with it set, skyplan's
+// fallback loop would not share one provider process (providerd.go).
 func Env(endpoint string) map[string]string {
 	return map[string]string{
+		"AWS_CA_BUNDLE":             "",
 		"AWS_ENDPOINT_URL":          endpoint,
 		"AWS_ACCESS_KEY_ID":         "testing",
 		"AWS_SECRET_ACCESS_KEY":     "testing",
