@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	goio "io"
 	"os"
 	"strings"
 	"time"
@@ -233,6 +234,17 @@ func openRemote(io *IO, implicitUp bool) (*remoteController, error) {
 	return controllerUp(io, cfg, cc)
 }
 
+// remoteControllerConfigured: jobs.controller / serve.controller name a
+// VM (a broken config is left for the command to report).
+func remoteControllerConfigured() bool {
+	cfg, err := loadConfig()
+	if err != nil {
+		return false
+	}
+	cc, ds := cfg.Controller()
+	return !ds.HasErrors() && cc.Remote
+}
+
 // forwardToController runs this command line on the controller VM when
 // one is configured: handled is false for a local controller. The VM's
 // skyplan prints the same output and exits with the same code.
@@ -245,15 +257,22 @@ func forwardToController(io *IO, implicitUp bool, args []string) (handled bool, 
 	if args == nil {
 		args = io.argv[1:]
 	}
-	code, err := remote.Exec(io.Interrupted, rc.sh, args, nil, io.Out, io.Err)
+	return true, rc.exec(io, args, nil, "running the command")
+}
+
+// exec runs the VM's skyplan with args, stdin (nil: none) on the SSH
+// channel, its output on ours; its exit code is ours. what names the
+// step in an error of the connection itself.
+func (rc *remoteController) exec(io *IO, args []string, stdin goio.Reader, what string) error {
+	code, err := remote.Exec(io.Interrupted, rc.sh, args, stdin, io.Out, io.Err)
 	if err != nil {
-		return true, Exit(ExitFailure, diag.Diagnostics{}.Append(fmt.Errorf("running the command on the controller VM: %w", err)))
+		return Exit(ExitFailure, diag.Diagnostics{}.Append(fmt.Errorf("%s on the controller VM: %w", what, err)))
 	}
 	if code != 0 {
 		// The VM's skyplan rendered its own diagnostics already.
-		return true, Exit(code, nil)
+		return Exit(code, nil)
 	}
-	return true, nil
+	return nil
 }
 
 func openRecorded(io *IO, infra string) (*remote.Record, error) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/skyplan/skyplan/controller/remote"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/jobs"
 	"github.com/urfave/cli/v2"
@@ -79,13 +78,5 @@ func forwardLaunch(io *IO, sub submission) (handled bool, err error) {
 	if err != nil {
 		return true, err
 	}
-	code, err := remote.Exec(io.Interrupted, rc.sh, []string{"jobs", "submit"}, bytes.NewReader(body), io.Out, io.Err)
-	if err != nil {
-		return true, Exit(ExitFailure, diag.Diagnostics{}.Append(fmt.Errorf("submitting the job to the controller VM: %w", err)))
-	}
-	if code != 0 {
-		// The VM's skyplan rendered its own diagnostics already.
-		return true, Exit(code, nil)
-	}
-	return true, nil
+	return true, rc.exec(io, []string{"jobs", "submit"}, bytes.NewReader(body), "submitting the job")
 }

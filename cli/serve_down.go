@@ -43,6 +43,27 @@ func runServeDown(o *ServeDownOptions) error {
 		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Name the services or pass -a",
 			Detail: "Usage: skyplan serve down NAME... or skyplan serve down -a (see skyplan serve status)."}})
 	}
+	if remoteControllerConfigured() {
+		// The VM has the services: confirm here (it has no terminal),
+		// then run the same down there.
+		if !o.Yes {
+			what := fmt.Sprintf("service(s) %v", names)
+			if o.All {
+				what = "every service"
+			}
+			ok, err := confirm(io, fmt.Sprintf("Tear down %s on the controller VM and all their replicas?", what))
+			if err != nil || !ok {
+				return abortedOr(err)
+			}
+		}
+		args := []string{"serve", "down", "--yes", "--wait", o.Wait.String()}
+		if o.All {
+			args = append(args, "--all")
+		}
+		if handled, err := forwardToController(io, false, append(args, names...)); handled {
+			return err
+		}
+	}
 	store, err := openStore()
 	if err != nil {
 		return err

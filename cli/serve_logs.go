@@ -43,6 +43,10 @@ type ServeLogsOptions struct {
 
 func runServeLogs(o *ServeLogsOptions) error {
 	io := o.IO
+	// A controller VM has its services' logs.
+	if handled, err := forwardToController(io, false, nil); handled {
+		return err
+	}
 	name := firstArg(o.Args)
 	usage := diag.Diagnostic{Severity: diag.Error, Summary: "Wrong arguments",
 		Detail: "Usage: skyplan serve logs NAME REPLICA_ID, or skyplan serve logs NAME --controller|--load-balancer."}

@@ -3,7 +3,6 @@ package cli
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +13,6 @@ import (
 	"github.com/skyplan/skyplan/controller"
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/optimizer"
-	"github.com/skyplan/skyplan/serve/service"
 	"github.com/skyplan/skyplan/state"
 	"github.com/skyplan/skyplan/task"
 	"github.com/urfave/cli/v2"
@@ -193,38 +191,15 @@ func runServeUp(o *ServeUpOptions) error {
 			return withWarnings(ds, abortedOr(err))
 		}
 	}
-	store, err := openStore()
-	if err != nil {
+	sub := newServiceSubmission(name, sp, ov)
+	sub.Wait = o.Wait
+	// With a controller VM configured, the service is recorded there
+	// (the VM brought up first if needed): the YAML, overrides and
+	// secrets travel on the SSH channel's stdin.
+	if handled, err := forwardService(io, sub, sp); handled {
 		return withWarnings(ds, err)
 	}
-	defer store.Close()
-	cwd, _ := os.Getwd()
-	abs, _ := filepath.Abs(sp.path)
-	now := time.Now()
-	err = store.CreateService(&state.Service{Name: name, Status: state.ServiceControllerInit, Version: 1,
-		UpdateMode: service.ModeRolling, CreatedAt: now},
-		state.ServiceVersion{Service: name, Version: 1, TaskYAML: string(sp.yaml), TaskPath: abs, Cwd: cwd, At: now, Envs: ov.Envs, EnvFiles: ov.EnvFiles})
-	if errors.Is(err, state.ErrServiceExists) {
-		return fail(ds, diag.Diagnostic{Severity: diag.Error, Summary: "Service already exists", Field: "--service-name",
-			Detail: fmt.Sprintf("A service named %s exists. Use `skyplan serve update %s %s` to change it, or another -n NAME.", name, name, sp.path)})
-	}
-	if err != nil {
-		return withWarnings(ds, err)
-	}
-	if err := service.WriteSecrets(name, 1, ov.Secrets); err != nil {
-		return withWarnings(ds, err)
-	}
-	if _, err := ensureController(io); err != nil {
-		return withWarnings(ds, err)
-	}
-	endpoint, err := waitEndpoint(io, store, name, o.Wait)
-	if err != nil {
-		return withWarnings(ds, err)
-	}
-	fmt.Fprintf(io.Err, "Service %s is starting; replicas launch in the background.\n"+
-		"  Status:  skyplan serve status %s\n  Logs:    skyplan serve logs %s --controller\n  Down:    skyplan serve down %s\n", name, name, name, name)
-	fmt.Fprintf(io.Out, "Service %s endpoint: %s\n", name, endpoint)
-	return done(ds)
+	return recordService(io, sub, ds)
 }
 
 // waitEndpoint waits until the controller's load balancer for name listens.

@@ -3,9 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"time"
 
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/serve/service"
@@ -50,16 +47,19 @@ func runServeUpdate(o *ServeUpdateOptions) error {
 			Detail: "Usage: skyplan serve update NAME SERVICE.yaml [--mode rolling|blue_green]."}})
 	}
 	name, path := o.Args[0], o.Args[1]
-	store, err := openStore()
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	if _, err := store.GetService(name); errors.Is(err, state.ErrNotFound) {
-		return Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: fmt.Sprintf("No service named %q", name),
-			Detail: "See `skyplan serve status`; `skyplan serve up " + path + " -n " + name + "` creates it."}})
-	} else if err != nil {
-		return err
+	// A controller VM has the service; it checks that it exists.
+	if !remoteControllerConfigured() {
+		store, err := openStore()
+		if err != nil {
+			return err
+		}
+		_, err = store.GetService(name)
+		store.Close()
+		if errors.Is(err, state.ErrNotFound) {
+			return Exit(ExitFailure, diag.Diagnostics{noServiceToUpdate(name, path)})
+		} else if err != nil {
+			return err
+		}
 	}
 	ov := o.Env.overrides(io)
 	sp, ds := loadServicePlan(io, path, ov, true)
@@ -73,22 +73,10 @@ func runServeUpdate(o *ServeUpdateOptions) error {
 			return withWarnings(ds, abortedOr(err))
 		}
 	}
-	cwd, _ := os.Getwd()
-	abs, _ := filepath.Abs(path)
-	svc, _ := store.GetService(name)
-	// The secrets of the version about to be recorded, first: the
-	// controller may read the version as soon as it is committed.
-	if err := service.WriteSecrets(name, svc.Version+1, ov.Secrets); err != nil {
+	sub := newServiceSubmission(name, sp, ov)
+	sub.Update, sub.Mode = true, mode
+	if handled, err := forwardService(io, sub, sp); handled {
 		return withWarnings(ds, err)
 	}
-	v, err := store.AddServiceVersion(name, state.ServiceVersion{TaskYAML: string(sp.yaml), TaskPath: abs, Cwd: cwd, At: time.Now(),
-		Envs: ov.Envs, EnvFiles: ov.EnvFiles}, mode)
-	if err != nil {
-		return fail(ds, err)
-	}
-	if _, err := ensureController(io); err != nil {
-		return withWarnings(ds, err)
-	}
-	fmt.Fprintf(io.Out, "Service %s is updating to version %d (%s).\n", name, v, mode)
-	return done(ds)
+	return recordServiceVersion(io, sub, ds)
 }

@@ -304,6 +304,25 @@ func setEnvs(list, vals []EnvVar) []EnvVar {
 	return list
 }
 
+// EnvFileAssignments reads a dotenv file as K=V assignments, in order: an
+// env file resolved on this machine for a controller elsewhere (the
+// assignments go before the --env flags, which win, as in ApplyOverrides).
+func EnvFileAssignments(path string) ([]string, error) {
+	vars, err := readEnvFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(vars))
+	for _, v := range vars {
+		val := ""
+		if v.Value != nil {
+			val = *v.Value
+		}
+		out = append(out, v.Key+"="+val)
+	}
+	return out, nil
+}
+
 // readEnvFile reads a dotenv file: KEY=VALUE lines, optional "export ",
 // # comments, and single or double quotes around values.
 func readEnvFile(path string) ([]EnvVar, error) {
