@@ -51,11 +51,13 @@ type Install struct {
 
 // Installed says what Up found and did.
 type Installed struct {
-	SHA        string // the binary's sha256 (16 hex digits)
-	Copied     bool   // the binary was copied (new VM or new version)
-	Restarted  bool   // a running daemon was replaced by the new binary
-	Supervisor string // "systemd" or "supervisor"
-	Probe      Probe
+	SHA       string // the binary's sha256 (16 hex digits)
+	Copied    bool   // the binary was copied (new VM or new version)
+	Restarted bool   // a running daemon was replaced (new binary or config)
+	// ConfigChanged: the config written differs from the VM's.
+	ConfigChanged bool
+	Supervisor    string // "systemd" or "supervisor"
+	Probe         Probe
 }
 
 // Probe is `skyplan controller probe -o json` on the VM.
@@ -136,6 +138,12 @@ func Up(ctx context.Context, sh Shell, in Install, log io.Writer) (Installed, er
 			return res, fmt.Errorf("writing %s: %w", name, err)
 		}
 	}
+	// A daemon reads its config when it starts: a changed one (serve
+	// ports, allowed sources, the VM's new address after a stop and
+	// start, whose systemd unit started the daemon at boot with the old
+	// one) needs a restart, as a new binary does.
+	old, _ := output(ctx, sh, `. "$HOME/`+Dir+`/env.sh" && cat "$SKYPLAN_HOME/config.yaml" 2>/dev/null || true`, nil)
+	res.ConfigChanged = old != string(in.Config)
 	if _, err := output(ctx, sh, `. "$HOME/`+Dir+`/env.sh" && mkdir -p "$SKYPLAN_HOME" && umask 077 && cat > "$SKYPLAN_HOME/config.yaml.tmp" && mv -f "$SKYPLAN_HOME/config.yaml.tmp" "$SKYPLAN_HOME/config.yaml"`, bytes.NewReader(in.Config)); err != nil {
 		return res, fmt.Errorf("writing the controller's config: %w", err)
 	}
@@ -145,9 +153,12 @@ func Up(ctx context.Context, sh Shell, in Install, log io.Writer) (Installed, er
 	if _, err := output(ctx, sh, `set -e; cd "$HOME/`+Dir+`/bin"; ln -sfn skyplan-`+sha+` skyplan.new; mv -Tf skyplan.new skyplan; echo `+sha+` > current.tmp; mv -f current.tmp current`, nil); err != nil {
 		return res, err
 	}
-	restart := res.Copied && before.Running
-	if restart {
+	restart := (res.Copied || res.ConfigChanged) && before.Running
+	switch {
+	case restart && res.Copied:
 		fmt.Fprintf(log, "Replacing the controller daemon (pid %d) with the new binary …\n", before.PID)
+	case restart:
+		fmt.Fprintf(log, "Restarting the controller daemon (pid %d): its config changed …\n", before.PID)
 	}
 	kind, err := output(ctx, sh, startCmd(restart, unitFile(in.User, home)), nil)
 	if err != nil {

@@ -69,8 +69,13 @@ func newVM(t *testing.T, extraEnv ...string) *vm {
 
 func (v *vm) up(bin string) remote.Installed {
 	v.t.Helper()
+	return v.upWith(bin, "ssh_cidrs: [203.0.113.7/32]\n")
+}
+
+func (v *vm) upWith(bin, config string) remote.Installed {
+	v.t.Helper()
 	var log bytes.Buffer
-	res, err := remote.Up(context.Background(), v.sh, remote.Install{Binary: bin, Config: []byte("ssh_cidrs: [203.0.113.7/32]\n"),
+	res, err := remote.Up(context.Background(), v.sh, remote.Install{Binary: bin, Config: []byte(config),
 		Home: "/nonexistent/overridden", User: "nobody", InstanceID: "i-test", Wait: 30 * time.Second}, &log)
 	if err != nil {
 		v.t.Fatalf("Up: %v\n%s", err, log.String())
@@ -172,6 +177,26 @@ func TestUpSupervisesRestartsAfterKill9AndUpgradeReplaces(t *testing.T) {
 	p, sha, err := remote.Status(context.Background(), v.sh)
 	if err != nil || !p.Running || sha != wantSHA {
 		t.Errorf("Status: %+v %q %v", p, sha, err)
+	}
+}
+
+// The daemon reads its config when it starts: up with a changed config
+// (serve ports, allowed sources, the VM's new address) restarts it on
+// the same binary; the same config again leaves it alone.
+func TestUpRestartsDaemonWhenConfigChanges(t *testing.T) {
+	v := newVM(t)
+	first := v.up(v.bin)
+	same := v.up(v.bin)
+	if same.ConfigChanged || same.Restarted || same.Probe.PID != first.Probe.PID {
+		t.Fatalf("up with the same config: %+v (first pid %d)", same, first.Probe.PID)
+	}
+	cfg := "ssh_cidrs: [203.0.113.7/32]\nserve:\n  ports: [31000-31009]\n"
+	changed := v.upWith(v.bin, cfg)
+	if !changed.ConfigChanged || !changed.Restarted || changed.Copied || changed.Probe.PID == first.Probe.PID {
+		t.Fatalf("up with a changed config: %+v (first pid %d)", changed, first.Probe.PID)
+	}
+	if b, _ := os.ReadFile(filepath.Join(v.skyHome, "config.yaml")); string(b) != cfg {
+		t.Errorf("config on the VM: %q", b)
 	}
 }
 
