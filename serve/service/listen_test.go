@@ -61,6 +61,22 @@ func TestBalancerTakesFirstFreeServePortAndReportsEndpointHost(t *testing.T) {
 	if svc, _ = b.store.GetService("svc"); svc.LBPort != want {
 		t.Fatalf("after a restart LB port %d, want %d", svc.LBPort, want)
 	}
+	// serve.ports changed so that the recorded port is outside them: the
+	// balancer moves into the new ports (the only ones opened).
+	b.ctl.Close()
+	moved := 0
+	for p := want + 1; p < first+40 && moved == 0; p++ {
+		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
+			l.Close()
+			moved = p
+		}
+	}
+	ports = []task.PortRange{{From: moved, To: moved}}
+	b.ctl = newCtl()
+	b.pass(time.Second)
+	if svc, _ = b.store.GetService("svc"); svc.LBPort != moved || svc.Endpoint != fmt.Sprintf("http://203.0.113.9:%d", moved) {
+		t.Fatalf("after serve.ports changed: LB port %d endpoint %s, want %d", svc.LBPort, svc.Endpoint, moved)
+	}
 }
 
 func TestBalancerRefusesWhenEveryServePortIsTaken(t *testing.T) {
