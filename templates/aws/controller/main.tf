@@ -126,6 +126,11 @@ resource "aws_instance" "controller" {
     volume_type           = "gp3"
     encrypted             = true
     delete_on_termination = true
+    # Tags of the root volume only. Never volume_tags: the provider applies
+    # those to every volume attached to the instance, so an update (a stop
+    # and start is one) retags the state volume as the root volume, and the
+    # next plan's data.aws_ebs_volume.state finds no state volume.
+    tags = merge(local.tags, { Name = "${var.name}-root" })
   }
 
   metadata_options {
@@ -135,8 +140,7 @@ resource "aws_instance" "controller" {
     http_put_response_hop_limit = 1
   }
 
-  tags        = merge(local.tags, { Name = "${var.name}-controller" })
-  volume_tags = merge(local.tags, { Name = "${var.name}-root" })
+  tags = merge(local.tags, { Name = "${var.name}-controller" })
 }
 
 # Running, always: `controller up` after an idle stop (the OS shut down,
