@@ -24,14 +24,21 @@ import (
 // syncs and uploads them on every attempt as a local daemon would from
 // this machine.
 func uploadJobSources(ctx context.Context, sh remote.Shell, spec jobs.Spec) (*task.Task, int, error) {
-	t := *spec.Task
-	baseDir := ""
-	if t.Source.File != "" {
-		baseDir = filepath.Dir(t.Source.File)
-	}
 	rel, err := filepath.Rel(skyhome.Dir(), jobs.UploadsDir(skyhome.Dir(), spec.TaskID))
 	if err != nil {
 		return nil, 0, err
+	}
+	return uploadSources(ctx, sh, spec.Task, rel)
+}
+
+// uploadSources copies src's local sources to $SKYPLAN_HOME/rel/N on the
+// VM (N = 1, 2, … per source) and returns the task naming the copies
+// and how many were copied.
+func uploadSources(ctx context.Context, sh remote.Shell, src *task.Task, rel string) (*task.Task, int, error) {
+	t := *src
+	baseDir := ""
+	if t.Source.File != "" {
+		baseDir = filepath.Dir(t.Source.File)
 	}
 	n := 0
 	// upload copies one local source and returns its path on the VM.
@@ -78,7 +85,7 @@ func uploadJobSources(ctx context.Context, sh remote.Shell, spec jobs.Spec) (*ta
 		t.Workdir = &task.Workdir{Path: p, URL: w.URL, Ref: w.Ref}
 	}
 	t.FileMounts = nil
-	for _, fm := range spec.Task.FileMounts {
+	for _, fm := range src.FileMounts {
 		if fm.Storage == nil {
 			if fm.Src != "" && !task.IsCloudURI(fm.Src) {
 				p, err := upload(fm.Src)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skyplan/skyplan/serve/service"
 	"github.com/skyplan/skyplan/state"
 )
 
@@ -138,25 +139,60 @@ func TestForwardedServeUpUpdateDown(t *testing.T) {
 	}
 }
 
-// A service naming local paths is refused before anything is recorded
-// on the VM: the VM parses the YAML again and could not read them.
-func TestForwardedServeRefusesLocalSources(t *testing.T) {
+// A service's local sources (workdir, a file mount) are copied to the
+// VM under the service's uploads directory; the VM's loader points the
+// task at the copies, and serve down removes them.
+func TestForwardedServeCopiesLocalSources(t *testing.T) {
 	v := newFakeVM(t)
 	dir := t.TempDir()
 	t.Chdir(dir)
-	if err := os.MkdirAll(filepath.Join(dir, "wd"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "service.yaml"), []byte("workdir: wd\n"+forwardServeYAML), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	code, out, errOut := runSky(t, "serve", "up", "service.yaml", "-n", "web", "-y")
-	if code == 0 || !strings.Contains(errOut, "Local sources are not sent to the controller VM") || !strings.Contains(errOut, "workdir") {
-		t.Fatalf("serve up with a local workdir: exit %d\n%s\n%s", code, out, errOut)
-	}
-	for _, c := range v.cmds {
-		if strings.Contains(c, "'serve' 'submit'") {
-			t.Errorf("submitted despite local sources: %s", c)
+	for p, body := range map[string]string{
+		"wd/index.html": "page 8812\n",
+		"conf/app.toml": "mode = 1\n",
+		"service.yaml":  "workdir: wd\nfile_mounts:\n  /etc/app.toml: conf/app.toml\n  /remote: s3://some-bucket/x\n" + forwardServeYAML,
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o700); err != nil {
+			t.Fatal(err)
 		}
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { defer close(done); v.daemonServes(stop, "http://198.51.100.7:30001") }()
+	defer func() { close(stop); <-done }()
+	code, out, errOut := runSky(t, "serve", "up", "service.yaml", "-n", "web", "-y", "--wait", "30s")
+	if code != 0 || !strings.Contains(errOut, "Copied 2 local source(s) of the service") {
+		t.Fatalf("serve up with local sources: exit %d\n%s\n%s", code, out, errOut)
+	}
+	st, err := state.Open(filepath.Join(v.skyHome, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ver, err := st.GetServiceVersion("web", 1)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := service.SpecLoader{}.Load(ver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uploads := filepath.Join(v.skyHome, "serve", "web", "uploads") + "/"
+	if w := spec.Task.Workdir.Path; !strings.HasPrefix(w, uploads) {
+		t.Errorf("workdir on the VM %s, want under %s", w, uploads)
+	} else if b, _ := os.ReadFile(filepath.Join(w, "index.html")); string(b) != "page 8812\n" {
+		t.Errorf("workdir copy: index.html = %q", b)
+	}
+	mounts := map[string]string{}
+	for _, fm := range spec.Task.FileMounts {
+		mounts[fm.Dst] = fm.Src
+	}
+	if b, _ := os.ReadFile(mounts["/etc/app.toml"]); !strings.HasPrefix(mounts["/etc/app.toml"], uploads) || string(b) != "mode = 1\n" {
+		t.Errorf("file mount on the VM: %s = %q", mounts["/etc/app.toml"], b)
+	}
+	if mounts["/remote"] != "s3://some-bucket/x" {
+		t.Errorf("a bucket source was rewritten: %q", mounts["/remote"])
 	}
 }

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/skyplan/skyplan/diag"
 	"github.com/skyplan/skyplan/serve/service"
+	"github.com/skyplan/skyplan/skyhome"
 	"github.com/skyplan/skyplan/state"
 	"github.com/skyplan/skyplan/task"
 	"github.com/urfave/cli/v2"
@@ -42,6 +42,9 @@ type serviceSubmission struct {
 	Update bool          `json:"update,omitempty"`
 	Mode   string        `json:"mode,omitempty"`
 	Wait   time.Duration `json:"wait,omitempty"`
+	// Uploads name the VM's copies of the task's local sources
+	// (state.ServiceVersion.Uploads).
+	Uploads map[string]string `json:"uploads,omitempty"`
 }
 
 func newServiceSubmission(name string, sp *servicePlan, ov task.Overrides) serviceSubmission {
@@ -53,7 +56,7 @@ func newServiceSubmission(name string, sp *servicePlan, ov task.Overrides) servi
 
 func (sub serviceSubmission) version() state.ServiceVersion {
 	return state.ServiceVersion{Service: sub.Name, TaskYAML: sub.TaskYAML, TaskPath: sub.TaskPath, Cwd: sub.Cwd,
-		At: time.Now(), Envs: sub.Envs, EnvFiles: sub.EnvFiles}
+		At: time.Now(), Envs: sub.Envs, EnvFiles: sub.EnvFiles, Uploads: sub.Uploads}
 }
 
 func init() {
@@ -158,19 +161,16 @@ func noServiceToUpdate(name, path string) diag.Diagnostic {
 // forwardService records sub on the controller VM when one is configured
 // (handled is false for a local controller), bringing the VM up first
 // for a new service as `jobs launch` does. Env files are read here (the
-// VM has not got them); the task's local sources are refused: the VM
-// parses the service's YAML again on every load and would not find them.
+// VM has not got them). The task's local sources are copied to the VM
+// first, as a forwarded job's are, under the service's uploads
+// directory; the VM parses the YAML again on every load and points those
+// fields at the copies (service.SpecLoader, Uploads).
 func forwardService(io *IO, sub serviceSubmission, sp *servicePlan) (handled bool, err error) {
 	rc, err := openRemote(io, !sub.Update)
 	if err != nil || rc == nil {
 		return err != nil, err
 	}
 	defer rc.sh.Close()
-	if srcs := localSources(sp.task); len(srcs) > 0 {
-		return true, Exit(ExitFailure, diag.Diagnostics{{Severity: diag.Error, Summary: "Local sources are not sent to the controller VM for services",
-			Subject: &diag.Range{Filename: sp.path},
-			Detail:  fmt.Sprintf("%s names local paths (%s), which the controller VM cannot read. Put them in a bucket (file_mounts with a cloud URI or a storage source) or a git workdir, or run the service with serve.controller: local.", sp.path, strings.Join(srcs, ", "))}})
-	}
 	var envs []string
 	for _, f := range sub.EnvFiles {
 		kv, err := task.EnvFileAssignments(f)
@@ -180,6 +180,18 @@ func forwardService(io *IO, sub serviceSubmission, sp *servicePlan) (handled boo
 		envs = append(envs, kv...)
 	}
 	sub.Envs, sub.EnvFiles, sub.Cwd = append(envs, sub.Envs...), nil, ""
+	rel, err := filepath.Rel(skyhome.Dir(), filepath.Join(service.UploadsDir(sub.Name), time.Now().UTC().Format("20060102-150405.000000")))
+	if err != nil {
+		return true, err
+	}
+	copied, n, err := uploadSources(io.Interrupted, rc.sh, sp.task, rel)
+	if err != nil {
+		return true, Exit(ExitFailure, diag.Diagnostics{}.Append(err))
+	}
+	if n > 0 {
+		sub.Uploads = uploadedFields(sp.task, copied)
+		fmt.Fprintf(io.Err, "Copied %d local source(s) of the service to the controller VM.\n", n)
+	}
 	body, err := json.Marshal(sub)
 	if err != nil {
 		return true, err
@@ -187,23 +199,24 @@ func forwardService(io *IO, sub serviceSubmission, sp *servicePlan) (handled boo
 	return true, rc.exec(io, []string{"serve", "submit"}, bytes.NewReader(body), "submitting the service")
 }
 
-// localSources names the task's sources on this machine: a local
-// workdir, local file_mounts sources and local bucket sources.
-func localSources(t *task.Task) []string {
-	var out []string
-	if w := t.Workdir; w != nil && w.Path != "" && w.URL == "" {
-		out = append(out, "workdir "+w.Path)
+// uploadedFields maps each task field whose source was copied to the
+// copy's path (the keys of state.ServiceVersion.Uploads).
+func uploadedFields(orig, copied *task.Task) map[string]string {
+	out := map[string]string{}
+	if orig.Workdir != nil && copied.Workdir != nil && orig.Workdir.Path != copied.Workdir.Path {
+		out["workdir"] = copied.Workdir.Path
 	}
-	for _, fm := range t.FileMounts {
+	for i, fm := range orig.FileMounts {
+		c := copied.FileMounts[i]
 		if fm.Storage == nil {
-			if fm.Src != "" && !task.IsCloudURI(fm.Src) {
-				out = append(out, "file_mounts."+fm.Dst)
+			if fm.Src != c.Src {
+				out["file_mounts."+fm.Dst] = c.Src
 			}
 			continue
 		}
-		for _, s := range fm.Storage.Source {
-			if s != "" && !task.IsCloudURI(s) {
-				out = append(out, "file_mounts."+fm.Dst+".source")
+		for j, s := range fm.Storage.Source {
+			if s != c.Storage.Source[j] {
+				out[fmt.Sprintf("file_mounts.%s.source.%d", fm.Dst, j)] = c.Storage.Source[j]
 			}
 		}
 	}

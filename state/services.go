@@ -95,6 +95,10 @@ type ServiceVersion struct {
 	EnvFiles []string  `json:"env_files,omitempty"`
 	Mode     string    `json:"mode,omitempty"`
 	At       time.Time `json:"at"`
+	// Uploads: a service forwarded to a controller VM had its local
+	// sources copied there; task field ("workdir", "file_mounts.DST",
+	// "file_mounts.DST.source.N") → the copy's path on the VM.
+	Uploads map[string]string `json:"uploads,omitempty"`
 }
 
 // ReplicaStatus is a replica's state, as SkyServe's ReplicaStatus.

@@ -3,6 +3,7 @@ package service
 import (
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -89,5 +90,34 @@ func TestBalancerRefusesWhenEveryServePortIsTaken(t *testing.T) {
 	_, err = listenBalancer("127.0.0.1", 0, []task.PortRange{{From: p, To: p}})
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("no free load balancer port in %d", p)) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// serve down removes a service's secrets and the copies of its local
+// sources (a service forwarded to a controller VM) with its record.
+func TestDownRemovesSecretsAndUploads(t *testing.T) {
+	t.Setenv("SKYPLAN_HOME", t.TempDir())
+	b := newBed(t, 1)
+	b.pass(time.Second)
+	if err := WriteSecrets("svc", 1, []string{"TOKEN=x"}); err != nil {
+		t.Fatal(err)
+	}
+	copy := filepath.Join(UploadsDir("svc"), "20260101-000000.000000", "1")
+	if err := os.MkdirAll(copy, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.store.UpdateService("svc", func(s *state.Service) error { s.DownRequested = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	b.pass(time.Second)
+	b.pass(time.Second)
+	if _, err := b.store.GetService("svc"); err == nil {
+		t.Fatal("service still recorded after down")
+	}
+	if s, _ := ReadSecrets("svc", 1); len(s) != 0 {
+		t.Errorf("secrets left after down: %v", s)
+	}
+	if _, err := os.Stat(UploadsDir("svc")); err == nil {
+		t.Errorf("uploads left after down: %s", UploadsDir("svc"))
 	}
 }

@@ -597,6 +597,7 @@ func (c *Controller) finish(rt *runtime, svc *state.Service, busy map[int]bool) 
 				return err
 			}
 			RemoveSecrets(svc.Name)
+			RemoveUploads(svc.Name)
 			return nil
 		}
 		c.setStatus(svc, state.ServiceShuttingDown, "")

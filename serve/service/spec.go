@@ -40,8 +40,47 @@ func (l SpecLoader) Load(v state.ServiceVersion) (*Spec, error) {
 		return nil, fmt.Errorf("service %s version %d: %s", v.Service, v.Version, vds.Error())
 	}
 	rebaseWorkdir(t, []byte(v.TaskYAML), v.Cwd)
+	applyUploads(t, v.Uploads)
 	return SpecFromTask(t, v.Version)
 }
+
+// applyUploads points the task's local sources at their copies on this
+// controller VM (ServiceVersion.Uploads).
+func applyUploads(t *task.Task, up map[string]string) {
+	if len(up) == 0 {
+		return
+	}
+	if p, ok := up["workdir"]; ok && t.Workdir != nil {
+		w := *t.Workdir
+		w.Path = p
+		t.Workdir = &w
+	}
+	mounts := make([]task.FileMount, 0, len(t.FileMounts))
+	for _, fm := range t.FileMounts {
+		if p, ok := up["file_mounts."+fm.Dst]; ok && fm.Storage == nil {
+			fm.Src = p
+		}
+		if fm.Storage != nil {
+			st := *fm.Storage
+			st.Source = append([]string{}, st.Source...)
+			for i := range st.Source {
+				if p, ok := up[fmt.Sprintf("file_mounts.%s.source.%d", fm.Dst, i)]; ok {
+					st.Source[i] = p
+				}
+			}
+			fm.Storage = &st
+		}
+		mounts = append(mounts, fm)
+	}
+	t.FileMounts = mounts
+}
+
+// UploadsDir holds a forwarded service's copied local sources on the
+// controller VM (removed with the service).
+func UploadsDir(service string) string { return filepath.Join(LogDir(service), "uploads") }
+
+// RemoveUploads deletes them (after serve down).
+func RemoveUploads(service string) { os.RemoveAll(UploadsDir(service)) }
 
 // rebaseWorkdir resolves a relative workdir against the directory `serve
 // up` ran in: the parser resolved it against the controller's.
