@@ -172,6 +172,9 @@ func controllerUp(io *IO, cfg config.Config, cc config.ControllerConfig) (*remot
 		return nil, Exit(ExitFailure, append(ds, diag.Diagnostic{Severity: diag.Error, Summary: "Controller VM not reachable over SSH",
 			Detail: fmt.Sprintf("%v. The VM is applied (instance %s); run `skyplan controller up` again once SSH from this machine is allowed (ssh_cidrs), or `skyplan controller down`.", err, vm.InstanceID)}))
 	}
+	// The controller may create node roles only under its boundary (its
+	// IAM policy says so), so its clusters must ask for it.
+	cfg.AWS.NodePermissionsBoundary = vm.NodeBoundary
 	rcfg, err := remote.RemoteConfig(cfg, vm.PublicIP, vm.PrivateIP)
 	if err != nil {
 		sh.Close()

@@ -110,7 +110,10 @@ type ModuleRequest struct {
 	// AutostopAction is the one permission on its own machines the node
 	// identity needs: "" (no autostop), "stop" or "terminate".
 	AutostopAction string
-	SubnetName     string
+	// NodePermissionsBoundary: ARN of the policy that caps the node
+	// identity (AWS; "" = none).
+	NodePermissionsBoundary string
+	SubnetName              string
 
 	ProjectID, SubscriptionID string
 	// UsePrivateIP: the nodes get no public address (config use_internal_ips).

@@ -62,6 +62,9 @@ type ControllerVMRequest struct {
 // ControllerVM is the applied controller: its one node.
 type ControllerVM struct {
 	InstanceID, PublicIP, PrivateIP, Zone, SSHUser string
+	// NodeBoundary is the permissions boundary the controller's node
+	// roles must carry (the module's node_permissions_boundary output).
+	NodeBoundary string
 }
 
 // ControllerApply compiles the controller's roots into req.Dir and applies
@@ -112,6 +115,9 @@ func (m *Manager) ControllerApply(ctx context.Context, req ControllerVMRequest) 
 		}
 		n := nodes[0]
 		vm = &ControllerVM{InstanceID: n.InstanceID, PublicIP: n.PublicIP, PrivateIP: n.PrivateIP, Zone: n.Zone, SSHUser: n.SSHUser}
+		if vm.NodeBoundary, err = ws.StringOutput(ctx, "node_permissions_boundary"); err != nil {
+			return nil, ds.Append(err)
+		}
 	}
 	return vm, ds
 }

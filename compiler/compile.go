@@ -64,6 +64,9 @@ type Input struct {
 	// proximity placement group of multi-node clusters (instance types that
 	// do not support them; emulators such as moto lack the API).
 	DisablePlacementGroup bool
+	// NodePermissionsBoundary caps the AWS node role (config
+	// aws.node_permissions_boundary).
+	NodePermissionsBoundary string
 	// ProviderHashes (optional) hashes the pinned providers for the lock
 	// file (MirrorHashes over the local filesystem mirrors); without it,
 	// or when a provider is not mirrored, no lock file is generated.
@@ -332,7 +335,8 @@ func (c *compilation) moduleRequest(ephemeral, persistent []string) cloud.Module
 		AutostopAction: c.autostopAction(), SubnetName: c.in.SubnetName,
 		ProjectID: c.in.ProjectID, SubscriptionID: c.in.SubscriptionID,
 		DisablePlacementGroup: c.in.DisablePlacementGroup, SkipAccountChecks: c.in.AWSSkipAccountChecks,
-		UsePrivateIP: c.in.UsePrivateIP,
+		NodePermissionsBoundary: c.in.NodePermissionsBoundary,
+		UsePrivateIP:            c.in.UsePrivateIP,
 	}
 	if args := c.req.AcceleratorArgs; args != nil {
 		r.TPUNode, r.RuntimeVersion, r.QueuedResource = !args.TPUVM, args.RuntimeVersion, args.QueuedResource
@@ -359,6 +363,9 @@ func (in *Input) ApplyConfig(cfg config.Config) {
 	in.VPCName, in.SubnetName = cc.VPCName, cc.SubnetName
 	in.UsePrivateIP = cc.UsePrivateIP
 	in.DisablePlacementGroup = in.DisablePlacementGroup || cc.DisablePlacementGroup
+	if in.NodePermissionsBoundary == "" {
+		in.NodePermissionsBoundary = cc.NodePermissionsBoundary
+	}
 	in.SSHUser = cc.SSHUser
 	in.ProjectID = cfg.GCP.ProjectID
 	in.SubscriptionID = cfg.Azure.SubscriptionID

@@ -99,6 +99,9 @@ type Cloud struct {
 	// DisablePlacementGroup drops the cluster placement group of
 	// multi-node clusters (instance types or emulators without the API).
 	DisablePlacementGroup bool `yaml:"disable_placement_group"`
+	// NodePermissionsBoundary (aws only): ARN of a managed policy every
+	// node role gets as its permissions boundary.
+	NodePermissionsBoundary string `yaml:"node_permissions_boundary"`
 }
 
 // Backend configures remote Terraform state.

@@ -200,6 +200,7 @@ func Compile(in Input) (*compiler.Module, diag.Diagnostics) {
 			{"state_mount", "Mount point of the state volume (SKYPLAN_HOME = state_mount/home)."},
 			{"serve_ports", "Port ranges open to serve_allowed_cidrs."},
 			{"instance_profile", "Instance profile giving the controller its permissions."},
+			{"node_permissions_boundary", "Permissions boundary every node role the controller creates must carry."},
 		}); err != nil {
 		return nil, ds.Append(err)
 	}

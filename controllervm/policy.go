@@ -18,27 +18,45 @@ type Statement struct {
 	Sid     string
 	Deny    bool
 	Actions []string
+	// Conditions as written: test, variable and the values' source text
+	// (references such as aws_iam_policy.node_boundary.arn stay text).
+	Conditions []Condition
+}
+
+// Condition is one condition block of a statement.
+type Condition struct {
+	Test, Variable, Values string
 }
 
 // PolicyStatements reads the statements of the controller's policy
 // document (data "aws_iam_policy_document" "controller") from the embedded
 // module: what reviewers see is what the tests and docs check.
 func PolicyStatements(cloudName string) ([]Statement, error) {
+	return policyDocument(cloudName, "iam.tf", "controller")
+}
+
+// BoundaryStatements reads the node-role permissions boundary (data
+// "aws_iam_policy_document" "node_boundary" in controller/boundary.tf).
+func BoundaryStatements(cloudName string) ([]Statement, error) {
+	return policyDocument(cloudName, "boundary.tf", "node_boundary")
+}
+
+func policyDocument(cloudName, file, doc string) ([]Statement, error) {
 	sub, ok := templates.Controller(cloudName)
 	if !ok {
 		return nil, fmt.Errorf("no %s controller module", cloudName)
 	}
-	src, err := fs.ReadFile(sub, "iam.tf")
+	src, err := fs.ReadFile(sub, file)
 	if err != nil {
 		return nil, err
 	}
-	f, diags := hclsyntax.ParseConfig(src, path.Join(cloudName, "controller/iam.tf"), hcl.InitialPos)
+	f, diags := hclsyntax.ParseConfig(src, path.Join(cloudName, "controller", file), hcl.InitialPos)
 	if diags.HasErrors() {
 		return nil, diags
 	}
 	var out []Statement
 	for _, b := range f.Body.(*hclsyntax.Body).Blocks {
-		if b.Type != "data" || len(b.Labels) != 2 || b.Labels[0] != "aws_iam_policy_document" || b.Labels[1] != "controller" {
+		if b.Type != "data" || len(b.Labels) != 2 || b.Labels[0] != "aws_iam_policy_document" || b.Labels[1] != doc {
 			continue
 		}
 		for _, st := range b.Body.Blocks {
@@ -67,11 +85,24 @@ func PolicyStatements(cloudName string) ([]Statement, error) {
 					}
 				}
 			}
+			for _, cb := range st.Body.Blocks {
+				if cb.Type != "condition" {
+					continue
+				}
+				var c Condition
+				for name, dst := range map[string]*string{"test": &c.Test, "variable": &c.Variable, "values": &c.Values} {
+					if a, ok := cb.Body.Attributes[name]; ok {
+						r := a.Expr.Range()
+						*dst = strings.Trim(string(src[r.Start.Byte:r.End.Byte]), `"`)
+					}
+				}
+				s.Conditions = append(s.Conditions, c)
+			}
 			out = append(out, s)
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("no controller policy document in %s controller/iam.tf", cloudName)
+		return nil, fmt.Errorf("no %s policy document in %s controller/%s", doc, cloudName, file)
 	}
 	return out, nil
 }

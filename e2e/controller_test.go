@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -180,6 +181,25 @@ func TestControllerVMRunsJobsAndSurvivesKill9(t *testing.T) {
 	j := e.waitJob(id, 4*time.Minute, "RUNNING", func(j jobDoc) bool { return j.Status == "RUNNING" })
 	if len(j.Attempts) != 1 || j.Cloud != "aws" {
 		t.Fatalf("job on the controller: %+v", j)
+	}
+	// The job's node role was created under the controller's boundary
+	// (its IAM policy allows no other): the VM's config names it.
+	cfgOnVM, _ := os.ReadFile(filepath.Join(c.nodeHome, "config.yaml"))
+	boundary := regexp.MustCompile(`node_permissions_boundary: (arn:aws:iam::\S+:policy/\S+)`).FindSubmatch(cfgOnVM)
+	if boundary == nil {
+		t.Fatalf("the controller VM's config.yaml names no node_permissions_boundary:\n%s", cfgOnVM)
+	}
+	nodeRoles := 0
+	for _, r := range e.moto.IAM(t) {
+		if name, ok := strings.CutPrefix(r, "iam-role "); ok && strings.Contains(name, "-node-") {
+			nodeRoles++
+			if got := e.moto.RoleBoundary(t, name); got != string(boundary[1]) {
+				t.Errorf("node role %s has permissions boundary %q, want the controller's %s", name, got, boundary[1])
+			}
+		}
+	}
+	if nodeRoles != 1 {
+		t.Errorf("%d node roles in moto while the job runs, want its cluster's one", nodeRoles)
 	}
 
 	// kill -9 of the daemon: the supervisor starts a new one, which

@@ -38,3 +38,20 @@ func (w *Workspace) Nodes(ctx context.Context) ([]state.Node, error) {
 	}
 	return out, nil
 }
+
+// StringOutput reads a string output of the root ("" when it has none).
+func (w *Workspace) StringOutput(ctx context.Context, name string) (string, error) {
+	outs, err := w.tf.Output(ctx)
+	if err != nil {
+		return "", &TerraformError{Op: "output", Err: err}
+	}
+	meta, ok := outs[name]
+	if !ok {
+		return "", nil
+	}
+	var v string
+	if err := json.Unmarshal(meta.Value, &v); err != nil {
+		return "", fmt.Errorf("reading the %s output: %w", name, err)
+	}
+	return v, nil
+}

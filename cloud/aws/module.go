@@ -136,6 +136,8 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 		cloud.Var{Name: "readwrite_buckets", Type: "list(string)", Value: req.ReadWriteBuckets},
 		cloud.Var{Name: "readonly_buckets", Type: "list(string)", Value: req.ReadOnlyBuckets},
 		cloud.Var{Name: "autostop_action", Type: "string", Value: req.AutostopAction},
+		cloud.Var{Name: "node_permissions_boundary", Type: "string", Value: optional(req.NodePermissionsBoundary),
+			Description: "Permissions boundary of the node role (config aws.node_permissions_boundary; set by a skyplan controller VM). null: none."},
 	)
 	root := cloud.ModuleRoot{Vars: vars, Providers: []cloud.Provider{{Name: "aws", Source: "hashicorp/aws", Version: ProviderVersion}},
 		Outputs: []cloud.Output{
@@ -215,4 +217,12 @@ func (Cloud) ProviderBlocks(b *hclwrite.Body, req cloud.ModuleRequest) error {
 	vb.SetAttributeRaw("type", hclwrite.TokensForIdentifier("number"))
 	vb.SetAttributeValue("default", cty.NumberIntVal(MaxRetries))
 	return nil
+}
+
+// optional is s, or nil (null in the tfvars) when empty.
+func optional(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

@@ -224,8 +224,9 @@ func (m *Moto) taggedIAM(t testing.TB, tag string) []string {
 	return out
 }
 
-// IAM lists every IAM role and instance profile in moto, tagged or not
-// ("iam-role NAME", "iam-instance-profile NAME"): IAM is account-wide, so
+// IAM lists every IAM role, instance profile and customer-managed policy
+// in moto, tagged or not ("iam-role NAME", "iam-instance-profile NAME",
+// "iam-policy NAME"): IAM is account-wide, so
 // a test that tears everything down expects none at all.
 func (m *Moto) IAM(t testing.TB) []string {
 	t.Helper()
@@ -241,6 +242,12 @@ func (m *Moto) IAM(t testing.TB) []string {
 	if err := xml.Unmarshal(m.iam(t, url.Values{"Action": {"ListInstanceProfiles"}}), &profiles); err != nil {
 		t.Fatalf("ListInstanceProfiles: %v", err)
 	}
+	var policies struct {
+		Names []string `xml:"ListPoliciesResult>Policies>member>PolicyName"`
+	}
+	if err := xml.Unmarshal(m.iam(t, url.Values{"Action": {"ListPolicies"}, "Scope": {"Local"}}), &policies); err != nil {
+		t.Fatalf("ListPolicies: %v", err)
+	}
 	var out []string
 	for _, r := range roles.Names {
 		out = append(out, "iam-role "+r)
@@ -248,7 +255,22 @@ func (m *Moto) IAM(t testing.TB) []string {
 	for _, p := range profiles.Names {
 		out = append(out, "iam-instance-profile "+p)
 	}
+	for _, p := range policies.Names {
+		out = append(out, "iam-policy "+p)
+	}
 	return out
+}
+
+// RoleBoundary is the permissions boundary ARN of role name ("" = none).
+func (m *Moto) RoleBoundary(t testing.TB, name string) string {
+	t.Helper()
+	var role struct {
+		ARN string `xml:"GetRoleResult>Role>PermissionsBoundary>PermissionsBoundaryArn"`
+	}
+	if err := xml.Unmarshal(m.iam(t, url.Values{"Action": {"GetRole"}, "RoleName": {name}}), &role); err != nil {
+		t.Fatalf("GetRole %s: %v", name, err)
+	}
+	return role.ARN
 }
 
 // CreateNodeRole makes what the AWS module's iam.tf makes, outside

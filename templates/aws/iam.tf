@@ -20,6 +20,10 @@
 #     No instance permission at all when autostop is off.
 #
 # No statement grants "*" actions or resources outside the cluster.
+# var.node_permissions_boundary, when set, caps the role whatever the
+# policy below says (an organisation's mandatory boundary, or the one a
+# skyplan controller VM creates node roles with: see
+# templates/aws/controller/boundary.tf).
 
 locals {
   rw_buckets  = distinct(concat(var.buckets, var.readwrite_buckets))
@@ -47,10 +51,11 @@ data "aws_iam_policy_document" "assume" {
 }
 
 resource "aws_iam_role" "node" {
-  name_prefix        = local.name_prefix
-  description        = "skyplan cluster ${var.cluster_name}: node identity (buckets, autostop)"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = local.tags
+  name_prefix          = local.name_prefix
+  description          = "skyplan cluster ${var.cluster_name}: node identity (buckets, autostop)"
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  permissions_boundary = var.node_permissions_boundary
+  tags                 = local.tags
 }
 
 resource "aws_iam_instance_profile" "node" {

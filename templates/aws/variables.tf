@@ -213,6 +213,12 @@ variable "autostop_action" {
   }
 }
 
+variable "node_permissions_boundary" {
+  description = "ARN of a managed policy set as the node role's permissions boundary: what the node identity can never exceed, whatever its inline policy says (config aws.node_permissions_boundary; a skyplan controller VM sets its own, and may create node roles only with it). null: no boundary."
+  type        = string
+  default     = null
+}
+
 variable "ports_cidrs" {
   description = "Source ranges allowed to reach var.ports (skyplan: config ports_cidrs or --ports-cidr; 0.0.0.0/0 with a warning when unset). Never governs SSH: see ssh_cidrs."
   type        = list(string)

@@ -10,7 +10,8 @@
 #     (aws:RequestTag), which every cluster resource has;
 #   - changing and deleting: the resource must carry one (aws:ResourceTag);
 #   - IAM: only roles and instance profiles named *-node-* (the cluster
-#     modules' name_prefix), tagged; iam:PassRole only to EC2;
+#     modules' name_prefix), tagged; roles created and given policies only
+#     with the node boundary (boundary.tf); iam:PassRole only to EC2;
 #   - reads (ec2:Describe*, tag:GetResources, iam:ListRoles: the tag
 #     sweep lists node roles by name, IAM lists have no tag filter) have
 #     no resource-level permissions in AWS and are allowed on "*";
@@ -178,13 +179,48 @@ data "aws_iam_policy_document" "controller" {
   }
 
   statement {
-    sid       = "CreateTaggedNodeRoles"
-    actions   = ["iam:CreateInstanceProfile", "iam:CreateRole", "iam:TagInstanceProfile", "iam:TagRole"]
+    sid       = "CreateTaggedNodeProfiles"
+    actions   = ["iam:CreateInstanceProfile", "iam:TagInstanceProfile", "iam:TagRole"]
     resources = ["${local.iam}:role/*-node-*", "${local.iam}:instance-profile/*-node-*"]
     condition {
       test     = "Null"
       variable = local.request_tag
       values   = ["false"]
+    }
+  }
+
+  # A node role exists only under the node boundary (boundary.tf), and its
+  # inline policy is written only while it has it: what the controller can
+  # give a node never exceeds the boundary.
+  statement {
+    sid       = "CreateBoundedNodeRoles"
+    actions   = ["iam:CreateRole"]
+    resources = ["${local.iam}:role/*-node-*"]
+    condition {
+      test     = "Null"
+      variable = local.request_tag
+      values   = ["false"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [aws_iam_policy.node_boundary.arn]
+    }
+  }
+
+  statement {
+    sid       = "WriteBoundedNodeRolePolicies"
+    actions   = ["iam:PutRolePolicy"]
+    resources = ["${local.iam}:role/*-node-*"]
+    condition {
+      test     = "Null"
+      variable = local.tagged
+      values   = ["false"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [aws_iam_policy.node_boundary.arn]
     }
   }
 
@@ -201,7 +237,6 @@ data "aws_iam_policy_document" "controller" {
       "iam:ListAttachedRolePolicies",
       "iam:ListInstanceProfilesForRole",
       "iam:ListRolePolicies",
-      "iam:PutRolePolicy",
       "iam:RemoveRoleFromInstanceProfile",
     ]
     resources = ["${local.iam}:role/*-node-*", "${local.iam}:instance-profile/*-node-*"]

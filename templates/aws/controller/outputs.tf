@@ -34,3 +34,8 @@ output "instance_profile" {
   description = "Instance profile that gives the controller its cloud permissions."
   value       = aws_iam_instance_profile.controller.name
 }
+
+output "node_permissions_boundary" {
+  description = "ARN of the permissions boundary every node role the controller creates must carry."
+  value       = aws_iam_policy.node_boundary.arn
+}

@@ -171,36 +171,43 @@ variable "autostop_action" {
   type        = string
 }
 
+variable "node_permissions_boundary" {
+  description = "Permissions boundary of the node role (config aws.node_permissions_boundary; set by a skyplan controller VM). null: none."
+  type        = string
+  default     = null
+}
+
 module "cluster" {
-  source             = "./modules/aws"
-  cluster_name       = var.cluster_name
-  num_nodes          = var.num_nodes
-  use_spot           = var.use_spot
-  ssh_user           = var.ssh_user
-  ssh_public_key     = var.ssh_public_key
-  ssh_cidrs          = var.ssh_cidrs
-  ports              = var.ports
-  ports_cidrs        = var.ports_cidrs
-  vpc_name           = var.vpc_name
-  subnet_name        = var.subnet_name
-  use_private_ip     = var.use_private_ip
-  labels             = var.labels
-  zone               = var.zone
-  instance_type      = var.instance_type
-  ami_id             = var.ami_id
-  ami_lookup         = var.ami_lookup
-  ignore_ami_changes = var.ignore_ami_changes
-  disk_size_gb       = var.disk_size_gb
-  disk_type          = var.disk_type
-  disk_iops          = var.disk_iops
-  disk_throughput    = var.disk_throughput
-  placement_group    = var.placement_group
-  efa_interfaces     = var.efa_interfaces
-  subnet_cidr        = var.subnet_cidr
-  buckets            = var.buckets
-  readwrite_buckets  = var.readwrite_buckets
-  readonly_buckets   = var.readonly_buckets
-  autostop_action    = var.autostop_action
+  source                    = "./modules/aws"
+  cluster_name              = var.cluster_name
+  num_nodes                 = var.num_nodes
+  use_spot                  = var.use_spot
+  ssh_user                  = var.ssh_user
+  ssh_public_key            = var.ssh_public_key
+  ssh_cidrs                 = var.ssh_cidrs
+  ports                     = var.ports
+  ports_cidrs               = var.ports_cidrs
+  vpc_name                  = var.vpc_name
+  subnet_name               = var.subnet_name
+  use_private_ip            = var.use_private_ip
+  labels                    = var.labels
+  zone                      = var.zone
+  instance_type             = var.instance_type
+  ami_id                    = var.ami_id
+  ami_lookup                = var.ami_lookup
+  ignore_ami_changes        = var.ignore_ami_changes
+  disk_size_gb              = var.disk_size_gb
+  disk_type                 = var.disk_type
+  disk_iops                 = var.disk_iops
+  disk_throughput           = var.disk_throughput
+  placement_group           = var.placement_group
+  efa_interfaces            = var.efa_interfaces
+  subnet_cidr               = var.subnet_cidr
+  buckets                   = var.buckets
+  readwrite_buckets         = var.readwrite_buckets
+  readonly_buckets          = var.readonly_buckets
+  autostop_action           = var.autostop_action
+  node_permissions_boundary = var.node_permissions_boundary
 }
 
 output "nodes" {

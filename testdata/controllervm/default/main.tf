@@ -123,3 +123,8 @@ output "instance_profile" {
   description = "Instance profile giving the controller its permissions."
   value       = module.controller.instance_profile
 }
+
+output "node_permissions_boundary" {
+  description = "Permissions boundary every node role the controller creates must carry."
+  value       = module.controller.node_permissions_boundary
+}
