@@ -68,12 +68,16 @@ resource "terraform_data" "node_image" {
   input = var.ignore_ami_changes ? "ignore_ami_changes" : local.ami_id
 }
 
+# enable_dns_hostnames is left unset (AWS's default for a new VPC: off, so
+# nodes get no public DNS names; private names still resolve through
+# enable_dns_support). Setting it costs every launch the provider's fixed
+# 10 s wait after ModifyVpcAttribute, once per region the fallback loop
+# tries; unset and computed, a VPC created earlier with it on keeps it.
 resource "aws_vpc" "cluster" {
-  count                = local.create_network ? 1 : 0
-  cidr_block           = "10.0.0.0/16"
-  enable_dns_support   = true
-  enable_dns_hostnames = true
-  tags                 = merge(local.tags, { Name = var.cluster_name })
+  count              = local.create_network ? 1 : 0
+  cidr_block         = "10.0.0.0/16"
+  enable_dns_support = true
+  tags               = merge(local.tags, { Name = var.cluster_name })
 }
 
 resource "aws_internet_gateway" "cluster" {
