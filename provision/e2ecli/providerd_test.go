@@ -1,0 +1,98 @@
+package e2ecli
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/skyplan/skyplan/provision/provisiontest"
+)
+
+// kill -9 of skyplan alone (not its children) while a failed-over attempt
+// applies through the provider process the loop shares: that provider and
+// terraform die with skyplan, nothing of the launch keeps running, and
+// `down` removes everything tagged.
+func TestKilledFailoverApplyTakesItsProviderAlong(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.proxy.Fail("us-east-1a", provisiontest.InsufficientInstanceCapacity, -1)
+	os.WriteFile(filepath.Join(e.work, "leak.yaml"), []byte(leakTask), 0o644)
+	exe, _ := os.Executable()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe, "apply", "leak.yaml", "-c", "pd", "-y", "--provision-only")
+	cmd.Dir = e.work
+	cmd.Env = append(append(os.Environ(), provisiontest.CLIEnvVar+"=1"), e.vars...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	pr, pw := io.Pipe()
+	cmd.Stderr = pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait(); pw.Close() }()
+	// The second zone's instance create: that apply runs on the daemon.
+	var log strings.Builder
+	sc := bufio.NewScanner(pr)
+	failedOver := false
+	for sc.Scan() {
+		log.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "→ trying AWS (us-east-1b)") {
+			failedOver = true
+		}
+		if failedOver && strings.Contains(sc.Text(), "aws_instance.node[0]: Creating...") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if !failedOver {
+		t.Fatalf("apply ended before it failed over:\n%s", log.String())
+	}
+	var daemons, all []int
+	for _, p := range descendants(cmd.Process.Pid) {
+		all = append(all, p)
+		if b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p), "cmdline")); err == nil && strings.Contains(string(b), "terraform-provider-aws") && strings.Contains(string(b), "\x00-debug") {
+			daemons = append(daemons, p)
+		}
+	}
+	if len(daemons) != 1 {
+		t.Fatalf("want one provider daemon under skyplan while the second zone applies, got %v (descendants %v)", daemons, all)
+	}
+	_ = syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
+	<-waited
+	deadline := time.Now().Add(time.Minute)
+	for _, p := range all {
+		for syscall.Kill(p, 0) == nil && !zombie(p) {
+			if time.Now().After(deadline) {
+				b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p), "cmdline"))
+				t.Fatalf("process %d (%q) outlived the killed skyplan", p, strings.ReplaceAll(string(b), "\x00", " "))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	d := e.run("down", "pd", "-y")
+	if d.code != 0 {
+		t.Fatalf("down exit %d\n%s", d.code, d.stderr)
+	}
+	e.requireNothingTagged(t, "pd")
+}
+
+// zombie: the process has exited and waits for a parent that is gone
+// (init reaps it soon).
+func zombie(pid int) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return true
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(f) > 0 && f[0] == "Z"
+}
