@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/skyplan/skyplan/cluster"
 	"github.com/skyplan/skyplan/controller/remote"
 	"github.com/skyplan/skyplan/jobs"
-	"github.com/skyplan/skyplan/runner"
 	"github.com/skyplan/skyplan/skyhome"
 	"github.com/skyplan/skyplan/task"
 )
@@ -50,12 +50,7 @@ func uploadSources(ctx context.Context, sh remote.Shell, src *task.Task, rel str
 		}
 		n++
 		dir := path.Join(filepath.ToSlash(rel), fmt.Sprint(n))
-		var tarPath string
-		if fi.IsDir() {
-			tarPath, _, err = runner.TarTree(local, true)
-		} else {
-			tarPath, err = runner.TarFile(local, filepath.Base(local))
-		}
+		tarPath, err := cluster.PackLocalSource(local)
 		if err != nil {
 			return "", fmt.Errorf("archiving %s: %w", local, err)
 		}
