@@ -17,8 +17,8 @@ import (
 	"time"
 )
 
-// A service on the controller VM, end to end: the first `serve up` brings
-// the VM up (moto + the controller's sshd node), the VM's daemon launches
+// A service on the controller VM, end to end (serve.controller set, not
+// jobs.controller): the first `serve up` brings the VM up (moto + the controller's sshd node), the VM's daemon launches
 // the replica on a moto cluster (sshd node 0), and the endpoint it reports
 // is the VM's public address on a serve.ports port, opened in its security
 // group to serve.allowed_cidrs (here the default, ssh_cidrs). The test
@@ -134,9 +134,15 @@ func TestServiceOnControllerVMAnswersOnItsPublicAddress(t *testing.T) {
 		mustWrite(t, f, string(b)+"export E2E_NODE_IP="+n.IP+"\n", 0o644)
 	}
 	lbPort := freeAnyPort(t)
+	// The controller configured for services only (serve.controller; the
+	// harness wrote it as jobs.controller): one daemon for both.
 	cfg := filepath.Join(e.home, "config.yaml")
 	b, _ := os.ReadFile(cfg)
-	mustWrite(t, cfg, string(b)+fmt.Sprintf("serve:\n  replica_proxy: %s\n  ports: [%d]\n", proxy, lbPort), 0o644)
+	jobsCtl := "  controller:\n    infra: aws/us-east-1\n    image_id: ami-12c6146b # moto's; the catalog's Ubuntu AMI is not in moto\n"
+	if !strings.Contains(string(b), jobsCtl) {
+		t.Fatalf("the harness's config changed; no jobs.controller block in:\n%s", b)
+	}
+	mustWrite(t, cfg, strings.Replace(string(b), jobsCtl, "", 1)+fmt.Sprintf("serve:\n  replica_proxy: %s\n  ports: [%d]\n%s", proxy, lbPort, jobsCtl), 0o644)
 	port := commonPort(t, e.sshd)
 	mustWrite(t, filepath.Join(e.work, "service.yaml"), fmt.Sprintf(controllerServeYAML, port, port), 0o644)
 	t.Cleanup(func() {
