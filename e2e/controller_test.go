@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,11 +32,19 @@ resources:
   infra: aws
   cpus: 2
   image_id: ami-12c6146b
+workdir: wd
 run: |
   echo "started task=$SKYPILOT_TASK_ID"
+  cat note.txt
+  echo "token sha $(printf %s "$CTL_TOKEN" | sha256sum | cut -c1-12)"
   for i in $(seq 1 20); do echo "tick $i"; sleep 1; done
   echo "controller job done"
 `
+
+// controllerIdle is the controller's idle time before it stops in the
+// test: longer than controller up → first job accepted on a loaded
+// machine, short enough to wait for once the job has ended.
+const controllerIdle = 45 * time.Second
 
 // controllerEnv is an env whose sshd node 1 is the controller VM.
 type controllerEnv struct {
@@ -67,16 +76,21 @@ func newControllerEnv(t *testing.T) *controllerEnv {
 	// may also use), terraform, and the test's SSH proxy settings.
 	n0 := e.sshd.Nodes[0]
 	envFile := map[string]string{
-		"SKYPLAN_HOME":                c.nodeHome,
-		provisiontest.CLIEnvVar:       "1",
-		"PATH":                        os.Getenv("PATH"),
-		"TF_PLUGIN_CACHE_DIR":         provisiontest.SharedPluginCache(),
-		"TF_CLI_CONFIG_FILE":          filepath.Join(c.nodeHome, "missing.tfrc"),
-		"SKYPLAN_E2E_MOTO":            e.moto.URL,
-		"SKYPLAN_E2E_SSHD":            fmt.Sprintf("%s:%d", n0.IP, n0.Port),
-		"SKYPLAN_E2E_PROXY_LOG":       filepath.Join(cn.Home, "proxy.log"),
-		"SKYPLAN_SSH_DETECT_URL":      "off",
-		"SKYPLAN_CONTROLLER_POWEROFF": "false",
+		"SKYPLAN_HOME":           c.nodeHome,
+		provisiontest.CLIEnvVar:  "1",
+		"PATH":                   os.Getenv("PATH"),
+		"TF_PLUGIN_CACHE_DIR":    provisiontest.SharedPluginCache(),
+		"TF_CLI_CONFIG_FILE":     filepath.Join(c.nodeHome, "missing.tfrc"),
+		"SKYPLAN_E2E_MOTO":       e.moto.URL,
+		"SKYPLAN_E2E_SSHD":       fmt.Sprintf("%s:%d", n0.IP, n0.Port),
+		"SKYPLAN_E2E_PROXY_LOG":  filepath.Join(cn.Home, "proxy.log"),
+		"SKYPLAN_SSH_DETECT_URL": "off",
+		// The daemon's idle clock: short, so the test sees an idle stop
+		// once its job has ended; the power-off command leaves a mark that
+		// the test answers by stopping the instance in moto, as the OS
+		// shutting down does on AWS.
+		"SKYPLAN_CONTROLLER_IDLE":     controllerIdle.String(),
+		"SKYPLAN_CONTROLLER_POWEROFF": "touch " + filepath.Join(cn.Home, "poweroff-requested"),
 	}
 	for k, v := range provisiontest.Env(e.moto.URL) {
 		envFile[k] = v
@@ -139,6 +153,13 @@ func TestControllerVMRunsJobsAndSurvivesKill9(t *testing.T) {
 	c := newControllerEnv(t)
 	e := c.env
 	mustWrite(t, filepath.Join(e.work, "job.yaml"), controllerJob, 0o644)
+	// The workdir and the secret exist only here: the VM gets them from
+	// the forwarded launch (tar over SSH, stdin), never the command line.
+	mustWrite(t, filepath.Join(e.work, "wd", "note.txt"), "note from the laptop's workdir 5c1e\n", 0o644)
+	// Made at run time: a literal would be in this binary, which is the
+	// skyplan copied to the VM.
+	token := fmt.Sprintf("ctl-secret-%d", time.Now().UnixNano())
+	tokenSHA := fmt.Sprintf("%x", sha256.Sum256([]byte(token)))[:12]
 
 	start := time.Now()
 	up := c.slow("controller", "up")
@@ -173,7 +194,7 @@ func TestControllerVMRunsJobsAndSurvivesKill9(t *testing.T) {
 	}
 
 	// A managed job through the VM: recorded in the VM's state.db, not here.
-	id := launchJob(t, e, "job.yaml")
+	id := launchJob(t, e, "job.yaml", "--secret", "CTL_TOKEN="+token)
 	accepted := time.Since(start)
 	if _, err := os.Stat(filepath.Join(c.nodeHome, "state.db")); err != nil {
 		t.Fatalf("the job was not recorded on the controller VM: %v", err)
@@ -227,9 +248,50 @@ func TestControllerVMRunsJobsAndSurvivesKill9(t *testing.T) {
 	if logs.code != 0 || !strings.Contains(logs.stdout, "controller job done") {
 		t.Errorf("jobs logs through the controller lacks the run's output:\n%s\n%s", logs.stdout, logs.stderr)
 	}
+	if !strings.Contains(logs.stdout, "note from the laptop's workdir 5c1e") || !strings.Contains(logs.stdout, "token sha "+tokenSHA) {
+		t.Errorf("the job did not see the client's workdir file and secret (token sha %s):\n%s", tokenSHA, logs.stdout)
+	}
+	if hits := grepTree(t, c.node, token); len(hits) > 0 {
+		t.Errorf("the secret is left on the controller VM after the job ended: %v", hits)
+	}
 	cl := e.run("controller", "logs", "-n", "400")
 	if cl.code != 0 || !strings.Contains(cl.stdout, "restarting") {
 		t.Errorf("controller logs do not show the supervisor's restart:\n%s", cl.stdout)
+	}
+
+	// Idle stop → restart: nothing active for controllerIdle, the daemon
+	// powers the VM off (the instance stops, keeping both disks); the CLI
+	// finds it unreachable; `controller up` starts the same instance, the
+	// state volume is found and attached again, and the job history is
+	// there.
+	poweroff := filepath.Join(c.node, "poweroff-requested")
+	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(time.Second) {
+		if _, err := os.Stat(poweroff); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the idle controller did not power off within 5 minutes (idle time %s)", controllerIdle)
+		}
+	}
+	e.moto.Stop(t, "us-east-1", ctl[0])
+	if q := e.run("jobs", "queue"); q.code == 0 || !strings.Contains(q.stderr, "not reachable") {
+		t.Errorf("jobs queue with the controller VM stopped: exit %d\n%s", q.code, q.stderr)
+	}
+	up = c.slow("controller", "up")
+	if up.code != 0 || !strings.Contains(up.stdout, "is up on aws/us-east-1") {
+		t.Fatalf("controller up after the idle stop: exit %d\n%s", up.code, up.stderr)
+	}
+	var running []string
+	for _, in := range e.moto.Instances(t, "us-east-1") {
+		if in.State == "running" {
+			running = append(running, in.ID)
+		}
+	}
+	if len(running) != 1 || running[0] != ctl[0] {
+		t.Errorf("after controller up on the stopped VM: running %v, want the same instance %s", running, ctl[0])
+	}
+	if j := e.waitJob(id, time.Minute, "the job's history after the restart", ended); j.Status != "SUCCEEDED" {
+		t.Errorf("job history after the idle stop and restart: %+v", j)
 	}
 
 	down := c.slow("controller", "down", "-y")
@@ -244,4 +306,19 @@ func TestControllerVMRunsJobsAndSurvivesKill9(t *testing.T) {
 	}
 	t.Logf("controller up %s; up → first job accepted %s; kill -9 → new daemon %s",
 		upTook.Round(time.Millisecond), accepted.Round(time.Millisecond), restartGap.Round(time.Millisecond))
+}
+
+// grepTree lists the regular files under dir that contain s.
+func grepTree(t *testing.T, dir, s string) []string {
+	var hits []string
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || !fi.Mode().IsRegular() || fi.Size() > 64<<20 {
+			return nil
+		}
+		if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), s) {
+			hits = append(hits, p)
+		}
+		return nil
+	})
+	return hits
 }

@@ -192,7 +192,19 @@ func (m *Moto) Keys(t testing.TB, bucket string) []string {
 // Terminate terminates an instance behind skyplan's back (drift tests).
 func (m *Moto) Terminate(t testing.TB, region, id string) {
 	t.Helper()
-	form := url.Values{"Action": {"TerminateInstances"}, "Version": {"2016-11-15"}, "InstanceId.1": {id}}
+	m.instanceAction(t, "TerminateInstances", region, id)
+}
+
+// Stop stops an instance, as its OS shutting down does with
+// instance_initiated_shutdown_behavior = "stop" (a controller's idle stop).
+func (m *Moto) Stop(t testing.TB, region, id string) {
+	t.Helper()
+	m.instanceAction(t, "StopInstances", region, id)
+}
+
+func (m *Moto) instanceAction(t testing.TB, action, region, id string) {
+	t.Helper()
+	form := url.Values{"Action": {action}, "Version": {"2016-11-15"}, "InstanceId.1": {id}}
 	req, _ := http.NewRequest("POST", m.URL+"/", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Authorization", fmt.Sprintf("AWS4-HMAC-SHA256 Credential=testing/20260101/%s/ec2/aws4_request, SignedHeaders=host, Signature=0", region))
@@ -202,6 +214,6 @@ func (m *Moto) Terminate(t testing.TB, region, id string) {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
-		t.Fatalf("TerminateInstances %s: %s", id, resp.Status)
+		t.Fatalf("%s %s: %s", action, id, resp.Status)
 	}
 }
