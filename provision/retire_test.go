@@ -102,7 +102,12 @@ func TestFailedRegionDestroyedInBackground(t *testing.T) {
 	if n, _ := localStateResources(e.dir); n != 2 {
 		t.Fatalf("cluster state holds %d resources, want the 2 of us-east-2", n)
 	}
+	// Launch may return before the background goroutine has started
+	// terraform destroy (CI saw only init/apply/apply/output logged).
 	calls := readCalls(t, e.logPath)
+	for deadline := time.Now().Add(30 * time.Second); callsIn(calls, "destroy", "") == 0 && time.Now().Before(deadline); calls = readCalls(t, e.logPath) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if callsIn(calls, "destroy", "") != 1 || callsIn(calls, "destroy", "/"+RetiredDir+"/") != 1 || callsIn(calls, "destroy-done", "") != 0 {
 		t.Fatalf("want one destroy, in the retired dir, still running: %+v", calls)
 	}
