@@ -16,12 +16,21 @@ import (
 	"github.com/skyplan/skyplan/provision/provisiontest"
 )
 
-// kill -9 of skyplan alone (not its children) while a failed-over attempt
-// applies through the provider process the loop shares: that provider and
-// terraform die with skyplan, nothing of the launch keeps running, and
-// `down` removes everything tagged.
-func TestKilledFailoverApplyTakesItsProviderAlong(t *testing.T) {
-	t.Parallel()
+// kill -9 of skyplan alone (not its children), or a double Ctrl-C to its
+// process group, while a failed-over attempt applies through the provider
+// process the loop shares: that provider and terraform end with skyplan
+// (after a Ctrl-C, once Terraform saved its state), nothing of the launch
+// keeps running, and `down` removes everything tagged.
+func TestInterruptedFailoverApplyTakesItsProviderAlong(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			interruptFailoverApply(t, sig)
+		})
+	}
+}
+
+func interruptFailoverApply(t *testing.T, sig syscall.Signal) {
 	e := newEnv(t)
 	e.proxy.Fail("us-east-1a", provisiontest.InsufficientInstanceCapacity, -1)
 	os.WriteFile(filepath.Join(e.work, "leak.yaml"), []byte(leakTask), 0o644)
@@ -52,7 +61,8 @@ func TestKilledFailoverApplyTakesItsProviderAlong(t *testing.T) {
 			break
 		}
 	}
-	go io.Copy(io.Discard, pr)
+	rest := make(chan string, 1)
+	go func() { b, _ := io.ReadAll(pr); rest <- string(b) }()
 	if !failedOver {
 		t.Fatalf("apply ended before it failed over:\n%s", log.String())
 	}
@@ -66,8 +76,18 @@ func TestKilledFailoverApplyTakesItsProviderAlong(t *testing.T) {
 	if len(daemons) != 1 {
 		t.Fatalf("want one provider daemon under skyplan while the second zone applies, got %v (descendants %v)", daemons, all)
 	}
-	_ = syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
+	if sig == syscall.SIGKILL {
+		_ = syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
+	} else {
+		_ = syscall.Kill(-cmd.Process.Pid, sig)
+		time.Sleep(500 * time.Millisecond)
+		_ = syscall.Kill(-cmd.Process.Pid, sig)
+	}
 	<-waited
+	out := log.String() + <-rest
+	if sig == syscall.SIGINT && !strings.Contains(out, "skyplan down pd -y") {
+		t.Errorf("interrupted apply does not say how to clean up:\n%s", out)
+	}
 	deadline := time.Now().Add(time.Minute)
 	for _, p := range all {
 		for syscall.Kill(p, 0) == nil && !zombie(p) {
