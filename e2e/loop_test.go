@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -83,6 +84,7 @@ type statusDoc struct {
 func TestApplyGPUTaskEndToEnd(t *testing.T) {
 	e := newEnv(t, 2)
 	writeProject(t, e.work)
+	instanceCredentials(t, e)
 	failed := cheapestRegion(t, e)
 	e.proxy.Fail(failed, provisiontest.InsufficientInstanceCapacity, -1)
 
@@ -106,6 +108,13 @@ func TestApplyGPUTaskEndToEnd(t *testing.T) {
 	}
 	if live := e.live(); len(live) != 1 || live[c.Region] != 2 {
 		t.Fatalf("moto instances: %v, want 2 in %s", live, c.Region)
+	}
+	// Both carry the cluster's own instance profile (the bucket copy below
+	// ran with the credentials a node gets from the metadata endpoint).
+	for _, in := range e.moto.Instances(t, c.Region) {
+		if in.State == "running" && !strings.Contains(in.Profile, ":instance-profile/train-node-") {
+			t.Errorf("instance %s has instance profile %q, want the cluster's train-node-…", in.ID, in.Profile)
+		}
 	}
 
 	// Each node's output, from the local per-node logs.
@@ -200,5 +209,22 @@ run: |
 	b, err := os.ReadFile(filepath.Join(e.sshd.Nodes[0].Home, ".skyplan", "autostop.sh"))
 	if err != nil || !strings.Contains(string(b), "idle 5 min") {
 		t.Errorf("-i 5 did not install autostop on the head: %v\n%s", err, b)
+	}
+}
+
+// instanceCredentials makes the nodes' aws CLI find no static keys, so what
+// it does on a node (the bucket copy) runs with the credentials of the
+// instance metadata endpoint, as on EC2 with an instance profile. moto serves
+// that endpoint on its own port (/latest/meta-data/iam/security-credentials/);
+// its credentials are fixed, not derived from the profile, so the profile's
+// attachment is asserted separately from moto's DescribeInstances.
+func instanceCredentials(t *testing.T, e *env) {
+	t.Helper()
+	awsDir := filepath.Dir(mustLookPath(t, "aws"))
+	for _, n := range e.sshd.Nodes {
+		mustWrite(t, filepath.Join(n.Home, ".bashrc"), fmt.Sprintf(`export PATH=%s:$PATH
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_EC2_METADATA_DISABLED
+export AWS_ENDPOINT_URL=%s AWS_EC2_METADATA_SERVICE_ENDPOINT=%s/ AWS_DEFAULT_REGION=us-east-1 AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_CONFIG_FILE=/nonexistent
+`, awsDir, e.moto.URL, e.moto.URL), 0o644)
 	}
 }

@@ -112,6 +112,8 @@ type Instance struct {
 	State string
 	Zone  string
 	Type  string
+	// Profile is the ARN of the instance profile attached to it, "" for none.
+	Profile string
 }
 
 // Instances lists the instances moto holds in region (any state).
@@ -135,6 +137,7 @@ func (m *Moto) Instances(t testing.TB, region string) []Instance {
 			Type  string `xml:"instanceType"`
 			State string `xml:"instanceState>name"`
 			Zone  string `xml:"placement>availabilityZone"`
+			Prof  string `xml:"iamInstanceProfile>arn"`
 		} `xml:"reservationSet>item>instancesSet>item"`
 	}
 	if err := xml.Unmarshal(body, &doc); err != nil {
@@ -142,7 +145,7 @@ func (m *Moto) Instances(t testing.TB, region string) []Instance {
 	}
 	var out []Instance
 	for _, it := range doc.Items {
-		out = append(out, Instance{ID: it.ID, State: it.State, Zone: it.Zone, Type: it.Type})
+		out = append(out, Instance{ID: it.ID, State: it.State, Zone: it.Zone, Type: it.Type, Profile: it.Prof})
 	}
 	return out
 }
