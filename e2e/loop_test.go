@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -220,11 +219,6 @@ run: |
 // attachment is asserted separately from moto's DescribeInstances.
 func instanceCredentials(t *testing.T, e *env) {
 	t.Helper()
-	awsDir := filepath.Dir(mustLookPath(t, "aws"))
-	for _, n := range e.sshd.Nodes {
-		mustWrite(t, filepath.Join(n.Home, ".bashrc"), fmt.Sprintf(`export PATH=%s:$PATH
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_EC2_METADATA_DISABLED
-export AWS_ENDPOINT_URL=%s AWS_EC2_METADATA_SERVICE_ENDPOINT=%s/ AWS_DEFAULT_REGION=us-east-1 AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_CONFIG_FILE=/nonexistent
-`, awsDir, e.moto.URL, e.moto.URL), 0o644)
-	}
+	writeNodeRC(t, e, "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_EC2_METADATA_DISABLED\n"+
+		"export AWS_EC2_METADATA_SERVICE_ENDPOINT="+e.moto.URL+"/ AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_CONFIG_FILE=/nonexistent")
 }

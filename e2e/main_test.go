@@ -81,12 +81,7 @@ aws:
 `, e.sshd.User, exe), 0o644)
 
 	// The nodes' aws CLI talks to moto directly (no faults) with dummy keys.
-	awsDir := filepath.Dir(mustLookPath(t, "aws"))
-	for _, n := range e.sshd.Nodes {
-		mustWrite(t, filepath.Join(n.Home, ".bashrc"), fmt.Sprintf(`export PATH=%s:$PATH
-export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
-`, awsDir, e.moto.URL), 0o644)
-	}
+	writeNodeRC(t, e, "export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing")
 
 	var eps []string
 	for _, n := range e.sshd.Nodes {
@@ -102,6 +97,16 @@ export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testi
 		e.vars = append(e.vars, k+"="+v)
 	}
 	return e
+}
+
+// writeNodeRC gives every node's shell the aws CLI on PATH, moto as its
+// endpoint and the credential lines creds.
+func writeNodeRC(t testing.TB, e *env, creds string) {
+	t.Helper()
+	awsDir := filepath.Dir(mustLookPath(t, "aws"))
+	for _, n := range e.sshd.Nodes {
+		mustWrite(t, filepath.Join(n.Home, ".bashrc"), fmt.Sprintf("export PATH=%s:$PATH\nexport AWS_ENDPOINT_URL=%s AWS_DEFAULT_REGION=us-east-1\n%s\n", awsDir, e.moto.URL, creds), 0o644)
+	}
 }
 
 // timedTerraform writes a wrapper around the real terraform that appends
