@@ -53,6 +53,11 @@ func TestClassifyDetails(t *testing.T) {
 	if c.Class != Capacity || c.Code != "InsufficientInstanceCapacity" || c.Zone != "us-east-2a" {
 		t.Errorf("aws capacity: %+v", c)
 	}
+	// A CI run's controller job failed on this, unclassified, with no retry.
+	c = Classify("aws", `Error: getting attribute (userData): operation error EC2: DescribeInstanceAttribute, exceeded maximum number of attempts, 1, https response error StatusCode: 200, RequestID: upOM, decomposing response: read tcp 127.0.0.1:56386->127.0.0.1:39557: use of closed network connection`)
+	if c.Class != Transient {
+		t.Errorf("aws response cut off: %+v, want transient", c)
+	}
 	c = Classify("gcp", "Code: QUOTA_EXCEEDED\nMessage: Quota 'GPUS_ALL_REGIONS' exceeded.  Limit: 0.0 globally.")
 	if c.Class != Quota || !c.AllRegions {
 		t.Errorf("gcp all-regions quota: %+v", c)
