@@ -30,6 +30,13 @@ const (
 	Unknown ErrorClass = "unknown"
 )
 
+// TransportErrors are failures of the connection to a cloud's API, not the
+// cloud's answer: a reply cut off on its way (the Go SDKs' "decomposing
+// response: read tcp …: use of closed network connection") or a reset. They
+// read the same from every provider, so the classifier applies them to every
+// cloud whose own rules matched nothing, as Transient (retry in place).
+var TransportErrors = regexp.MustCompile(`use of closed network connection|connection reset by peer`)
+
 // FailsOver reports whether the loop moves to another placement.
 func (c ErrorClass) FailsOver() bool { return c == Capacity || c == Quota || c == Spot }
 

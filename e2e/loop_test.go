@@ -110,10 +110,18 @@ func TestApplyGPUTaskEndToEnd(t *testing.T) {
 	}
 	// Both carry the cluster's own instance profile (the bucket copy below
 	// ran with the credentials a node gets from the metadata endpoint).
+	profiled := 0
 	for _, in := range e.moto.Instances(t, c.Region) {
-		if in.State == "running" && !strings.Contains(in.Profile, ":instance-profile/train-node-") {
+		if in.State != "pending" && in.State != "running" {
+			continue
+		}
+		if !strings.Contains(in.Profile, ":instance-profile/train-node-") {
 			t.Errorf("instance %s has instance profile %q, want the cluster's train-node-…", in.ID, in.Profile)
 		}
+		profiled++
+	}
+	if profiled != 2 {
+		t.Errorf("checked the instance profile of %d live instances, want 2", profiled)
 	}
 
 	// Each node's output, from the local per-node logs.

@@ -111,6 +111,9 @@ func Classify(cloudName, text string) Classification {
 		}
 		break
 	}
+	if out.Class == Unknown && cloud.TransportErrors.MatchString(text) {
+		out.Class = Transient
+	}
 	if out.Class == Unknown {
 		if ce.CodeOf != nil {
 			if m := ce.CodeOf.FindStringSubmatch(text); m != nil {

@@ -58,6 +58,10 @@ func TestClassifyDetails(t *testing.T) {
 	if c.Class != Transient {
 		t.Errorf("aws response cut off: %+v, want transient", c)
 	}
+	// The same transport failure from another cloud's provider.
+	if c = Classify("gcp", "Error: Error creating instance: Post \"https://compute.googleapis.com/compute/v1/projects/p/zones/us-central1-a/instances\": read tcp 10.0.0.2:51234->142.250.1.95:443: read: connection reset by peer"); c.Class != Transient {
+		t.Errorf("gcp connection reset: %+v, want transient", c)
+	}
 	c = Classify("gcp", "Code: QUOTA_EXCEEDED\nMessage: Quota 'GPUS_ALL_REGIONS' exceeded.  Limit: 0.0 globally.")
 	if c.Class != Quota || !c.AllRegions {
 		t.Errorf("gcp all-regions quota: %+v", c)

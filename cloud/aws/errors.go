@@ -21,10 +21,6 @@ var errorTable = &cloud.ErrorTable{
 		{Class: cloud.Spot, Pattern: `MaxSpotInstanceCountExceeded|SpotMaxPriceTooLow|InsufficientSpotInstanceCapacity|UnfulfillableCapacity|[Nn]o Spot capacity|Could not launch Spot|SpotInstanceCountExceeded|` +
 			`\b(capacity-not-available|capacity-oversubscribed|price-too-low|not-scheduled-yet|launch-group-constraint|az-group-constraint|placement-group-constraint|constraint-not-fulfillable)\b`},
 		{Class: cloud.Transient, Code: "RequestLimitExceeded", Pattern: `RequestLimitExceeded|[Rr]equest limit exceeded|Throttling|ServiceUnavailable|ServerInternal|InternalError|\bUnavailable\b`},
-		// A reply cut off on its way (the SDK's "decomposing response: read
-		// tcp …: use of closed network connection", a reset) says nothing of
-		// the cloud's capacity: retry in place like a throttle.
-		{Class: cloud.Transient, Pattern: `use of closed network connection|connection reset by peer`},
 		{Class: cloud.Quota, Pattern: `VcpuLimitExceeded|InstanceLimitExceeded|AddressLimitExceeded|VpcLimitExceeded|exceeds your current limit|[Yy]our quota allows`},
 		{Class: cloud.Capacity, Pattern: `InsufficientInstanceCapacity|InsufficientCapacityOnHost|InsufficientHostCapacity|(Unsupported)(?::| -|\))|[Ii]nsufficient capacity|has insufficient capacity`},
 	},
