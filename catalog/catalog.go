@@ -93,6 +93,10 @@ type Catalog struct {
 		rows []image
 		err  error
 	}
+	zoneIDs struct {
+		once       sync.Once
+		ids, names map[string]string // zone name → zone ID, and back
+	}
 }
 
 type cloudSlot struct {
@@ -327,6 +331,40 @@ func (c *Catalog) AWSImage(tag, region string) (amiID string, ok bool) {
 		}
 	}
 	return "", false
+}
+
+// AWSZoneID returns the availability zone ID (use1-az2) of a zone name the
+// catalog priced (us-east-1a). The catalog prices zones by ID and names
+// them with its own account's mapping (aws/az_mappings.csv); another
+// account may give that ID another name, so the generated module places
+// nodes by this ID and Terraform resolves the account's name.
+func (c *Catalog) AWSZoneID(zone string) (string, bool) {
+	c.zoneIDs.once.Do(func() {
+		b, _, err := c.readFile("aws/az_mappings.csv")
+		if err != nil {
+			return
+		}
+		byID, err := parseAZMappings(b)
+		if err != nil {
+			return
+		}
+		c.zoneIDs.names = byID
+		c.zoneIDs.ids = make(map[string]string, len(byID))
+		for id, name := range byID {
+			c.zoneIDs.ids[name] = id
+		}
+	})
+	id, ok := c.zoneIDs.ids[zone]
+	return id, ok
+}
+
+// AWSZoneName is the inverse of AWSZoneID: the catalog's name of a zone
+// ID, for turning what an account reports (state rebuild reads instances
+// back from the cloud) into the zone skyplan priced.
+func (c *Catalog) AWSZoneName(id string) (string, bool) {
+	c.AWSZoneID("")
+	name, ok := c.zoneIDs.names[id]
+	return name, ok
 }
 
 // AcceleratorNames returns the canonical accelerator names offered by any

@@ -147,6 +147,48 @@ func TestAWSImage(t *testing.T) {
 	}
 }
 
+// TestAWSZoneID: a priced zone name maps back to the ID its offers were
+// priced under, for the embedded snapshot and a catalog directory alike,
+// and every AWS offer's zone has one (the module places nodes by it).
+func TestAWSZoneID(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "aws"), 0o755)
+	os.WriteFile(filepath.Join(dir, "aws", "az_mappings.csv"), []byte("AvailabilityZoneName,AvailabilityZone\nus-east-1a,use1-az6\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "aws", "vms.csv"), []byte("InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,AvailabilityZone\nm6i.large,,,2,8,0.1,0.03,us-east-1,use1-az6\n"), 0o644)
+	d, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		c          *Catalog
+		zone, want string
+	}{
+		{Embedded(), "us-east-1a", "use1-az2"},
+		{Embedded(), "us-east-1d", "use1-az1"},
+		{d, "us-east-1a", "use1-az6"},
+	} {
+		if id, ok := tc.c.AWSZoneID(tc.zone); !ok || id != tc.want {
+			t.Errorf("AWSZoneID(%s) = %q, %v; want %s", tc.zone, id, ok, tc.want)
+		}
+		if name, ok := tc.c.AWSZoneName(tc.want); !ok || name != tc.zone {
+			t.Errorf("AWSZoneName(%s) = %q, %v; want %s", tc.want, name, ok, tc.zone)
+		}
+	}
+	if id, ok := Embedded().AWSZoneID("us-east-9z"); ok {
+		t.Errorf("unknown zone mapped to %q", id)
+	}
+	e := Embedded()
+	aws, err := e.Cloud("aws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range aws.Offers {
+		if _, ok := e.AWSZoneID(o.Zone); o.Zone != "" && !ok {
+			t.Fatalf("offer %s in %s has no zone ID", o.InstanceType, o.Zone)
+		}
+	}
+}
+
 func TestAcceleratorNames(t *testing.T) {
 	names := Embedded().AcceleratorNames()
 	want := []string{"A100", "A10G", "T4", "Inferentia2", "Trainium", "tpu-v5litepod-8", "H100"}

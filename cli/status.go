@@ -41,14 +41,17 @@ type statusNode struct {
 	InstanceID string `json:"instance_id"`
 	PrivateIP  string `json:"private_ip"`
 	PublicIP   string `json:"public_ip"`
+	Zone       string `json:"zone,omitempty"` // the account's name (AWS places by zone ID)
 }
 
 type statusCluster struct {
-	Name         string       `json:"name"`
-	Status       string       `json:"status"`
-	Cloud        string       `json:"cloud"`
-	Region       string       `json:"region"`
-	Zone         string       `json:"zone"`
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Cloud  string `json:"cloud"`
+	Region string `json:"region"`
+	Zone   string `json:"zone"`
+	// AccountZone: the account's name of the priced Zone when it differs.
+	AccountZone  string       `json:"account_zone,omitempty"`
 	InstanceType string       `json:"instance_type"`
 	NumNodes     int          `json:"num_nodes"`
 	UseSpot      bool         `json:"use_spot"`
@@ -57,6 +60,7 @@ type statusCluster struct {
 	Nodes        []statusNode `json:"nodes"`
 	Drift        []string     `json:"drift,omitempty"`
 	Error        string       `json:"error,omitempty"` // why a CORRUPT record cannot be read
+	infra        string
 }
 
 func runStatus(o *StatusOptions) error {
@@ -102,7 +106,7 @@ func runStatus(o *StatusOptions) error {
 		if r.LaunchedAt != nil {
 			launched = ago(time.Since(*r.LaunchedAt))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.4f\n", r.Name, cluster.InfraLabel(r.Cloud, r.Region, r.Zone),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.4f\n", r.Name, r.infra,
 			cluster.ResourcesLabel(r.NumNodes, r.InstanceType, nil, r.UseSpot), r.Status, launched, r.HourlyCost)
 	}
 	tw.Flush()
@@ -123,6 +127,7 @@ func runStatus(o *StatusOptions) error {
 
 func toStatus(sc *state.Cluster) statusCluster {
 	r := statusCluster{Name: sc.Name, Status: string(sc.Status), Cloud: sc.Cloud, Region: sc.Region, Zone: sc.Zone,
+		AccountZone: cluster.AccountZone(sc), infra: cluster.PlacedLabel(sc),
 		InstanceType: sc.InstanceType, NumNodes: sc.NumNodes, UseSpot: sc.UseSpot, HourlyCost: sc.HourlyCost, Nodes: []statusNode{}}
 	if sc.Status == state.StatusCorrupt {
 		r.Error = sc.Extra["corrupt"]
@@ -132,7 +137,7 @@ func toStatus(sc *state.Cluster) statusCluster {
 		r.LaunchedAt = &t
 	}
 	for _, n := range sc.Nodes {
-		r.Nodes = append(r.Nodes, statusNode{Rank: n.Rank, InstanceID: n.InstanceID, PrivateIP: n.PrivateIP, PublicIP: n.PublicIP})
+		r.Nodes = append(r.Nodes, statusNode{Rank: n.Rank, InstanceID: n.InstanceID, PrivateIP: n.PrivateIP, PublicIP: n.PublicIP, Zone: n.Zone})
 	}
 	return r
 }

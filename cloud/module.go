@@ -124,6 +124,10 @@ type ModuleRequest struct {
 	// ResolveImage maps an image tag to the cloud's image id in a region
 	// (the catalog's images table); nil when no catalog is available.
 	ResolveImage func(tag, region string) (string, bool)
+	// ResolveZoneID maps a priced zone name to the zone ID it was priced
+	// under (AWS: names differ per account, IDs do not); nil or not found:
+	// the module places by name.
+	ResolveZoneID func(zone string) (string, bool)
 }
 
 // NameVar is the root variable ProviderBlocks' default tags read.

@@ -158,7 +158,7 @@ func (m *Manager) rebuildOne(ctx context.Context, cloudName, tag string, ins []p
 		Extra: map[string]string{"rebuilt": time.Now().UTC().Format(time.RFC3339)}}
 	c.Nodes = m.rebuiltNodes(ctx, cloudName, dir, here)
 	if len(c.Nodes) > 0 {
-		c.Zone = c.Nodes[0].Zone
+		c.Zone = m.pricedZone(here[0].ZoneID, c.Nodes[0].Zone)
 	}
 	c.InstanceType = here[0].InstanceType
 	for _, in := range here {
@@ -228,6 +228,21 @@ func (m *Manager) rebuiltNodes(ctx context.Context, cloudName, dir string, ins [
 		nodes[i] = state.Node{Rank: i, InstanceID: in.ID, PrivateIP: in.PrivateIP, PublicIP: in.PublicIP, Zone: in.Zone, SSHUser: user}
 	}
 	return nodes
+}
+
+// pricedZone is the catalog's name of the zone an instance reported (its
+// ID, where the cloud has them, maps back to the zone skyplan priced; the
+// account's name may differ), else the account's name.
+func (m *Manager) pricedZone(id, accountName string) string {
+	if id == "" {
+		return accountName
+	}
+	if cat, err := m.catalogOrLoad(); err == nil {
+		if name, ok := cat.AWSZoneName(id); ok {
+			return name
+		}
+	}
+	return accountName
 }
 
 func rankOf(in provision.TaggedInstance) int {

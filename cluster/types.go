@@ -128,6 +128,27 @@ func PlacementOf(sc *state.Cluster) optimizer.Placement {
 		HourlyCost: sc.HourlyCost, NumNodes: sc.NumNodes}
 }
 
+// AccountZone is the name the cloud account gives the zone cluster sc's
+// nodes are in, when it differs from the zone skyplan priced: AWS places
+// by zone ID and shuffles zone names per account, so the catalog's
+// us-east-1a may be us-east-1c here. "" when they agree or are unknown.
+func AccountZone(sc *state.Cluster) string {
+	if len(sc.Nodes) == 0 || sc.Nodes[0].Zone == "" || sc.Nodes[0].Zone == sc.Zone || sc.Zone == "" {
+		return ""
+	}
+	return sc.Nodes[0].Zone
+}
+
+// PlacedLabel renders where cluster sc is: "AWS (us-east-1a)", or with the
+// account's own name of a priced zone, "AWS (us-east-1c, priced as
+// us-east-1a)".
+func PlacedLabel(sc *state.Cluster) string {
+	if z := AccountZone(sc); z != "" {
+		return InfraLabel(sc.Cloud, sc.Region, z+", priced as "+sc.Zone)
+	}
+	return InfraLabel(sc.Cloud, sc.Region, sc.Zone)
+}
+
 // InfraLabel renders a location as "AWS (us-east-1a)".
 func InfraLabel(cloud, region, zone string) string { return provision.InfraLabel(cloud, region, zone) }
 

@@ -14,6 +14,12 @@ func (t testImages) AWSImage(tag, region string) (string, bool) {
 	return id, ok
 }
 
+// AWSZoneID: the catalog's mapping of the zones the cases use.
+func (t testImages) AWSZoneID(zone string) (string, bool) {
+	id, ok := map[string]string{"us-east-1a": "use1-az2", "us-east-1b": "use1-az4", "us-east-1c": "use1-az6", "us-west-2a": "usw2-az1", "us-west-2d": "usw2-az4"}[zone]
+	return id, ok
+}
+
 var images = testImages{
 	"skypilot:custom-cpu-ubuntu@us-east-1":  "ami-0e6842148a3d9982b",
 	"skypilot:custom-gpu-ubuntu@us-east-1":  "ami-0c3bc6c2c633f3dd3",

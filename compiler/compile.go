@@ -15,10 +15,13 @@ import (
 	"github.com/skyplan/skyplan/templates"
 )
 
-// ImageResolver maps a SkyPilot image tag to an AMI in a region; the
-// catalog implements it from aws/images.csv.
-type ImageResolver interface {
+// CatalogResolver maps what the catalog priced to the cloud's own IDs: a
+// SkyPilot image tag to an AMI in a region (aws/images.csv) and a priced
+// zone name to its availability zone ID (aws/az_mappings.csv). The
+// catalog implements it.
+type CatalogResolver interface {
 	AWSImage(tag, region string) (string, bool)
+	AWSZoneID(zone string) (string, bool)
 }
 
 // Input is everything one compilation needs.
@@ -42,7 +45,7 @@ type Input struct {
 	// VPCName and SubnetName select an existing network (optional). On
 	// Azure VPCName is RESOURCE_GROUP/VNET.
 	VPCName, SubnetName string
-	Images              ImageResolver
+	Images              CatalogResolver
 	Backend             *config.Backend // remote state; nil = local state
 	// ProjectID (GCP) and SubscriptionID (Azure) are account ids, not secrets.
 	ProjectID, SubscriptionID string
@@ -343,6 +346,7 @@ func (c *compilation) moduleRequest(ephemeral, persistent []string) cloud.Module
 	}
 	if c.in.Images != nil {
 		r.ResolveImage = c.in.Images.AWSImage
+		r.ResolveZoneID = c.in.Images.AWSZoneID
 	}
 	r.ReadWriteBuckets, r.ReadOnlyBuckets = c.nodeBucketAccess()
 	return r

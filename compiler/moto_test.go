@@ -123,10 +123,17 @@ func TestAWSApplyOnMoto(t *testing.T) {
 	if len(nodes) != 2 {
 		t.Fatalf("want 2 nodes, got %+v", nodes)
 	}
+	// The placement priced us-east-1a, which the catalog's account calls
+	// use1-az2; moto's account names use1-az2 us-east-1c, so the nodes must
+	// be there (placed by zone ID), and the root says so.
+	const motoZone = "us-east-1c"
 	for i, n := range nodes {
-		if n.Rank != i || !strings.HasPrefix(n.InstanceID, "i-") || n.PrivateIP == "" || n.PublicIP == "" || n.Zone != "us-east-1a" || n.SSHUser != "ubuntu" {
-			t.Errorf("node %d: %+v", i, n)
+		if n.Rank != i || !strings.HasPrefix(n.InstanceID, "i-") || n.PrivateIP == "" || n.PublicIP == "" || n.Zone != motoZone || n.SSHUser != "ubuntu" {
+			t.Errorf("node %d: %+v (want zone %s, moto's name of use1-az2)", i, n, motoZone)
 		}
+	}
+	if z := strings.TrimSpace(runTF(t, bin, dir, env, "output", "-raw", "zone")); z != motoZone {
+		t.Errorf("output zone = %q, want %s", z, motoZone)
 	}
 	var buckets, kept []string
 	json.Unmarshal([]byte(runTF(t, bin, dir, env, "output", "-json", "buckets")), &buckets)
@@ -254,14 +261,22 @@ resource "aws_vpc" "team" {
   tags       = { Name = "team-vpc" }
 }
 resource "aws_subnet" "a" {
-  vpc_id            = aws_vpc.team.id
-  cidr_block        = "10.20.1.0/24"
-  availability_zone = "us-east-1a"
-  tags              = { Name = "team-a" }
+  vpc_id               = aws_vpc.team.id
+  cidr_block           = "10.20.1.0/24"
+  availability_zone_id = "use1-az2"
+  tags                 = { Name = "team-a" }
 }
 resource "aws_subnet" "a2" {
+  vpc_id               = aws_vpc.team.id
+  cidr_block           = "10.20.2.0/24"
+  availability_zone_id = "use1-az2"
+  tags                 = { Name = "team-a2" }
+}
+# The catalog's name of the priced zone, which is another zone in moto's
+# account (use1-az6): the module must not pick it.
+resource "aws_subnet" "by_name" {
   vpc_id            = aws_vpc.team.id
-  cidr_block        = "10.20.2.0/24"
+  cidr_block        = "10.20.3.0/24"
   availability_zone = "us-east-1a"
   tags              = { Name = "team-a2" }
 }

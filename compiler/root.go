@@ -125,6 +125,7 @@ var varDescriptions = map[string]string{
 	"use_private_ip":       "No public addresses on the nodes.",
 	"labels":               "Extra tags/labels from the task.",
 	"zone":                 "Zone the nodes are placed in.",
+	"zone_id":              "AWS zone ID the nodes are placed in (the priced zone).",
 	"instance_type":        "Instance type of every node.",
 	"machine_type":         "Machine type of every node.",
 	"vm_size":              "VM size of every node.",

@@ -167,9 +167,11 @@ func TestAWSTerraformValidate(t *testing.T) {
 			if err := pm.WriteDir(dir); err != nil {
 				t.Fatal(err)
 			}
-			// An ami_lookup is a data source read at plan time, which needs
-			// the EC2 API: pinned here (TestAWSImageLookupOnMoto resolves one).
-			out := runTF(t, bin, dir, env, "plan", "-input=false", "-refresh=false", "-lock=false", "-no-color", "-var=ami_lookup=null")
+			// An ami_lookup and the zone_id lookup are data sources read at
+			// plan time, which need the EC2 API: pinned and placed by name
+			// here (TestAWSImageLookupOnMoto resolves an image,
+			// TestAWSApplyOnMoto a zone ID).
+			out := runTF(t, bin, dir, env, "plan", "-input=false", "-refresh=false", "-lock=false", "-no-color", "-var=ami_lookup=null", "-var=zone_id=")
 			if !strings.Contains(out, "Plan:") || !strings.Contains(out, "aws_instance") {
 				t.Fatalf("plan shows no instances:\n%s", out)
 			}

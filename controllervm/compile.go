@@ -49,7 +49,7 @@ type Input struct {
 	// AMI overrides the image; "" resolves skypilot:custom-cpu-ubuntu
 	// (-arm64 for Graviton) in the region through Images.
 	AMI    string
-	Images compiler.ImageResolver
+	Images compiler.CatalogResolver
 	// SSHPublicKey is skyplan's authorized_keys line.
 	SSHPublicKey string
 	// SSHUser is the image's login user ("" = the cloud's default user);

@@ -124,7 +124,11 @@ func TestServeSpotFallbackAndPreemptionOnMoto(t *testing.T) {
 	}
 	st := waitStatus(t, e.work, e.vars, 20*time.Minute, onlySpot)
 	t.Logf("2 spot replicas READY, on-demand drained after %s", time.Since(start).Round(time.Second))
-	failedZones := e.proxy.SpotZonesFailed()
+	// The proxy sees moto's zone names; skyplan reports the priced ones.
+	var failedZones []string
+	for _, z := range e.proxy.SpotZonesFailed() {
+		failedZones = append(failedZones, e.moto.PricedZone(t, z))
+	}
 	zones := spotReady(st)
 	if len(failedZones) != 2 || zones[0] == zones[1] {
 		t.Fatalf("spot zones failed %v, spot replicas in %v: want two failed zones and two distinct others", failedZones, zones)

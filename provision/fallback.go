@@ -556,7 +556,10 @@ func MarkUp(st *state.Store, name string, p optimizer.Placement, numNodes int, n
 	}
 	wasUp := c.Status == state.StatusUp
 	setPlacement(c, p, numNodes)
-	if len(nodes) > 0 && nodes[0].Zone != "" {
+	// The zone stays the one priced (blocks, recompiles and recovery speak
+	// the catalog's names); the nodes keep the account's name, which
+	// differs on AWS. Only a region-level placement learns its zone here.
+	if p.Zone == "" && len(nodes) > 0 && nodes[0].Zone != "" {
 		c.Zone = nodes[0].Zone
 	}
 	c.Status = state.StatusUp

@@ -25,7 +25,8 @@ type TaggedInstance struct {
 	Rank         string `json:"rank"`
 	State        string `json:"state"`
 	Region       string `json:"region"`
-	Zone         string `json:"zone"`
+	Zone         string `json:"zone"`    // the account's name
+	ZoneID       string `json:"zone_id"` // AWS: the zone's ID ("" elsewhere)
 	InstanceType string `json:"instance_type"`
 	PrivateIP    string `json:"private_ip"`
 	PublicIP     string `json:"public_ip"`

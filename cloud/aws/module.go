@@ -121,6 +121,7 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 	vars = append(vars, req.Common...)
 	vars = append(vars,
 		cloud.Var{Name: "zone", Type: "string", Value: zone},
+		cloud.Var{Name: "zone_id", Type: "string", Value: zoneID(req, zone)},
 		cloud.Var{Name: "instance_type", Type: "string", Value: req.InstanceType, Description: "Instance type of every node."},
 		cloud.Var{Name: "ami_id", Type: "string", Value: ami, Description: "Pinned image of every node in this region (the catalog's or the task's); used when ami_lookup is null."},
 		cloud.Var{Name: "ami_lookup", Type: "object({ owners = list(string), name = string })", Value: lookup, Description: "Resolve the image by owner and name instead of ami_id (null: ami_id)."},
@@ -141,6 +142,7 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 	)
 	root := cloud.ModuleRoot{Vars: vars, Providers: []cloud.Provider{{Name: "aws", Source: "hashicorp/aws", Version: ProviderVersion}},
 		Outputs: []cloud.Output{
+			{Name: "zone", Description: "This account's name of the zone the nodes are in (zone_id); it may differ from zone."},
 			{Name: "network", Description: "VPC and subnet IDs of the cluster's network."},
 			{Name: "security_group_id", Description: "The cluster's security group."},
 			{Name: "key_pair_id", Description: "The key pair with skyplan's SSH public key."},
@@ -154,6 +156,18 @@ func (Cloud) Root(req cloud.ModuleRequest) (cloud.ModuleRoot, diag.Diagnostics) 
 		}
 	}
 	return root, ds
+}
+
+// zoneID is the ID of the priced zone: the catalog prices AWS zones by ID
+// and names them with one account's mapping, and another account may give
+// that ID another name, so the module places nodes by ID. "" (unknown
+// zone, no catalog): the module places by name.
+func zoneID(req cloud.ModuleRequest, zone string) string {
+	if req.ResolveZoneID == nil {
+		return ""
+	}
+	id, _ := req.ResolveZoneID(zone)
+	return id
 }
 
 // MaxRetries is the provider's own default retry budget (throttling and

@@ -32,7 +32,7 @@ func TestInterruptedFailoverApplyTakesItsProviderAlong(t *testing.T) {
 
 func interruptFailoverApply(t *testing.T, sig syscall.Signal) {
 	e := newEnv(t)
-	e.proxy.Fail("us-east-1a", provisiontest.InsufficientInstanceCapacity, -1)
+	e.proxy.Fail(e.moto.ZoneFor(t, "us-east-1", "us-east-1a"), provisiontest.InsufficientInstanceCapacity, -1)
 	os.WriteFile(filepath.Join(e.work, "leak.yaml"), []byte(leakTask), 0o644)
 	exe, _ := os.Executable()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)

@@ -39,7 +39,7 @@ func (e *env) killDuringBackgroundDestroy(t *testing.T, name string) string {
 func TestKilledBackgroundDestroyThenDownLeavesNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.proxy.Fail("us-east-1a", provisiontest.InsufficientInstanceCapacity, -1)
+	e.proxy.Fail(e.moto.ZoneFor(t, "us-east-1", "us-east-1a"), provisiontest.InsufficientInstanceCapacity, -1)
 	e.killDuringBackgroundDestroy(t, "retdown")
 	if st := e.run("status"); !strings.Contains(st.stdout, "retdown") {
 		t.Errorf("status after the kill does not list the cluster:\n%s", st.stdout)
@@ -64,9 +64,9 @@ func TestKilledBackgroundDestroyThenDownLeavesNothing(t *testing.T) {
 func TestKilledBackgroundDestroyThenRerunComesUp(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.proxy.Fail("us-east-1a", provisiontest.InsufficientInstanceCapacity, -1)
+	e.proxy.Fail(e.moto.ZoneFor(t, "us-east-1", "us-east-1a"), provisiontest.InsufficientInstanceCapacity, -1)
 	e.killDuringBackgroundDestroy(t, "retrerun")
-	e.proxy.Fail("us-east-1a", provisiontest.InsufficientInstanceCapacity, 0) // capacity is back
+	e.proxy.Fail(e.moto.ZoneFor(t, "us-east-1", "us-east-1a"), provisiontest.InsufficientInstanceCapacity, 0) // capacity is back
 	r := e.run("apply", "leak.yaml", "-c", "retrerun", "-y", "--provision-only")
 	if r.code != 0 {
 		t.Fatalf("rerun exit %d\n%s", r.code, r.stderr)

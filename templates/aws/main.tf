@@ -9,12 +9,21 @@ locals {
   # Private addresses the nodes take: one per EFA interface, else one.
   addresses = var.num_nodes * max(1, var.efa_interfaces)
 
+  # The zone, by the name this account gives zone_id (names are shuffled per
+  # account; the ID is the zone that was priced), or zone itself.
+  zone = var.zone_id == "" ? var.zone : data.aws_availability_zone.placed[0].name
+
   # The image: resolved by owner and name (ami_lookup) or pinned (ami_id).
   ami_id = var.ami_lookup == null ? var.ami_id : data.aws_ami.node[0].id
 
   # Every resource carries the cluster tag so status/down can find it; node
   # resources add their rank and whether they are the head.
   tags = merge(var.labels, { "skyplan-cluster" = var.cluster_name })
+}
+
+data "aws_availability_zone" "placed" {
+  count   = var.zone_id == "" ? 0 : 1
+  zone_id = var.zone_id
 }
 
 data "aws_vpc" "existing" {
@@ -28,7 +37,7 @@ data "aws_vpc" "existing" {
 data "aws_subnet" "existing" {
   count             = local.create_network ? 0 : 1
   vpc_id            = data.aws_vpc.existing[0].id
-  availability_zone = var.zone
+  availability_zone = local.zone
   dynamic "filter" {
     for_each = var.subnet_name == "" ? [] : [var.subnet_name]
     content {
@@ -89,7 +98,7 @@ resource "aws_internet_gateway" "cluster" {
 resource "aws_subnet" "cluster" {
   count             = local.create_network ? 1 : 0
   vpc_id            = aws_vpc.cluster[0].id
-  availability_zone = var.zone
+  availability_zone = local.zone
   # Sized by skyplan for num_nodes × interfaces per node (one per EFA
   # interface, else one): a /20 (4091 addresses, e.g. 127 p5 nodes with
   # 32 EFA interfaces each) up to the whole VPC.
@@ -216,7 +225,7 @@ resource "aws_instance" "node" {
   count             = var.num_nodes
   ami               = local.ami_id
   instance_type     = var.instance_type
-  availability_zone = var.zone
+  availability_zone = local.zone
   key_name          = aws_key_pair.cluster.key_name
   # The cluster's own role (iam.tf): bucket access and, with autostop, stop
   # or terminate of this cluster's instances, nothing else.

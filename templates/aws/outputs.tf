@@ -10,6 +10,11 @@ output "nodes" {
   }]
 }
 
+output "zone" {
+  description = "Name of the availability zone the nodes are in, as this account names zone_id (it may differ from zone)."
+  value       = local.zone
+}
+
 output "ssh_user" {
   description = "Login user on every node."
   value       = var.ssh_user

@@ -12,11 +12,21 @@ variable "cluster_name" {
 }
 
 variable "zone" {
-  description = "Availability zone every node is placed in (one AZ keeps a multi-node cluster close)."
+  description = "Availability zone every node is placed in (one AZ keeps a multi-node cluster close), by the name skyplan's catalog gives it; with zone_id set, only a label: the nodes go to zone_id."
   type        = string
   validation {
     condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$", var.zone))
     error_message = "zone must be an availability zone name such as us-east-1a."
+  }
+}
+
+variable "zone_id" {
+  description = "Availability zone ID the nodes are placed in (use1-az2): the zone that was priced. AZ names are shuffled per AWS account, IDs are not, so the name this account gives the ID is looked up (output zone). Empty: place by zone."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.zone_id == "" || can(regex("^[a-z0-9]+(-[a-z0-9]+)*-az[0-9]+$", var.zone_id))
+    error_message = "zone_id must be empty or an availability zone ID such as use1-az2."
   }
 }
 

@@ -6,6 +6,11 @@
 
 data "aws_region" "current" {}
 
+# Zone names are shuffled per account; the ID is what skyplan priced.
+data "aws_availability_zones" "all" {
+  all_availability_zones = true
+}
+
 data "aws_instances" "tagged" {
   instance_state_names = ["pending", "running", "stopping", "stopped"]
   filter {
@@ -20,7 +25,7 @@ data "aws_instance" "tagged" {
 }
 
 output "instances" {
-  description = "The tagged instances: cluster tag, node rank (skyplan-node-rank), state, location, type and addresses."
+  description = "The tagged instances: cluster tag, node rank (skyplan-node-rank), state, location (zone name and ID), type and addresses."
   value = [for id, i in data.aws_instance.tagged : {
     id            = id
     cluster       = i.tags["skyplan-cluster"]
@@ -28,6 +33,7 @@ output "instances" {
     state         = i.instance_state
     region        = data.aws_region.current.name
     zone          = i.availability_zone
+    zone_id       = lookup(zipmap(data.aws_availability_zones.all.names, data.aws_availability_zones.all.zone_ids), i.availability_zone, "")
     instance_type = i.instance_type
     private_ip    = i.private_ip
     public_ip     = i.public_ip

@@ -95,6 +95,11 @@ variable "zone" {
   type        = string
 }
 
+variable "zone_id" {
+  description = "AWS zone ID the nodes are placed in (the priced zone)."
+  type        = string
+}
+
 variable "instance_type" {
   description = "Instance type of every node."
   type        = string
@@ -192,6 +197,7 @@ module "cluster" {
   use_private_ip            = var.use_private_ip
   labels                    = var.labels
   zone                      = var.zone
+  zone_id                   = var.zone_id
   instance_type             = var.instance_type
   ami_id                    = var.ami_id
   ami_lookup                = var.ami_lookup
@@ -223,6 +229,11 @@ output "ssh_user" {
 output "buckets" {
   description = "Buckets created and destroyed with the cluster."
   value       = module.cluster.buckets
+}
+
+output "zone" {
+  description = "This account's name of the zone the nodes are in (zone_id); it may differ from zone."
+  value       = module.cluster.zone
 }
 
 output "network" {
