@@ -41,7 +41,9 @@ func BenchmarkFailoverStepCompiled(b *testing.B) {
 // lands in the fourth.
 const budgetTask = "name: t4\nresources:\n  infra: %s\n  accelerators: T4\n  image_id: ami-12c6146b\nrun: echo hi\n"
 
-var upRe = regexp.MustCompile(`is UP: AWS \(([a-z0-9-]+)\)`)
+// upRe takes the priced zone (the one an infra pin names) from "is UP: AWS
+// (us-east-1a)" or "is UP: AWS (us-east-1c, priced as us-east-1a)".
+var upRe = regexp.MustCompile(`is UP: AWS \((?:[a-z0-9-]+, priced as )?([a-z0-9-]+)\)`)
 
 // BenchmarkFailoverBudget measures issue 16's failover budget with the
 // real CLI and compiler module: the fallback apply of the T4 task
