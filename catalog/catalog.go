@@ -93,10 +93,14 @@ type Catalog struct {
 		rows []image
 		err  error
 	}
-	zoneIDs struct {
-		once       sync.Once
-		ids, names map[string]string // zone name → zone ID, and back
-	}
+	zoneIDs zoneMaps
+}
+
+// zoneMaps are aws/az_mappings.csv both ways: zone name → zone ID (ids)
+// and back (names).
+type zoneMaps struct {
+	once       sync.Once
+	ids, names map[string]string
 }
 
 type cloudSlot struct {
@@ -339,7 +343,23 @@ func (c *Catalog) AWSImage(tag, region string) (amiID string, ok bool) {
 // account may give that ID another name, so the generated module places
 // nodes by this ID and Terraform resolves the account's name.
 func (c *Catalog) AWSZoneID(zone string) (string, bool) {
-	c.zoneIDs.once.Do(func() {
+	id, ok := c.zoneMaps().ids[zone]
+	return id, ok
+}
+
+// AWSZoneName is the inverse of AWSZoneID: the catalog's name of a zone
+// ID, for turning what an account reports (state rebuild reads instances
+// back from the cloud) into the zone skyplan priced.
+func (c *Catalog) AWSZoneName(id string) (string, bool) {
+	name, ok := c.zoneMaps().names[id]
+	return name, ok
+}
+
+// zoneMaps reads aws/az_mappings.csv once into both directions (empty
+// maps when the file is missing or malformed: nothing maps).
+func (c *Catalog) zoneMaps() *zoneMaps {
+	z := &c.zoneIDs
+	z.once.Do(func() {
 		b, _, err := c.readFile("aws/az_mappings.csv")
 		if err != nil {
 			return
@@ -348,23 +368,13 @@ func (c *Catalog) AWSZoneID(zone string) (string, bool) {
 		if err != nil {
 			return
 		}
-		c.zoneIDs.names = byID
-		c.zoneIDs.ids = make(map[string]string, len(byID))
+		z.names = byID
+		z.ids = make(map[string]string, len(byID))
 		for id, name := range byID {
-			c.zoneIDs.ids[name] = id
+			z.ids[name] = id
 		}
 	})
-	id, ok := c.zoneIDs.ids[zone]
-	return id, ok
-}
-
-// AWSZoneName is the inverse of AWSZoneID: the catalog's name of a zone
-// ID, for turning what an account reports (state rebuild reads instances
-// back from the cloud) into the zone skyplan priced.
-func (c *Catalog) AWSZoneName(id string) (string, bool) {
-	c.AWSZoneID("")
-	name, ok := c.zoneIDs.names[id]
-	return name, ok
+	return z
 }
 
 // AcceleratorNames returns the canonical accelerator names offered by any

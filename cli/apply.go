@@ -268,7 +268,7 @@ func applySavedPlan(o *ApplyOptions) error {
 
 // printUp writes the result: the cluster and its nodes (stdout).
 func printUp(io *IO, c *state.Cluster) {
-	fmt.Fprintf(io.Out, "Cluster %s is UP: %s, %s, $%.4f/h\n", c.Name, cluster.PlacedLabel(c),
+	fmt.Fprintf(io.Out, "Cluster %s is UP: %s, %s, $%.4f/h\n", c.Name, cluster.PlacedLabel(c.Cloud, c.Region, c.Zone, cluster.AccountZone(c)),
 		cluster.ResourcesLabel(c.NumNodes, c.InstanceType, c.Accelerators, c.UseSpot), c.HourlyCost)
 	for _, n := range c.Nodes {
 		fmt.Fprintf(io.Out, "  node %d  %s  private %s  public %s\n", n.Rank, n.InstanceID, n.PrivateIP, n.PublicIP)

@@ -45,13 +45,12 @@ type statusNode struct {
 }
 
 type statusCluster struct {
-	Name   string `json:"name"`
-	Status string `json:"status"`
-	Cloud  string `json:"cloud"`
-	Region string `json:"region"`
-	Zone   string `json:"zone"`
-	// AccountZone: the account's name of the priced Zone when it differs.
-	AccountZone  string       `json:"account_zone,omitempty"`
+	Name         string       `json:"name"`
+	Status       string       `json:"status"`
+	Cloud        string       `json:"cloud"`
+	Region       string       `json:"region"`
+	Zone         string       `json:"zone"`
+	AccountZone  string       `json:"account_zone,omitempty"` // the account's name of the priced Zone, when it differs
 	InstanceType string       `json:"instance_type"`
 	NumNodes     int          `json:"num_nodes"`
 	UseSpot      bool         `json:"use_spot"`
@@ -60,7 +59,6 @@ type statusCluster struct {
 	Nodes        []statusNode `json:"nodes"`
 	Drift        []string     `json:"drift,omitempty"`
 	Error        string       `json:"error,omitempty"` // why a CORRUPT record cannot be read
-	infra        string
 }
 
 func runStatus(o *StatusOptions) error {
@@ -106,7 +104,7 @@ func runStatus(o *StatusOptions) error {
 		if r.LaunchedAt != nil {
 			launched = ago(time.Since(*r.LaunchedAt))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.4f\n", r.Name, r.infra,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.4f\n", r.Name, cluster.PlacedLabel(r.Cloud, r.Region, r.Zone, r.AccountZone),
 			cluster.ResourcesLabel(r.NumNodes, r.InstanceType, nil, r.UseSpot), r.Status, launched, r.HourlyCost)
 	}
 	tw.Flush()
@@ -127,7 +125,7 @@ func runStatus(o *StatusOptions) error {
 
 func toStatus(sc *state.Cluster) statusCluster {
 	r := statusCluster{Name: sc.Name, Status: string(sc.Status), Cloud: sc.Cloud, Region: sc.Region, Zone: sc.Zone,
-		AccountZone: cluster.AccountZone(sc), infra: cluster.PlacedLabel(sc),
+		AccountZone:  cluster.AccountZone(sc),
 		InstanceType: sc.InstanceType, NumNodes: sc.NumNodes, UseSpot: sc.UseSpot, HourlyCost: sc.HourlyCost, Nodes: []statusNode{}}
 	if sc.Status == state.StatusCorrupt {
 		r.Error = sc.Extra["corrupt"]

@@ -139,14 +139,14 @@ func AccountZone(sc *state.Cluster) string {
 	return sc.Nodes[0].Zone
 }
 
-// PlacedLabel renders where cluster sc is: "AWS (us-east-1a)", or with the
-// account's own name of a priced zone, "AWS (us-east-1c, priced as
-// us-east-1a)".
-func PlacedLabel(sc *state.Cluster) string {
-	if z := AccountZone(sc); z != "" {
-		return InfraLabel(sc.Cloud, sc.Region, z+", priced as "+sc.Zone)
+// PlacedLabel renders where a cluster is: "AWS (us-east-1a)", or with the
+// account's own name of the priced zone (AccountZone), "AWS (us-east-1c,
+// priced as us-east-1a)".
+func PlacedLabel(cloud, region, zone, accountZone string) string {
+	if accountZone != "" {
+		zone = accountZone + ", priced as " + zone
 	}
-	return InfraLabel(sc.Cloud, sc.Region, sc.Zone)
+	return InfraLabel(cloud, region, zone)
 }
 
 // InfraLabel renders a location as "AWS (us-east-1a)".

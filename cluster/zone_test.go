@@ -29,7 +29,7 @@ func TestPricedZoneKeptAccountZoneShown(t *testing.T) {
 	if c.Zone != "us-east-1a" || c.Nodes[0].Zone != "us-east-1c" {
 		t.Errorf("recorded zone %q, node zone %q; want the priced us-east-1a and the account's us-east-1c", c.Zone, c.Nodes[0].Zone)
 	}
-	if got, want := PlacedLabel(c), "AWS (us-east-1c, priced as us-east-1a)"; got != want {
+	if got, want := PlacedLabel(c.Cloud, c.Region, c.Zone, AccountZone(c)), "AWS (us-east-1c, priced as us-east-1a)"; got != want {
 		t.Errorf("PlacedLabel = %q, want %q", got, want)
 	}
 	if AccountZone(c) != "us-east-1c" {
@@ -37,7 +37,7 @@ func TestPricedZoneKeptAccountZoneShown(t *testing.T) {
 	}
 
 	c.Nodes[0].Zone = "us-east-1a"
-	if got := PlacedLabel(c); got != "AWS (us-east-1a)" || AccountZone(c) != "" {
+	if got := PlacedLabel(c.Cloud, c.Region, c.Zone, AccountZone(c)); got != "AWS (us-east-1a)" || AccountZone(c) != "" {
 		t.Errorf("same names: PlacedLabel = %q, AccountZone = %q", got, AccountZone(c))
 	}
 
@@ -46,7 +46,7 @@ func TestPricedZoneKeptAccountZoneShown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rc.Zone != "us-central1-b" || PlacedLabel(rc) != "GCP (us-central1-b)" {
-		t.Errorf("region-level placement: zone %q, label %q", rc.Zone, PlacedLabel(rc))
+	if rc.Zone != "us-central1-b" || PlacedLabel(rc.Cloud, rc.Region, rc.Zone, AccountZone(rc)) != "GCP (us-central1-b)" {
+		t.Errorf("region-level placement: zone %q, label %q", rc.Zone, PlacedLabel(rc.Cloud, rc.Region, rc.Zone, AccountZone(rc)))
 	}
 }
